@@ -1,0 +1,368 @@
+"""Case facts: what a caseworker or clinic knows about one anonymised case.
+
+Every fact is optional: **absent means unknown** (never false, never a default). The one place
+where an explicit ``null`` carries meaning is ``relationship.cohabitation_ended``: absent = unknown,
+``null`` = the couple still live together, a date (or ``true``) = cohabitation has ended.
+
+Unknown field names are rejected (``extra="forbid"``) so that a typo never passes silently.
+Each field carries the question a caseworker can ask to fill it in (nb and en), exported with the
+JSON Schema and used to list missing facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def ask(en: str, nb: str, **kwargs: Any) -> Any:
+    """A field with the question that asks for it, in English and Norwegian bokmål."""
+    return Field(default=None, description=en, json_schema_extra={"question": {"en": en, "nb": nb}}, **kwargs)
+
+
+class Facts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+
+
+Year = Annotated[int, Field(ge=1900, le=2100)]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+
+
+class ReferenceStatus(StrEnum):
+    """The reference person's status in Norway (utl. § 40 first paragraph, § 40 a, § 62 second paragraph)."""
+
+    norwegian_citizen = "norwegian_citizen"
+    nordic_citizen = "nordic_citizen"
+    permanent_residence = "permanent_residence"
+    protection = "protection"  # utl. § 28
+    humanitarian = "humanitarian"  # utl. § 38
+    collective_protection = "collective_protection"  # utl. § 34
+    resettlement = "resettlement"  # utl. § 35 third paragraph
+    family_permit = "family_permit"  # utl. chapter 6
+    other_basis_permit = "other_basis_permit"  # e.g. work: a permit forming the basis for permanent residence
+    permit_not_basis = "permit_not_basis"  # a permit that does not form the basis for permanent residence
+    eea_national = "eea_national"
+
+
+class PermanentResidenceBasis(StrEnum):
+    protection = "protection"
+    humanitarian = "humanitarian"
+    collective_protection = "collective_protection"
+    resettlement = "resettlement"
+    family_permit = "family_permit"
+    other = "other"
+
+
+class Applicant(Facts):
+    birth_date: dt.date | None = ask("What is the applicant's date of birth?", "Hva er søkerens fødselsdato?")
+    birth_year: Year | None = ask("In what year was the applicant born?", "Hvilket år er søkeren født?")
+    citizenship: CountryCode | None = ask(
+        "What is the applicant's citizenship (ISO 3166 alpha-2)?", "Hvilket statsborgerskap har søkeren (ISO 3166 alfa-2)?"
+    )
+    languages: list[LanguageCode] | None = ask(
+        "Which languages does the applicant speak (ISO 639 codes)?", "Hvilke språk snakker søkeren (ISO 639-koder)?"
+    )
+    needs_interpreter: bool | None = ask("Does the applicant need an interpreter?", "Trenger søkeren tolk?")
+
+
+class ReferencePerson(Facts):
+    """The person the applicant came to live with (utl. § 39)."""
+
+    birth_date: dt.date | None = ask(
+        "What is the reference person's date of birth?", "Hva er referansepersonens fødselsdato?"
+    )
+    birth_year: Year | None = ask("In what year was the reference person born?", "Hvilket år er referansepersonen født?")
+    status: ReferenceStatus | None = ask(
+        "What is the reference person's status in Norway (citizenship or permit basis)?",
+        "Hvilken status har referansepersonen i Norge (statsborgerskap eller tillatelsesgrunnlag)?",
+    )
+    permanent_residence_basis: PermanentResidenceBasis | None = ask(
+        "If the reference person has permanent residence: what permit was it based on?",
+        "Hvis referansepersonen har permanent oppholdstillatelse: hvilken tillatelse bygget den på?",
+    )
+    lives_in_norway: bool | None = ask(
+        "Does the reference person live in Norway, or will they settle here?",
+        "Er referansepersonen bosatt i Norge, eller skal vedkommende bosette seg her?",
+    )
+    entry_date: dt.date | None = ask(
+        "When did the reference person enter Norway?", "Når reiste referansepersonen inn i Norge?"
+    )
+    death_date: dt.date | None = ask(
+        "If the reference person has died: on what date?", "Hvis referansepersonen er død: hvilken dato?"
+    )
+    years_work_or_education: float | None = ask(
+        "How many years of full-time work or education in Norway does the reference person have?",
+        "Hvor mange år med fulltids arbeid eller utdanning i Norge har referansepersonen?",
+        ge=0,
+    )
+    expected_income: int | None = ask(
+        "What is the reference person's expected yearly income (NOK)?",
+        "Hva er referansepersonens forventede årsinntekt (kroner)?",
+        ge=0,
+    )
+    previous_year_income: int | None = ask(
+        "What was the reference person's income last year per the tax settlement (NOK)?",
+        "Hva var referansepersonens inntekt i fjor etter skatteoppgjøret (kroner)?",
+        ge=0,
+    )
+
+
+class Relationship(Facts):
+    type: Literal["marriage", "cohabitation"] | None = ask(
+        "Are the applicant and the reference person married or cohabitants?",
+        "Er søkeren og referansepersonen gift eller samboere?",
+    )
+    married_on: dt.date | None = ask("When did they marry?", "Når giftet de seg?")
+    cohabitation_started: dt.date | None = ask("When did they start living together?", "Når flyttet de sammen?")
+    cohabitation_ended: dt.date | Literal[True] | None = ask(
+        "Has the cohabitation ended (do they no longer live together)? If so, when?",
+        "Er samlivet opphørt (bor de ikke lenger sammen)? I så fall: når?",
+    )
+    end_reason: Literal["separation", "death_of_reference_person"] | None = ask(
+        "Did the cohabitation end by separation or because the reference person died?",
+        "Opphørte samlivet ved samlivsbrudd eller fordi referansepersonen døde?",
+    )
+    ended_by: Literal["applicant", "reference_person", "mutual"] | None = ask(
+        "Who ended the relationship? (This never changes the result under § 53.)",
+        "Hvem avsluttet forholdet? (Dette endrer aldri resultatet etter § 53.)",
+    )
+    breakup_caused_by_abuse: bool | None = ask(
+        "Was the abuse the reason for the breakup? (No causal link is required under § 53.)",
+        "Var mishandlingen årsaken til bruddet? (Det kreves ingen årsakssammenheng etter § 53.)",
+    )
+    intend_to_live_together: bool | None = ask(
+        "Do the parties intend to live together (continue the cohabitation)?",
+        "Har partene til hensikt å bo sammen (fortsette samlivet)?",
+    )
+    children_together: int | None = ask(
+        "How many children do they have together?", "Hvor mange felles barn har de?", ge=0
+    )
+    expecting_child: bool | None = ask("Are they expecting a child together?", "Venter de barn sammen?")
+    either_married_to_other: bool | None = ask(
+        "Is either party married to someone else?", "Er noen av partene gift med en annen?"
+    )
+    lasting_obstacle_to_divorce: bool | None = ask(
+        "Is there a lasting obstacle to ending that other marriage?",
+        "Er det varige hindringer for å oppløse det andre ekteskapet?",
+    )
+    established_before_reference_entry: bool | None = ask(
+        "Was the marriage or cohabitation established (or a child conceived) before the reference person entered Norway?",
+        "Ble ekteskapet eller samlivet inngått (eller barn unnfanget) før referansepersonen reiste inn i Norge?",
+    )
+    established_while_both_lawful: bool | None = ask(
+        "Was the marriage or cohabitation established (or a child conceived) while both had a Norwegian permit or citizenship?",
+        "Ble ekteskapet eller samlivet inngått (eller barn unnfanget) mens begge hadde norsk tillatelse eller statsborgerskap?",
+    )
+
+
+PermitBasis = Literal[
+    "utl-40", "utl-41", "utl-53", "utl-28", "utl-38", "utl-34", "utl-48", "utl-62",
+    "eea-card", "student", "work", "other",
+]
+
+
+class Permit(Facts):
+    """One of the applicant's residence permits, as printed on the decision."""
+
+    basis: PermitBasis | None = ask(
+        "What legal basis is printed on the permit decision?", "Hvilket rettsgrunnlag står i vedtaket om tillatelsen?"
+    )
+    valid_from: dt.date | None = ask("From what date is the permit valid?", "Fra hvilken dato gjelder tillatelsen?")
+    valid_to: dt.date | None = ask("Until what date is the permit valid?", "Til hvilken dato gjelder tillatelsen?")
+    forms_basis_for_permanent: bool | None = ask(
+        "Does the permit form the basis for permanent residence?",
+        "Danner tillatelsen grunnlag for permanent oppholdstillatelse?",
+    )
+
+
+class Incident(Facts):
+    """One incident or pattern of abuse (utl. § 53 first paragraph letter b)."""
+
+    kind: Literal[
+        "physical", "psychological", "sexual", "threats", "isolation", "economic_control", "deportation_threats"
+    ] | None = ask("What kind of abuse was it?", "Hva slags mishandling var det?")
+    perpetrator: Literal["reference_person", "household_member", "in_law", "other"] | None = ask(
+        "Who committed it?", "Hvem utøvde den?"
+    )
+    victim: Literal["applicant", "child"] | None = ask(
+        "Who was exposed to it: the applicant or a child?", "Hvem ble utsatt for den: søkeren eller et barn?"
+    )
+    during_cohabitation: bool | None = ask(
+        "Did it happen while the couple lived together?", "Skjedde det mens paret bodde sammen?"
+    )
+    date: dt.date | None = ask("When did it happen?", "Når skjedde det?")
+    severity: Literal["low", "moderate", "high"] | None = ask(
+        "How serious was it (e.g. strangulation or death threats are high)?",
+        "Hvor alvorlig var det (f.eks. kvelertak eller drapstrusler er høy)?",
+    )
+    repeated: bool | None = ask(
+        "Did it happen more than once, as a pattern?", "Skjedde det flere ganger, som et mønster?"
+    )
+
+
+EvidenceKind = Literal[
+    "own_account", "police_report", "medical_record", "shelter_confirmation", "witness", "messages"
+]
+
+
+class Abuse(Facts):
+    incidents: list[Incident] | None = ask(
+        "What abuse has the applicant or a child been exposed to? (An empty list means none.)",
+        "Hvilken mishandling har søkeren eller et barn vært utsatt for? (Tom liste betyr ingen.)",
+        max_length=200,
+    )
+    reduced_quality_of_life: bool | None = ask(
+        "Has the abuse reduced the applicant's quality of life?", "Har mishandlingen gitt søkeren redusert livskvalitet?"
+    )
+    account_credible: bool | None = ask(
+        "Is the applicant's own account coherent and credible?", "Er søkerens egen forklaring sammenhengende og troverdig?"
+    )
+    evidence: list[EvidenceKind] | None = ask(
+        "What evidence is there (own account, police report, medical record, shelter confirmation, witness, messages)?",
+        "Hvilken dokumentasjon finnes (egen forklaring, anmeldelse, journal, bekreftelse fra krisesenter, vitne, meldinger)?",
+        max_length=20,
+    )
+
+
+class HomeCountryHardship(Facts):
+    """utl. § 53 second paragraph."""
+
+    expected: bool | None = ask(
+        "Will the breakup cause unreasonable difficulties in the home country because of social and cultural conditions there?",
+        "Vil samlivsbruddet gi urimelige vanskeligheter i hjemlandet på grunn av sosiale og kulturelle forhold der?",
+    )
+
+
+class ForcedMarriageLawsuit(Facts):
+    """utl. § 53 third paragraph; ekteskapsloven §§ 16 and 23."""
+
+    filed: bool | None = ask(
+        "Has a lawsuit been filed under ekteskapsloven § 16 third paragraph or § 23 third paragraph (forced marriage)?",
+        "Er det reist søksmål etter ekteskapsloven § 16 tredje ledd eller § 23 tredje ledd (tvangsekteskap)?",
+    )
+    outcome: Literal["pending", "annulled", "divorced", "dismissed"] | None = ask(
+        "What is the state of the lawsuit?", "Hvor står søksmålet?"
+    )
+    applicant_used_coercion: bool | None = ask(
+        "Did the applicant exercise or assist in coercion at the marriage?",
+        "Har søkeren utøvd eller medvirket til tvang ved ekteskapsinngåelsen?",
+    )
+    freed_from_coercion_on: dt.date | None = ask(
+        "On what date did the applicant become free of the coercion?", "Hvilken dato ble søkeren fri fra tvangen?"
+    )
+
+
+class PermanentResidence(Facts):
+    """utl. § 62."""
+
+    months_abroad: float | None = ask(
+        "How many months in total has the applicant been outside Norway in the qualifying period?",
+        "Hvor mange måneder totalt har søkeren vært utenfor Norge i opptjeningsperioden?",
+        ge=0,
+    )
+    norwegian_oral_level: Literal["none", "A1", "A2", "B1", "B2", "C1", "C2"] | None = ask(
+        "What level did the applicant reach in the oral Norwegian test?",
+        "Hvilket nivå oppnådde søkeren på muntlig prøve i norsk?",
+    )
+    tests_exempt: bool | None = ask(
+        "Is the applicant exempted from the Norwegian and social-studies tests?",
+        "Er søkeren fritatt fra prøvene i norsk og samfunnskunnskap?",
+    )
+    social_studies_passed: bool | None = ask(
+        "Has the applicant passed the social-studies test?", "Har søkeren bestått prøven i samfunnskunnskap?"
+    )
+    self_supporting_12_months: bool | None = ask(
+        "Has the applicant supported themselves for the last 12 months?",
+        "Har søkeren vært selvforsørget de siste tolv månedene?",
+    )
+    self_support_exempt: bool | None = ask(
+        "Does the applicant belong to a group exempt from self-support (pupil, student, disability benefit, documented illness)?",
+        "Tilhører søkeren en gruppe som er unntatt fra kravet om selvforsørgelse (elev, student, uføretrygd, dokumentert sykdom)?",
+    )
+    meets_temporary_permit_conditions: bool | None = ask(
+        "Does the applicant still meet the conditions of the temporary permit?",
+        "Oppfyller søkeren fortsatt vilkårene for den midlertidige tillatelsen?",
+    )
+    criminal_matter_pending: bool | None = ask(
+        "Is the applicant suspected, charged or sentenced in a matter that may lead to expulsion (§ 66)?",
+        "Er søkeren mistenkt, siktet eller dømt i en sak som kan føre til utvisning (§ 66)?",
+    )
+    additional_residence_time_running: bool | None = ask(
+        "Is an additional residence time (tilleggstid) still running?", "Løper det fortsatt en tilleggstid?"
+    )
+
+
+class Safety(Facts):
+    """What the referral suggestions act on."""
+
+    immediate_danger: bool | None = ask("Is the applicant in immediate danger?", "Er søkeren i akutt fare?")
+    lives_with_abuser: bool | None = ask(
+        "Does the applicant still live with the abuser?", "Bor søkeren fortsatt sammen med den som utøver vold?"
+    )
+    housing_need: bool | None = ask("Does the applicant need somewhere to live?", "Trenger søkeren et sted å bo?")
+    own_income: bool | None = ask("Does the applicant have an income of their own?", "Har søkeren egen inntekt?")
+    children_in_household: bool | None = ask(
+        "Are there children in the household?", "Er det barn i husstanden?"
+    )
+    forced_marriage_indicators: bool | None = ask(
+        "Are there signs of forced marriage?", "Er det tegn på tvangsekteskap?"
+    )
+    honour_violence_indicators: bool | None = ask(
+        "Are there signs of honour-related violence or negative social control?",
+        "Er det tegn på æresrelatert vold eller negativ sosial kontroll?",
+    )
+
+
+class Case(Facts):
+    """One anonymised case. ``assessment_date`` is the date as of which the law is applied."""
+
+    case_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Opaque, anonymised case id.")
+    assessment_date: dt.date | None = Field(
+        default=None, description="The law is applied as of this date; default: today."
+    )
+    application_date: dt.date | None = ask("When was the application lodged?", "Når ble søknaden levert?")
+    applicant: Applicant = Field(default_factory=Applicant)
+    reference_person: ReferencePerson = Field(default_factory=ReferencePerson)
+    relationship: Relationship = Field(default_factory=Relationship)
+    permits: list[Permit] | None = ask(
+        "Which residence permits has the applicant held (basis and dates)?",
+        "Hvilke oppholdstillatelser har søkeren hatt (grunnlag og datoer)?",
+        max_length=50,
+    )
+    abuse: Abuse = Field(default_factory=Abuse)
+    home_country_hardship: HomeCountryHardship = Field(default_factory=HomeCountryHardship)
+    forced_marriage_lawsuit: ForcedMarriageLawsuit = Field(default_factory=ForcedMarriageLawsuit)
+    permanent_residence: PermanentResidence = Field(default_factory=PermanentResidence)
+    safety: Safety = Field(default_factory=Safety)
+
+
+def question(path: str) -> dict[str, str] | None:
+    """The nb/en question for a case path such as ``abuse.incidents[].severity``."""
+    model: type[BaseModel] = Case
+    parts = path.replace("[]", "").split(".")
+    info = None
+    for i, part in enumerate(parts):
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        if i < len(parts) - 1:
+            model = _inner_model(info.annotation)
+            if model is None:
+                return None
+    extra = info.json_schema_extra if info is not None else None
+    return dict(extra["question"]) if isinstance(extra, dict) and "question" in extra else None
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``Model``, ``Model | None`` or ``list[Model] | None``."""
+    stack = [annotation]
+    while stack:
+        ann = stack.pop()
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            return ann
+        stack.extend(getattr(ann, "__args__", ()))
+    return None

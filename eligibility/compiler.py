@@ -1,0 +1,348 @@
+"""Compile the rules in force on a date into one durable_rules ruleset (JSON grammar, engine notes §3).
+
+Every node yields one derived fact ``{"t": "node", "n": <id>, "v": T|F|U|J}``, where
+T = met, F = not met, U = undetermined (facts missing), J = needs assessment (a human judgment or
+an UNVERIFIED point of law). For each node the compiler emits rules whose conditions are mutually
+exclusive and exhaustive, so exactly one value is ever concluded per node. That is checked at
+run time by the adapter, and it is what makes the forward chaining order-independent without
+negation or salience.
+
+``all`` and ``any`` are Kleene AND and OR in which *undetermined* dominates *needs assessment*:
+a missing fact could still settle the question, so asking for it comes first.
+
+The compiler refuses a rulebook that would exceed durable's measured limits (notes §5–§6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .facts import FACT_SPECS, ITEM_FACT, TOPICS
+from .logic import (MAX_PATTERN_ENTRIES, Compiler3, Some, _and, params_used, parse_expression, pattern_entries,
+                    paths, split, topics)
+from .rulebook import Node, ResolvedParameter, Rulebook, RuleFileError
+
+T, F, U, J = "T", "F", "U", "J"
+STATUS = {T: "met", F: "not_met", U: "undetermined", J: "needs_assessment"}
+NODE_FACT = "node"
+
+# durable_rules limits (engine notes §5–§6), with a margin.
+MAX_NODE_NAMES = 400  # create_ruleset hangs at about 512 distinct tests under one alpha node
+MAX_RULES = 900  # measured to work up to 903 rules
+MAX_PROPERTIES = 250  # error 302 at 255 properties per fact
+MAX_SIBLING_TESTS = 60  # error 303 when one fact matches more than 64 sibling alpha nodes
+
+
+class RulebookLimitError(RuleFileError):
+    pass
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """What one durable rule means: which node, which value, and what it matched."""
+
+    name: str
+    node: str  # the node (or condition part) the derived fact is about
+    key: str  # node id @ version
+    value: str
+    inputs: tuple[str, ...] = ()  # combination: node ids in pattern order (aliases x0, x1, ...)
+    topic: str | None = None  # condition: the fact it matched (alias m)
+    derive: str = "node"  # node | element (one list element) | start | step (the fold over a list)
+    list: str | None = None  # the list path, for rules of a `some` condition
+
+
+@dataclass
+class Compiled:
+    name: str
+    definition: dict[str, Any]
+    rules: dict[str, RuleMeta]
+    topics: tuple[str, ...]
+    consumed: frozenset[str]
+    nodes: dict[str, Node]
+    refs: dict[str, list[tuple[str, bool]]]
+    reads: dict[str, list[str]]  # condition node -> fact paths it reads
+    params: dict[str, ResolvedParameter]
+    uncertain: dict[str, list[Any]] = field(default_factory=dict)  # node -> notes (Text)
+
+
+def _active_graph(book: Rulebook, day: dt.date) -> tuple[dict[str, Node], dict[str, list[tuple[str, bool]]]]:
+    """Nodes in force on ``day`` that a provision or notice needs, with references to rules not in
+    force dropped (a requirement that did not exist yet neither helps nor blocks)."""
+    in_force = book.in_force(day)
+    refs: dict[str, list[tuple[str, bool]]] = {}
+    resolved: dict[str, bool] = {}
+
+    def alive(node_id: str, stack: tuple[str, ...] = ()) -> bool:
+        if node_id in resolved:
+            return resolved[node_id]
+        if node_id in stack:
+            raise RuleFileError(book.unit_of[in_force[node_id].key].unit + ".yaml", node_id, "all",
+                                "rules refer to each other in a cycle")
+        node = in_force.get(node_id)
+        if node is None:
+            resolved[node_id] = False
+            return False
+        if node.when is not None:
+            resolved[node_id] = True
+            return True
+        kept = [(r, neg) for r, neg in node.refs if alive(r, stack + (node_id,))]
+        refs[node_id] = kept
+        resolved[node_id] = bool(kept)
+        return bool(kept)
+
+    roots = sorted(n for n, node in in_force.items() if node.provision or node.notice)
+    needed: dict[str, Node] = {}
+
+    def collect(node_id: str) -> None:
+        if node_id in needed or not alive(node_id):
+            return
+        needed[node_id] = in_force[node_id]
+        for ref, _ in refs.get(node_id, []):
+            collect(ref)
+
+    for root in roots:
+        collect(root)
+    return needed, {k: v for k, v in refs.items() if k in needed}
+
+
+def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
+    """The durable ruleset for the law in force on ``day``."""
+    nodes, refs = _active_graph(book, day)
+    params: dict[str, ResolvedParameter] = {}
+
+    def resolve(pid: str) -> float:
+        value = book.parameter(pid, day)
+        if value is None:
+            raise RuleFileError("parameters.yaml", pid, "values", f"no value in force on {day.isoformat()}")
+        params[pid] = value
+        return value.value
+
+    definition: dict[str, Any] = {}
+    rules: dict[str, RuleMeta] = {}
+    consumed = set(r for rs in refs.values() for r, _ in rs)
+    reads: dict[str, list[str]] = {}
+    uncertain: dict[str, list[Any]] = {}
+    used_topics: set[str] = set()
+
+    for node_id in sorted(nodes):
+        node = nodes[node_id]
+        file = book.unit_of[node.key].unit + ".yaml"
+        if node.when is not None:
+            when = parse_expression(node.when, book.parameters)
+            assess = (parse_expression(node.needs_assessment_when, book.parameters)
+                      if node.needs_assessment_when is not None else None)
+            exprs = [when] + ([assess] if assess else [])
+            node_topics = set().union(*(topics(e) for e in exprs))
+            if len(node_topics) != 1:
+                raise RuleFileError(file, node_id, "when",
+                                    f"a condition reads one section of the case; this one reads {sorted(node_topics)}: "
+                                    "split it into rules combined with 'all' or 'any'")
+            topic = node_topics.pop()
+            used_topics.add(topic)
+            reads[node_id] = list(dict.fromkeys(p for e in exprs for p in paths(e)))
+            notes = [node.uncertain] if node.uncertain else []
+            unverified_amount = False
+            for pid in sorted(set().union(*(params_used(e) for e in exprs))):
+                resolve(pid)
+                if params[pid].unverified:
+                    notes.append(params[pid].unverified)
+                    unverified_amount = True
+            if notes:
+                uncertain[node_id] = notes
+            # Met/not met map to needs assessment for an UNVERIFIED point (met only) or an
+            # unconfirmed amount (both): the facts are known, the law or the figure is not.
+            mapping = {T: J if notes else T, F: J if unverified_amount else F, U: U}
+            c3 = Compiler3(resolve)
+            parts = [(node_id if assess is None else f"{node_id}~when", when)]
+            if assess is not None:
+                parts.append((f"{node_id}~assess", assess))
+                mapping = {T: T, F: F, U: U}  # the join of the two parts maps met
+            for part_id, expr in parts:
+                for name, rule, meta in _condition_rules(part_id, node, expr, topic, c3, mapping, file):
+                    definition[name] = rule
+                    rules[name] = meta
+                    if meta.topic == ITEM_FACT:
+                        used_topics.add(ITEM_FACT)
+            if assess is not None:
+                consumed.update(p for p, _ in parts)
+                for name, (value, patterns) in _assessment_rules(node_id, bool(notes)).items():
+                    definition[name] = {"all": patterns}
+                    rules[name] = RuleMeta(name, node_id, node.key, value,
+                                           inputs=(f"{node_id}~when", f"{node_id}~assess"))
+        else:
+            inputs = refs[node_id]
+            for name, (value, patterns) in _combination_rules(node_id, inputs, node.any is not None).items():
+                definition[name] = {"all": patterns}
+                rules[name] = RuleMeta(name, node_id, node.key, value, inputs=tuple(r for r, _ in inputs))
+
+    _check_limits(definition, nodes, used_topics)
+    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:20]
+    return Compiled(
+        name=f"eligibility_{digest}",
+        definition=definition,
+        rules=rules,
+        topics=tuple(sorted(used_topics)),
+        consumed=frozenset(consumed),
+        nodes=nodes,
+        refs=refs,
+        reads=reads,
+        params=params,
+        uncertain=uncertain,
+    )
+
+
+def _condition_rules(part_id: str, node: Node, expr: Any, topic: str, c3: Compiler3, mapping: dict[str, str],
+                     file: str) -> list[tuple[str, dict[str, Any], RuleMeta]]:
+    """Engine rules for one condition: plain patterns over a topic fact, or, for ``some``, element
+    rules plus a fold (Kleene OR) along the list, closed by a join on the list's count."""
+    out: list[tuple[str, dict[str, Any], RuleMeta]] = []
+
+    def pattern(alias: str, base: list[dict[str, Any]], alt: dict[str, Any] | None) -> dict[str, Any]:
+        body = _and(base + ([alt] if alt else []))
+        if pattern_entries({"$and": [body]}) > MAX_PATTERN_ENTRIES:
+            raise RulebookLimitError(file, node.id, "when",
+                                     f"compiles to a test too large for durable_rules ({pattern_entries(body)} "
+                                     f"expression entries, limit {MAX_PATTERN_ENTRIES}): split the condition")
+        return {alias: body}
+
+    if not isinstance(expr, Some):
+        for value, expr_v in ((T, c3.T(expr)), (F, c3.F(expr)), (U, c3.U(expr))):
+            for k, alt in enumerate(split(expr_v)):
+                name = f"{part_id}#{value}.{k}"
+                out.append((name, {"all": [pattern("m", [{"t": topic}], alt)]},
+                            RuleMeta(name, part_id, node.key, mapping[value], topic=topic)))
+        return out
+
+    where, lst, count = expr.where, expr.spec.path, expr.spec.count_attr
+    item = [{"t": ITEM_FACT}, {"l": lst}]
+    for value, expr_v in ((T, c3.T(where)), (F, c3.F(where)), (U, c3.U(where))):
+        for k, alt in enumerate(split(expr_v)):
+            name = f"{part_id}#element.{value}.{k}"
+            out.append((name, {"all": [pattern("m", list(item), alt)]},
+                        RuleMeta(name, part_id, node.key, value, topic=ITEM_FACT, derive="element", list=lst)))
+    name = f"{part_id}#start"
+    out.append((name, {"all": [pattern("m", [{"t": topic}], {"$ex": {count: 1}})]},
+                RuleMeta(name, part_id, node.key, F, topic=topic, derive="start", list=lst)))
+    # Kleene OR of what is known so far (a) with the next element (e): T if either is T; U if
+    # one is U and neither T; F if both F.
+    steps = [(T, {"v": T}, None), (T, None, {"v": T}),
+             (U, {"v": U}, {"$neq": {"v": T}}), (U, {"v": F}, {"v": U}), (F, {"v": F}, {"v": F})]
+    for k, (value, acc_test, elt_test) in enumerate(steps):
+        name = f"{part_id}#step.{k}"
+        acc = _and([{"t": "acc"}, {"n": part_id}] + ([acc_test] if acc_test else []))
+        elt = _and([{"t": "element"}, {"n": part_id}, {"i": {"a": "i"}}] + ([elt_test] if elt_test else []))
+        out.append((name, {"all": [{"a": acc}, {"e": elt}]},
+                    RuleMeta(name, part_id, node.key, value, derive="step", list=lst)))
+    for value in (T, F, U):
+        name = f"{part_id}#{value}.end"
+        acc = _and([{"t": "acc"}, {"n": part_id}, {"v": value}])
+        out.append((name, {"all": [{"a": acc}, {"m": _and([{"t": topic}, {count: {"a": "i"}}])}]},
+                    RuleMeta(name, part_id, node.key, mapping[value], topic=topic, list=lst)))
+    name = f"{part_id}#U.missing"
+    out.append((name, {"all": [pattern("m", [{"t": topic}], {"$nex": {count: 1}})]},
+                RuleMeta(name, part_id, node.key, U, topic=topic, list=lst)))
+    return out
+
+
+def _assessment_rules(node_id: str, uncertain: bool) -> dict[str, tuple[str, list[Any]]]:
+    """Join a condition's ``when`` (w) and ``needs_assessment_when`` (a): met when w holds; needs
+    assessment when w does not hold but a does; not met when both are false; undetermined
+    otherwise. With an UNVERIFIED note, met becomes needs assessment."""
+    w, a = f"{node_id}~when", f"{node_id}~assess"
+    table = [
+        ("T", [(w, {"v": T})]),
+        ("J", [(w, {"$neq": {"v": T}}), (a, {"v": T})]),
+        ("F", [(w, {"v": F}), (a, {"v": F})]),
+        ("U", [(w, {"v": U}), (a, {"$neq": {"v": T}})]),
+        ("U", [(w, {"v": F}), (a, {"v": U})]),
+    ]
+    out: dict[str, tuple[str, list[Any]]] = {}
+    for k, (value, tests) in enumerate(table):
+        if uncertain and value == T:
+            value = J
+        out[f"{node_id}#{value}.{k}"] = (value, [_pattern(f"x{i}", ref, test) for i, (ref, test) in enumerate(tests)])
+    return out
+
+
+def _pattern(alias: str, node_id: str, test: dict[str, Any]) -> dict[str, Any]:
+    return {alias: {"$and": [{"t": NODE_FACT}, {"n": node_id}, test]}}
+
+
+def _combination_rules(node_id: str, inputs: list[tuple[str, bool]], is_any: bool) -> dict[str, tuple[str, list[Any]]]:
+    """Kleene AND (all) or OR (any) over node values, undetermined before needs-assessment."""
+    def yes(neg: bool) -> str:
+        return F if neg else T
+
+    def no(neg: bool) -> str:
+        return T if neg else F
+
+    # For AND the deciding value is "no" (any F gives F) and the default "yes"; OR is the dual.
+    decide, default = (yes, no) if is_any else (no, yes)
+    out: dict[str, tuple[str, list[Any]]] = {}
+    decided = T if is_any else F
+    n = len(inputs)
+    for i, (ref, neg) in enumerate(inputs):
+        out[f"{node_id}#{decided}.{i}"] = (decided, [_pattern(f"x{i}", ref, {"v": decide(neg)})])
+        u_patterns, j_patterns = [], []
+        for k, (other, oneg) in enumerate(inputs):
+            if k == i:
+                u_patterns.append(_pattern(f"x{k}", other, {"v": U}))
+                j_patterns.append(_pattern(f"x{k}", other, {"v": J}))
+            else:
+                u_patterns.append(_pattern(f"x{k}", other, {"$neq": {"v": decide(oneg)}}))
+                j_patterns.append(_pattern(f"x{k}", other, {"$and": [{"$neq": {"v": decide(oneg)}},
+                                                                      {"$neq": {"v": U}}]}))
+        out[f"{node_id}#{U}.{i}"] = (U, u_patterns)
+        out[f"{node_id}#{J}.{i}"] = (J, j_patterns)
+    out[f"{node_id}#{F if is_any else T}"] = (
+        F if is_any else T, [_pattern(f"x{k}", ref, {"v": default(neg)}) for k, (ref, neg) in enumerate(inputs)])
+    assert len(out) == 3 * n + 1
+    return out
+
+
+def _attribute_tests(expr: Any, out: set[tuple[str, str]]) -> None:
+    """(attribute, operator) pairs tested directly on a fact; array items are evaluated inside
+    their ``$iany``/``$iall`` test and do not count as siblings."""
+    if not isinstance(expr, dict):
+        return
+    for key, value in expr.items():
+        if key in ("$and", "$or"):
+            for part in value:
+                _attribute_tests(part, out)
+        elif key.startswith("$"):
+            for attr in value:
+                out.add((attr, key))
+        else:
+            out.add((key, "$eq"))
+
+
+def _check_limits(definition: dict[str, Any], nodes: dict[str, Node], used_topics: set[str]) -> None:
+    if len(nodes) > MAX_NODE_NAMES:
+        raise RulebookLimitError("rules/", None, None,
+                                 f"{len(nodes)} rules in force at once; durable_rules hangs near 512 (limit {MAX_NODE_NAMES})")
+    if len(definition) > MAX_RULES:
+        raise RulebookLimitError("rules/", None, None,
+                                 f"{len(definition)} engine rules; durable_rules is measured up to 903 (limit {MAX_RULES})")
+    # Measured (benchmarks/limits.py): a fact tested on more than 64 distinct attributes fails
+    # with error 303, however many rules test the same attribute.
+    per_topic: dict[str, set[tuple[str, str]]] = {}
+    for rule in definition.values():
+        pattern = next(iter(rule["all"][0].values()))
+        parts = pattern["$and"] if "$and" in pattern else [pattern]
+        topic = parts[0].get("t")
+        if topic in TOPICS or topic == ITEM_FACT:
+            _attribute_tests({"$and": parts[1:]}, per_topic.setdefault(topic, set()))
+    for topic, tests in per_topic.items():
+        if len(tests) > MAX_SIBLING_TESTS:
+            raise RulebookLimitError("rules/", None, None,
+                                     f"the '{topic}' section is tested in {len(tests)} distinct ways; durable_rules "
+                                     f"fails beyond 64 per fact (limit {MAX_SIBLING_TESTS}): move tests to a new section")
+    for topic in used_topics:
+        props = sum(2 if s.kind == "interval" else 1 + (1 if s.count_attr else 0)
+                    for s in FACT_SPECS.values() if s.topic == topic)
+        if props + 2 > MAX_PROPERTIES:
+            raise RulebookLimitError("rules/", None, None, f"the '{topic}' fact would carry {props} properties")

@@ -1,0 +1,298 @@
+"""From a `Case` to the engine's working memory: one *topic fact* per section of the case.
+
+Splitting the case into topic facts keeps every fact far below durable_rules' limits (64 sibling
+tests and 254 properties per fact; engine notes §13). An absent case field is left out of its
+topic fact, so rules see it as *unknown* (durable's ``$nex``), never as false.
+
+*Measurements* are facts computed from dates as of the assessment date: ages, full years of
+cohabitation, the permit valid on that date, the length of the current stretch of permits that
+form the basis for permanent residence. They are arithmetic, not law: every threshold they are
+compared with lives in the rules (ADR 0002). A measurement whose inputs are unknown is unknown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from .case import Case, Incident, Permit
+
+Kind = Literal["bool", "enum", "number", "interval", "list", "strings"]
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """What a rule may test: ``path`` as rules write it, where durable finds it, and which case
+    fields a caseworker fills in to make it known."""
+
+    path: str
+    topic: str
+    attr: str
+    kind: Kind
+    sources: tuple[str, ...]
+    values: tuple[Any, ...] = ()  # allowed values for enums
+    item_specs: dict[str, "FactSpec"] = field(default_factory=dict)  # for lists of objects
+    count_attr: str | None = None
+
+
+SECTIONS = (
+    "applicant", "reference_person", "relationship", "abuse", "home_country_hardship",
+    "forced_marriage_lawsuit", "permanent_residence", "safety",
+)
+# Fields that rules reach only through measurements (dates) or that the law makes irrelevant to
+# engine tests; they are still part of the case and of the trace.
+_NOT_TESTABLE = {"birth_date", "birth_year", "married_on", "cohabitation_started", "entry_date",
+                 "death_date", "valid_from", "valid_to", "date", "freed_from_coercion_on"}
+
+
+def _spec_for(path: str, topic: str, attr: str, annotation: Any, sources: tuple[str, ...]) -> FactSpec | None:
+    """Derive a FactSpec from a pydantic field annotation (bool, numbers, literals, lists)."""
+    args = [a for a in getattr(annotation, "__args__", (annotation,)) if a is not type(None)]
+    literals: list[Any] = []
+    kinds: set[str] = set()
+    for a in args:
+        origin = getattr(a, "__origin__", None)
+        if a is bool:
+            kinds.add("bool")
+        elif a in (int, float):
+            kinds.add("number")
+        elif origin is Literal or type(a).__name__ == "_LiteralGenericAlias":
+            literals.extend(a.__args__)
+            kinds.add("enum")
+        elif isinstance(a, type) and issubclass(a, str) and hasattr(a, "__members__"):
+            literals.extend(m.value for m in a)  # StrEnum
+            kinds.add("enum")
+        elif origin is list:
+            kinds.add("list")
+        elif getattr(a, "__origin__", None) is not None and getattr(a, "__metadata__", None) is not None:
+            base = a.__origin__
+            kinds.add("number" if base in (int, float) else "enum")
+        elif a is str:
+            kinds.add("enum")
+    if len(kinds) != 1:
+        return None
+    kind = kinds.pop()
+    if kind == "list":
+        inner = [x for x in args if getattr(x, "__origin__", None) is list][0].__args__[0]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            items = {}
+            for name, info in inner.model_fields.items():
+                if name in _NOT_TESTABLE:
+                    continue
+                spec = _spec_for(f"{path}[].{name}", topic, name, info.annotation, (f"{path}[].{name}",))
+                if spec:
+                    items[name] = spec
+            return FactSpec(path, topic, attr, "list", sources, item_specs=items, count_attr=f"{attr}_count")
+        values = tuple(v for v in getattr(inner, "__args__", ()) if isinstance(v, str))
+        return FactSpec(path, topic, attr, "strings", sources, values=values, count_attr=f"{attr}_count")
+    return FactSpec(path, topic, attr, kind, sources, values=tuple(literals))  # type: ignore[arg-type]
+
+
+def _build_specs() -> dict[str, FactSpec]:
+    specs: dict[str, FactSpec] = {}
+    for section in SECTIONS:
+        model = Case.model_fields[section].annotation
+        for name, info in model.model_fields.items():  # type: ignore[union-attr]
+            if name in _NOT_TESTABLE or (section, name) == ("relationship", "cohabitation_ended"):
+                continue
+            path = f"{section}.{name}"
+            spec = _spec_for(path, section, name, info.annotation, (path,))
+            if spec:
+                specs[path] = spec
+    permit_items = {
+        name: _spec_for(f"permits[].{name}", "permits", name, info.annotation, (f"permits[].{name}",))
+        for name, info in Permit.model_fields.items() if name not in _NOT_TESTABLE
+    }
+    specs["permits"] = FactSpec("permits", "permits", "items", "list", ("permits",),
+                                item_specs={k: v for k, v in permit_items.items() if v}, count_attr="count")
+    measured = [
+        FactSpec("applicant.age", "applicant", "age", "interval",
+                 ("applicant.birth_date", "applicant.birth_year")),
+        FactSpec("reference_person.age", "reference_person", "age", "interval",
+                 ("reference_person.birth_date", "reference_person.birth_year")),
+        FactSpec("abuse.incident_count", "abuse", "incidents_count", "number", ("abuse.incidents",)),
+        FactSpec("relationship.cohabitation_ended", "relationship", "cohabitation_ended", "bool",
+                 ("relationship.cohabitation_ended",)),
+        FactSpec("relationship.cohabitation_years", "relationship", "cohabitation_years", "number",
+                 ("relationship.cohabitation_started", "relationship.cohabitation_ended")),
+        FactSpec("current_permit.basis", "current_permit", "basis", "enum", ("permits",),
+                 values=tuple(Permit.model_fields["basis"].annotation.__args__[0].__args__) + ("none",)),
+        FactSpec("current_permit.forms_basis_for_permanent", "current_permit", "forms_basis_for_permanent",
+                 "bool", ("permits[].forms_basis_for_permanent",)),
+        FactSpec("permanent_residence.qualifying_years", "permanent_residence", "qualifying_years", "number",
+                 ("permits",)),
+    ]
+    for spec in measured:
+        specs[spec.path] = spec
+    return specs
+
+
+FACT_SPECS: dict[str, FactSpec] = _build_specs()
+LIST_SPECS: dict[tuple[str, str], FactSpec] = {
+    (s.topic, s.attr): s for s in FACT_SPECS.values() if s.kind in ("list", "strings")
+}
+TOPICS: tuple[str, ...] = tuple(sorted({s.topic for s in FACT_SPECS.values()}))
+
+
+def full_years(start: dt.date, end: dt.date) -> int:
+    """Completed years from ``start`` to ``end`` (an anniversary on 29 February falls on 1 March)."""
+    years = end.year - start.year
+    try:
+        anniversary = start.replace(year=end.year)
+    except ValueError:  # 29 February in a non-leap year
+        anniversary = dt.date(end.year, 3, 1)
+    return years - 1 if end < anniversary else years
+
+
+def _age(birth_date: dt.date | None, birth_year: int | None, as_of: dt.date) -> tuple[int, int] | None:
+    """(lowest, highest) possible age on ``as_of``; exact when the birth date is known."""
+    if birth_date is not None:
+        age = full_years(birth_date, as_of)
+        return age, age
+    if birth_year is not None:
+        return as_of.year - birth_year - 1, as_of.year - birth_year
+    return None
+
+
+def _plain(model: BaseModel) -> dict[str, Any]:
+    """The testable, known fields of one section."""
+    out: dict[str, Any] = {}
+    for name, value in model:
+        if value is None or name in _NOT_TESTABLE:
+            continue
+        if isinstance(value, list):
+            out[name] = [_plain(v) if isinstance(v, BaseModel) else v for v in value]
+            out[f"{name}_count"] = len(value)
+        elif isinstance(value, BaseModel):
+            continue
+        else:
+            out[name] = value
+    return out
+
+
+def _current_permit(permits: list[Permit] | None, as_of: dt.date) -> dict[str, Any]:
+    if permits is None:
+        return {}
+    valid = [p for p in permits
+             if p.valid_from is not None and p.valid_from <= as_of and (p.valid_to is None or as_of <= p.valid_to)]
+    if any(p.valid_from is None for p in permits):
+        undated = True
+    else:
+        undated = False
+    if not valid:
+        return {} if undated else {"basis": "none"}
+    current = max(valid, key=lambda p: (p.valid_from, p.valid_to or dt.date.max))
+    out: dict[str, Any] = {}
+    if current.basis is not None:
+        out["basis"] = current.basis
+    if current.forms_basis_for_permanent is not None:
+        out["forms_basis_for_permanent"] = current.forms_basis_for_permanent
+    return out
+
+
+def qualifying_years(permits: list[Permit] | None, as_of: dt.date) -> int | None:
+    """Full years of the unbroken stretch, up to ``as_of``, of permits forming the basis for
+    permanent residence; ``None`` when a permit's dates or status are unknown."""
+    if permits is None:
+        return None
+    if any(p.valid_from is None or p.forms_basis_for_permanent is None for p in permits):
+        return None
+    spans = sorted((p.valid_from, min(p.valid_to or as_of, as_of)) for p in permits  # type: ignore[type-var]
+                   if p.forms_basis_for_permanent and p.valid_from <= as_of)  # type: ignore[operator]
+    start: dt.date | None = None
+    end: dt.date | None = None
+    for s, e in spans:
+        if end is not None and s <= end + dt.timedelta(days=1):
+            end = max(end, e)
+        else:
+            start, end = s, e
+    if start is None or end is None or end < as_of:
+        return 0
+    return full_years(start, as_of)
+
+
+def _incident(inc: Incident, rel_start: dt.date | None, rel_end: dt.date | None | Literal[True], still_together: bool) -> dict[str, Any]:
+    out = _plain(inc)
+    if inc.during_cohabitation is None and inc.date is not None and rel_start is not None:
+        if inc.date < rel_start:
+            out["during_cohabitation"] = False
+        elif isinstance(rel_end, dt.date):
+            out["during_cohabitation"] = inc.date <= rel_end
+        elif still_together:
+            out["during_cohabitation"] = True
+    return out
+
+
+ITEM_FACT = "item"
+
+
+def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
+    """The facts for one case as of a date: one per topic, then one per list element.
+
+    Lists are not tested with durable's array operators, which evaluate ``$or`` inside them
+    wrongly (measured: tests/test_adapter.py). Each element becomes its own fact
+    ``{"t": "item", "l": <list path>, "i": <index>, ...}``; the topic fact keeps the count.
+    """
+    topics: dict[str, dict[str, Any]] = {t: {} for t in TOPICS}
+    for section in SECTIONS:
+        topics[section].update(_plain(getattr(case, section)))
+
+    for who in ("applicant", "reference_person"):
+        person = getattr(case, who)
+        age = _age(person.birth_date, person.birth_year, as_of)
+        if age is not None:
+            topics[who]["age_lo"], topics[who]["age_hi"] = age
+
+    rel = case.relationship
+    ended_set = "cohabitation_ended" in rel.model_fields_set
+    ended_later = isinstance(rel.cohabitation_ended, dt.date) and rel.cohabitation_ended > as_of
+    still_together = ended_set and (rel.cohabitation_ended is None or ended_later)
+    if ended_set:  # as of the assessment date: an end after that date has not happened yet
+        topics["relationship"]["cohabitation_ended"] = not still_together
+    if rel.cohabitation_started is not None and ended_set:
+        end = as_of if still_together else rel.cohabitation_ended
+        if isinstance(end, dt.date):
+            topics["relationship"]["cohabitation_years"] = full_years(rel.cohabitation_started, min(end, as_of))
+    if rel.established_before_reference_entry is None and case.reference_person.entry_date is not None:
+        start = rel.married_on if rel.type == "marriage" else rel.cohabitation_started
+        if start is not None:
+            topics["relationship"]["established_before_reference_entry"] = start < case.reference_person.entry_date
+
+    if case.abuse.incidents is not None:
+        topics["abuse"]["incidents"] = [
+            _incident(i, rel.cohabitation_started, rel.cohabitation_ended, still_together) for i in case.abuse.incidents
+        ]
+    if case.permits is not None:
+        topics["permits"] = {"items": [_plain(p) for p in case.permits], "count": len(case.permits)}
+    topics["current_permit"] = _current_permit(case.permits, as_of)
+    years = qualifying_years(case.permits, as_of)
+    if years is not None:
+        topics["permanent_residence"]["qualifying_years"] = years
+
+    facts: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    for topic, attrs in sorted(topics.items()):
+        fact: dict[str, Any] = {"t": topic}
+        for name, value in attrs.items():
+            if isinstance(value, list):
+                spec = LIST_SPECS[(topic, name)]
+                for index, element in enumerate(value):
+                    body = element if isinstance(element, dict) else {"value": element}
+                    items.append({"t": ITEM_FACT, "l": spec.path, "i": index, **body})
+            else:
+                fact[name] = value
+        facts.append(fact)
+    return facts + items
+
+
+def source_paths(path: str) -> tuple[str, ...]:
+    """The case fields a caseworker fills in to make ``path`` (a rule's fact path) known."""
+    spec = FACT_SPECS.get(path.split("[]")[0]) if "[]" in path else FACT_SPECS.get(path)
+    if spec is None:
+        return (path,)
+    if "[]." in path:
+        return (path,)
+    return spec.sources

@@ -1,0 +1,234 @@
+"""Screen one case: facts in, explained verdicts out.
+
+All inference happens in the rule engine (`adapter`). This module only orchestrates: it picks the
+law in force on the assessment date, hands the case's facts to the engine, and turns the engine's
+conclusions and firing trace into a `Verdict` explained with the rules' reviewed templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .adapter import Engine, Firing, Run
+from .case import Case, question
+from .compiler import STATUS, Compiled, compile_rulebook
+from .facts import FACT_SPECS, case_facts, source_paths
+from .rulebook import PLACEHOLDER, Node, Rulebook, load_rulebook
+from .verdict import Citation, MissingFact, ProvisionResult, Reason, TraceEntry, Verdict, Warning
+
+HEADLINE = {
+    ("met", "entitlement"): {"en": "Entitled: the conditions are met", "nb": "Rett til tillatelse: vilkårene er oppfylt"},
+    ("met", "discretionary"): {"en": "May be granted (discretionary, not an entitlement)",
+                               "nb": "Kan innvilges (skjønn, ikke en rettighet)"},
+    ("not_met", None): {"en": "Not met", "nb": "Ikke oppfylt"},
+    ("undetermined", None): {"en": "Undetermined: facts are missing", "nb": "Uavklart: opplysninger mangler"},
+    ("needs_assessment", None): {"en": "Needs assessment by a lawyer or caseworker",
+                                 "nb": "Krever vurdering av jurist eller saksbehandler"},
+}
+NEG = {"T": "F", "F": "T", "U": "U", "J": "J"}
+
+
+def headline(status: str, kind: str, lang: str) -> str:
+    return HEADLINE.get((status, kind), HEADLINE.get((status, None), {})).get(lang, status)
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+
+
+def case_digest(case: Case) -> str:
+    payload = json.dumps(case.model_dump(mode="json", exclude_unset=True), sort_keys=True,
+                         ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class Screener:
+    """Holds one rulebook and one engine; screens cases one after the other."""
+
+    def __init__(self, rules_dir: Path | None = None, engine: Engine | None = None):
+        self.book: Rulebook = load_rulebook(rules_dir)
+        self.engine = engine or Engine()
+        self._compiled: dict[dt.date, Compiled] = {}
+
+    def compiled(self, day: dt.date) -> Compiled:
+        if day not in self._compiled:
+            self._compiled[day] = compile_rulebook(self.book, day)
+        return self._compiled[day]
+
+    def screen(self, case: Case, as_of: dt.date | None = None, lang: str = "en") -> Verdict:
+        day = as_of or case.assessment_date or dt.date.today()
+        compiled = self.compiled(day)
+        run = self.engine.run(compiled, case_facts(case, day))
+        return _Explainer(self.book, compiled, run, lang).verdict(case, day)
+
+
+class _Explainer:
+    def __init__(self, book: Rulebook, compiled: Compiled, run: Run, lang: str):
+        self.book, self.compiled, self.run, self.lang = book, compiled, run, lang
+        self.first_firing: dict[str, Firing] = {}
+        for firing in run.firings:
+            self.first_firing.setdefault(firing.node, firing)
+
+    # -- pieces ------------------------------------------------------------------------------
+    def status(self, node_id: str, negated: bool = False) -> str:
+        value = self.run.conclusions.get(node_id)
+        if value is None:  # every node concludes exactly one value; anything else is a bug
+            raise RuntimeError(f"no conclusion for rule '{node_id}'")
+        return STATUS[NEG[value] if negated else value]
+
+    def citation(self, node: Node) -> Citation:
+        cite = self.book.citation(node)
+        return Citation(text=self.book.cite(node, self.lang), quote=node.source.quote,
+                        confidence=node.source.confidence, rule=node.key, **cite)
+
+    def fill(self, template: str) -> str:
+        def value(match: Any) -> str:
+            param = self.compiled.params.get(match.group(1)) or self.book.parameter(match.group(1), self._day)
+            if param is None:
+                return match.group(0)
+            number = param.value
+            text = f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+            return text.replace(",", "\u00a0") if self.lang == "nb" else text
+        return PLACEHOLDER.sub(value, template)
+
+    def text(self, node: Node, status: str) -> str | None:
+        template = getattr(node.explain, status)
+        if template is None:
+            return None
+        return self.fill(template.get(self.lang))
+
+    def reason(self, node: Node, status: str) -> Reason:
+        text = self.text(node, status) or f"{node.title.get(self.lang)}: {headline(status, 'entitlement', self.lang).lower()}"
+        return Reason(rule=node.key, status=status, text=text, citation=self.citation(node))
+
+    # -- the walk under one provision ----------------------------------------------------------
+    def walk(self, node_id: str, negated: bool, seen: set[str], out: list[tuple[Node, str]]) -> None:
+        """Collect the conditions that explain a node's value (all inputs of ``all``; for ``any``,
+        only the inputs that made it met, or all of them when it is not met)."""
+        if node_id in seen:
+            return
+        seen.add(node_id)
+        node = self.compiled.nodes[node_id]
+        status = self.status(node_id, negated)
+        if node.when is not None or self.text(node, status):
+            out.append((node, status))
+        refs = self.compiled.refs.get(node_id, [])
+        if node.any is not None and self.status(node_id) == "met":
+            refs = [(r, n) for r, n in refs if self.status(r, n) == "met"]
+        for ref, neg in refs:
+            self.walk(ref, neg != negated, seen, out)
+
+    def missing(self, node_id: str) -> list[str]:
+        """Case fields absent from the fact that made a condition undetermined."""
+        firing = self.first_firing.get(node_id)
+        if firing is None or "m" not in firing.matched:
+            return []
+        fact = firing.matched["m"]
+        out: list[str] = []
+        for path in self.compiled.reads.get(node_id, []):
+            if "[]" in path:
+                list_path, _, item_attr = path.partition("[]")
+                spec = FACT_SPECS[list_path]
+                items = fact.get(spec.attr)
+                if items is None:
+                    out.extend(source_paths(list_path))
+                elif item_attr:
+                    attr = item_attr.lstrip(".")
+                    out.extend(f"{list_path}[{i}].{attr}" for i, item in enumerate(items) if attr not in item)
+                continue
+            spec = FACT_SPECS[path]
+            attr = spec.attr + "_lo" if spec.kind == "interval" else spec.attr
+            if attr not in fact:
+                out.extend(source_paths(path))
+        return list(dict.fromkeys(out))
+
+    def provision(self, node: Node) -> ProvisionResult:
+        status = self.status(node.id)
+        kind = node.provision.kind if node.provision else "entitlement"
+        collected: list[tuple[Node, str]] = []
+        self.walk(node.id, False, set(), collected)
+        reasons, failed, notes = [], [], []
+        missing: dict[str, MissingFact] = {}
+        for child, child_status in collected:
+            if child is node:
+                continue
+            if child_status in ("met", "needs_assessment"):
+                reasons.append(self.reason(child, child_status))
+            elif child_status == "not_met":
+                failed.append(self.reason(child, child_status))
+            elif child_status == "undetermined" and child.when is not None:
+                for path in self.missing(child.id):
+                    generic = path
+                    while "[" in generic:
+                        start = generic.index("[")
+                        generic = generic[:start] + "[]" + generic[generic.index("]", start) + 1:]
+                    q = question(generic) or {"en": path, "nb": path}
+                    entry = missing.get(path)
+                    needed = (entry.needed_for if entry else []) + [child.key]
+                    missing[path] = MissingFact(path=path, question=q[self.lang], needed_for=needed)
+            if child_status in ("needs_assessment",) and child.id in self.compiled.uncertain:
+                notes.extend(t.get(self.lang) for t in self.compiled.uncertain[child.id])
+        return ProvisionResult(
+            provision=node.id,
+            title=node.title.get(self.lang),
+            status=status,  # type: ignore[arg-type]
+            kind=kind,
+            headline=headline(status, kind, self.lang),
+            explanation=self.text(node, status) or "",
+            citation=self.citation(node),
+            reasons=reasons,
+            failed=failed,
+            missing=list(missing.values()),
+            notes=list(dict.fromkeys(notes)),
+        )
+
+    def trace(self) -> list[TraceEntry]:
+        out = []
+        for firing in self.run.firings:
+            meta = self.compiled.rules[firing.rule]
+            if meta.topic is not None:
+                fact = firing.matched.get("m", {})
+                matched: dict[str, Any] = {}
+                for path in self.compiled.reads.get(meta.node, []):
+                    base = path.split("[]")[0]
+                    spec = FACT_SPECS[base]
+                    if spec.kind in ("list", "strings"):
+                        matched[base] = fact.get(spec.attr)
+                    elif spec.kind == "interval":
+                        lo, hi = fact.get(spec.attr + "_lo"), fact.get(spec.attr + "_hi")
+                        matched[path] = None if lo is None else (lo if lo == hi else [lo, hi])
+                    else:
+                        matched[path] = fact.get(spec.attr)
+            else:
+                matched = {fact["n"]: STATUS[fact["v"]] for fact in firing.matched.values()}
+            out.append(TraceEntry(rule=firing.rule, version=meta.key, concluded=STATUS[firing.value],  # type: ignore[arg-type]
+                                  matched=matched, derived=firing.derived))
+        return out
+
+    def verdict(self, case: Case, day: dt.date) -> Verdict:
+        self._day = day
+        roots = sorted((n for n in self.compiled.nodes.values() if n.provision),
+                       key=lambda n: (n.provision.order if n.provision else 0, n.id))
+        warnings = []
+        for node in sorted((n for n in self.compiled.nodes.values() if n.notice), key=lambda n: n.id):
+            if self.status(node.id) == "met" and node.notice is not None:
+                warnings.append(Warning(id=node.id, level=node.notice.level, text=self.text(node, "met") or "",
+                                        citation=self.citation(node)))
+        warnings.sort(key=lambda w: ({"safety": 0, "warning": 1, "info": 2}[w.level], w.id))
+        return Verdict(
+            case_id=case.case_id,
+            assessment_date=day.isoformat(),
+            lang=self.lang,  # type: ignore[arg-type]
+            engine_version=__version__,
+            rules_version=self.book.version,
+            rules_digest=self.book.digest,
+            case_digest=case_digest(case),
+            provisions=[self.provision(n) for n in roots],
+            warnings=warnings,
+            trace=self.trace(),
+        )
