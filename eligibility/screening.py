@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -124,27 +125,30 @@ class _Explainer:
             self.walk(ref, neg != negated, seen, out)
 
     def missing(self, node_id: str) -> list[str]:
-        """Case fields absent from the fact that made a condition undetermined."""
-        firing = self.first_firing.get(node_id)
-        if firing is None or "m" not in firing.matched:
-            return []
-        fact = firing.matched["m"]
+        """Case fields whose absence made a condition undetermined: attributes absent from the
+        fact it tested, or from the list elements that came out undetermined."""
+        parts = (node_id, f"{node_id}~when", f"{node_id}~assess")
+        reads = self.compiled.reads.get(node_id, [])
         out: list[str] = []
-        for path in self.compiled.reads.get(node_id, []):
-            if "[]" in path:
-                list_path, _, item_attr = path.partition("[]")
-                spec = FACT_SPECS[list_path]
-                items = fact.get(spec.attr)
-                if items is None:
-                    out.extend(source_paths(list_path))
-                elif item_attr:
-                    attr = item_attr.lstrip(".")
-                    out.extend(f"{list_path}[{i}].{attr}" for i, item in enumerate(items) if attr not in item)
+        for firing in self.run.firings:
+            meta = self.compiled.rules[firing.rule]
+            if meta.node not in parts or firing.value != "U" or "m" not in firing.matched:
                 continue
-            spec = FACT_SPECS[path]
-            attr = spec.attr + "_lo" if spec.kind == "interval" else spec.attr
-            if attr not in fact:
-                out.extend(source_paths(path))
+            fact = firing.matched["m"]
+            if meta.derive == "element":
+                prefix = f"{meta.list}[]."
+                out.extend(f"{meta.list}[{fact['i']}].{p[len(prefix):]}" for p in reads
+                           if p.startswith(prefix) and p[len(prefix):] not in fact)
+            elif meta.list is not None:  # the list itself is absent
+                out.extend(source_paths(meta.list))
+            else:
+                for path in reads:
+                    if "[]" in path:
+                        continue
+                    spec = FACT_SPECS[path]
+                    attr = spec.attr + "_lo" if spec.kind == "interval" else spec.attr
+                    if attr not in fact:
+                        out.extend(source_paths(path))
         return list(dict.fromkeys(out))
 
     def provision(self, node: Node) -> ProvisionResult:
@@ -157,17 +161,14 @@ class _Explainer:
         for child, child_status in collected:
             if child is node:
                 continue
-            if child_status in ("met", "needs_assessment"):
+            explained = self.text(child, child_status) is not None  # rules without a text are steps
+            if child_status in ("met", "needs_assessment") and explained:
                 reasons.append(self.reason(child, child_status))
-            elif child_status == "not_met":
+            elif child_status == "not_met" and explained:
                 failed.append(self.reason(child, child_status))
             elif child_status == "undetermined" and child.when is not None:
                 for path in self.missing(child.id):
-                    generic = path
-                    while "[" in generic:
-                        start = generic.index("[")
-                        generic = generic[:start] + "[]" + generic[generic.index("]", start) + 1:]
-                    q = question(generic) or {"en": path, "nb": path}
+                    q = question(re.sub(r"\[\d+\]", "[]", path)) or {"en": path, "nb": path}
                     entry = missing.get(path)
                     needed = (entry.needed_for if entry else []) + [child.key]
                     missing[path] = MissingFact(path=path, question=q[self.lang], needed_for=needed)

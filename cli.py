@@ -1,0 +1,183 @@
+"""`eligibility`: screen residence-permit eligibility under utlendingsloven §§ 40, 41, 53 and 62.
+
+Exit codes: 0 screened, 2 invalid input (case file, options or rule files), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from eligibility import __version__
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn known errors into a clear message and exit code instead of a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from eligibility.adapter import EngineError
+        from eligibility.loader import InputError
+        from eligibility.rulebook import RuleFileError
+
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            _fail(str(exc), EXIT_INPUT)
+        except RuleFileError as exc:
+            _fail(f"rule file refused: {exc}", EXIT_INPUT)
+        except EngineError as exc:
+            _fail(f"internal error in the rule engine: {exc}", EXIT_INTERNAL)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - never a traceback for the user
+            if os.environ.get("ELIGIBILITY_DEBUG"):
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} (set ELIGIBILITY_DEBUG=1 for details)",
+                  EXIT_INTERNAL)
+
+    return wrapper
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers never see a half-written file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _date(_: Any, __: Any, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date (use YYYY-MM-DD)") from None
+
+
+def _version_text() -> str:
+    try:
+        from eligibility.rulebook import load_rulebook
+
+        book = load_rulebook()
+        return f"eligibility {__version__}, rules {book.version} (sha256 {book.digest[:12]})"
+    except Exception:  # noqa: BLE001 - the version must print even with broken rules
+        return f"eligibility {__version__}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _p, v: (click.echo(_version_text()), ctx.exit()) if v else None,
+              help="Show the program and rules versions and exit.")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Screen residence-permit eligibility under the Norwegian Immigration Act
+    (utlendingsloven §§ 40, 41, 53 and 62).
+
+    Every verdict says which rules it rests on and which facts are missing. It is a screening,
+    not a decision: seek legal advice.
+    """
+    ctx.ensure_object(dict)
+
+
+@main.command()
+@click.argument("case", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--as-of", "as_of", callback=_date, metavar="DATE",
+              help="Apply the law as of this date (default: the case's assessment_date, else today).")
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+              help="Language of the explanation.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write to this file (atomically) instead of standard output.")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Rules directory (default: the shipped rules, or $ELIGIBILITY_RULES).")
+@_guarded
+def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, output: Path | None,
+           rules_dir: Path | None) -> None:
+    """Screen one CASE file (YAML or JSON; '-' reads standard input)."""
+    from eligibility.loader import load_case_file
+    from eligibility.render import RENDERERS
+    from eligibility.screening import Screener
+
+    case_obj = load_case_file(case)
+    verdict = Screener(rules_dir).screen(case_obj, as_of=as_of, lang=lang)
+    text = RENDERERS[fmt](verdict)
+    if output:
+        write_atomically(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write to this file instead of standard output.")
+@_guarded
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of a case file (for editors and validators)."""
+    from eligibility.case import Case
+
+    document = Case.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "eligibility case file"
+    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if output:
+        write_atomically(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.group()
+def rules() -> None:
+    """Inspect the rulebook."""
+
+
+@rules.command("check")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Rules directory (default: the shipped rules).")
+@click.option("--on", "dates", multiple=True, callback=lambda c, p, v: [_date(c, p, d) for d in v],
+              metavar="DATE", help="Also compile the law as of this date (repeatable).")
+@_guarded
+def rules_check(rules_dir: Path | None, dates: list[dt.date]) -> None:
+    """Validate every rule file and compile the rules for each date the law changed."""
+    from eligibility.compiler import compile_rulebook
+    from eligibility.rulebook import load_rulebook
+
+    book = load_rulebook(rules_dir)
+    days = sorted({n.valid_from for versions in book.versions.values() for n in versions}
+                  | {n.valid_to + dt.timedelta(days=1) for versions in book.versions.values()
+                     for n in versions if n.valid_to} | set(dates) | {dt.date.today()})
+    for day in days:
+        compiled = compile_rulebook(book, day)
+        provisions = sorted(n for n, node in compiled.nodes.items() if node.provision)
+        click.echo(f"{day}: {len(compiled.nodes)} rules, {len(compiled.definition)} engine rules; "
+                   f"provisions: {', '.join(provisions) or '-'}")
+    click.echo(f"ok: rules {book.version}, {sum(len(v) for v in book.versions.values())} rule versions "
+               f"in {len(book.files)} files, sha256 {book.digest}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

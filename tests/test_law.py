@@ -1,0 +1,181 @@
+"""Points of law that must come out right (issue: core screening engine, section 4 and 5).
+
+Each test states the law it checks; the cases are built in code so the fact under test is the
+only thing that differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from .conftest import make_case, provision, rule_ids
+
+PERMIT_40 = [{"basis": "utl-40", "valid_from": "2023-01-01", "valid_to": "2026-12-31", "forms_basis_for_permanent": True}]
+
+
+def abuse_case(incident: dict[str, Any] | None = None, *, permits: list[dict[str, Any]] | None = None,
+               ended: Any = "2026-09-01", on: dt.date = dt.date(2026, 11, 26), **abuse: Any) -> Any:
+    incident = incident if incident is not None else {
+        "kind": "physical", "perpetrator": "reference_person", "victim": "applicant",
+        "during_cohabitation": True, "severity": "high", "repeated": True}
+    return make_case(
+        assessment_date=on,
+        permits=PERMIT_40 if permits is None else permits,
+        relationship={"type": "marriage", "cohabitation_started": "2023-01-01", "cohabitation_ended": ended},
+        abuse={"incidents": [incident], "account_credible": True, "reduced_quality_of_life": True, **abuse},
+    )
+
+
+def status_53b(screener: Any, case: Any, **kw: Any) -> Any:
+    return provision(screener.screen(case, **kw), "utl-53-1-b")
+
+
+def test_baseline_serious_abuse_is_met(screener: Any) -> None:
+    result = status_53b(screener, abuse_case())
+    assert result.status == "met" and result.kind == "entitlement"
+    assert result.citation.section == "53" and result.citation.ledd == 1 and result.citation.bokstav == "b"
+
+
+@pytest.mark.parametrize("on, expected", [
+    (dt.date(2018, 10, 31), "not_met"),  # the last day before the 2018 amendment
+    (dt.date(2018, 11, 1), "met"),  # lov 22.06.2018 nr. 78 in force
+])
+def test_mother_in_law_in_the_household_counts_from_1_november_2018(screener: Any, on: dt.date, expected: str) -> None:
+    case = abuse_case({"kind": "physical", "perpetrator": "in_law", "victim": "applicant",
+                       "during_cohabitation": True, "severity": "high"}, on=on, ended="2018-09-01")
+    result = status_53b(screener, case)
+    assert result.status == expected
+    versions = {r.rule for r in result.reasons + result.failed if r.rule.startswith("utl-53.mishandling@")}
+    assert versions == {"utl-53.mishandling@" + ("2018-11-01" if expected == "met" else "2010-01-01")}
+
+
+def test_abuse_of_a_child_alone_is_enough_for_the_parent(screener: Any) -> None:
+    case = abuse_case({"kind": "physical", "perpetrator": "reference_person", "victim": "child",
+                       "during_cohabitation": True, "repeated": True})
+    assert status_53b(screener, case).status == "met"
+
+
+def test_violence_only_after_the_separation_does_not_count(screener: Any) -> None:
+    case = abuse_case({"kind": "physical", "perpetrator": "reference_person", "victim": "applicant",
+                       "during_cohabitation": False, "severity": "high", "repeated": True})
+    result = status_53b(screener, case)
+    assert result.status == "not_met"
+    assert rule_ids(result.failed) == {"utl-53.mishandling"}
+    assert "after the separation" in result.failed[0].text
+
+
+def test_still_living_together_is_not_met_yet_and_says_moving_out_meets_it(screener: Any) -> None:
+    verdict = screener.screen(abuse_case(ended=None), lang="en")
+    result = provision(verdict, "utl-53-1-b")
+    assert result.status == "not_met"
+    assert rule_ids(result.failed) == {"utl-53.cohabitation-ended"}
+    assert "as soon as the applicant moves out" in result.failed[0].text
+    assert "utl-53.safety-no-waiting" in {w.id for w in verdict.warnings}
+
+
+def test_a_credible_own_account_suffices_as_evidence(screener: Any) -> None:
+    result = status_53b(screener, abuse_case(evidence=["own_account"]))
+    assert result.status == "met"
+    assert "utl-53.credible-account" in rule_ids(result.reasons)
+
+
+def test_no_credibility_assessment_and_no_documents_is_undetermined_not_refused(screener: Any) -> None:
+    case = abuse_case()
+    case = case.model_copy(update={"abuse": case.abuse.model_copy(update={"account_credible": None})})
+    result = status_53b(screener, case)
+    assert result.status == "undetermined"
+    assert {m.path for m in result.missing} == {"abuse.account_credible", "abuse.evidence"}
+
+
+@pytest.mark.parametrize("basis", ["utl-48", "student", "work"])
+def test_a_fiance_student_or_work_permit_is_not_a_section_40_or_41_permit(screener: Any, basis: str) -> None:
+    case = abuse_case(permits=[{"basis": basis, "valid_from": "2023-01-01", "valid_to": "2026-12-31"}])
+    result = status_53b(screener, case)
+    assert result.status == "not_met"
+    assert rule_ids(result.failed) == {"utl-53.holds-family-permit"}
+
+
+def test_a_cohabitant_permit_counts_like_a_spouse_permit(screener: Any) -> None:
+    case = abuse_case(permits=[{"basis": "utl-41", "valid_from": "2023-01-01", "valid_to": "2026-12-31"}])
+    assert status_53b(screener, case).status == "met"
+
+
+def test_a_single_less_serious_incident_needs_assessment_never_a_refusal(screener: Any) -> None:
+    case = abuse_case({"kind": "psychological", "perpetrator": "reference_person", "victim": "applicant",
+                       "during_cohabitation": True, "severity": "low", "repeated": False})
+    result = status_53b(screener, case)
+    assert result.status == "needs_assessment"
+    assert "utl-53.mishandling" in rule_ids(result.reasons)
+
+
+def test_unknown_incident_details_are_undetermined_with_questions(screener: Any) -> None:
+    case = abuse_case({"kind": "physical", "perpetrator": "reference_person", "victim": "applicant"})
+    result = status_53b(screener, case)
+    assert result.status == "undetermined"
+    missing = {m.path for m in result.missing}
+    assert "abuse.incidents[0].during_cohabitation" in missing
+    assert all(m.question for m in result.missing)
+
+
+def test_absent_abuse_facts_are_unknown_not_false(screener: Any) -> None:
+    case = make_case(permits=PERMIT_40, relationship={"cohabitation_ended": "2026-01-01"})
+    result = provision(screener.screen(case), "utl-53-1-b")
+    assert result.status == "undetermined"
+    assert "abuse.incidents" in {m.path for m in result.missing}
+
+
+def test_an_empty_incident_list_means_none_reported(screener: Any) -> None:
+    case = abuse_case()
+    case = case.model_copy(update={"abuse": case.abuse.model_copy(update={"incidents": []})})
+    result = status_53b(screener, case)
+    assert result.status == "not_met"
+    assert rule_ids(result.failed) == {"utl-53.mishandling"}
+
+
+@pytest.mark.parametrize("lang, words", [("en", ["no residence time", "who ends the relationship"]),
+                                         ("nb", ["ingen botid", "hvem som avslutter forholdet"])])
+def test_safety_message_whenever_a_family_permit_holder_reports_abuse(screener: Any, lang: str, words: list[str]) -> None:
+    verdict = screener.screen(abuse_case(), lang=lang)
+    safety = [w for w in verdict.warnings if w.level == "safety"]
+    assert [w.id for w in safety] == ["utl-53.safety-no-waiting"]
+    for word in words:
+        assert word in safety[0].text
+
+
+def test_no_safety_message_without_abuse_indications(screener: Any) -> None:
+    case = make_case(permits=PERMIT_40, abuse={"incidents": []})
+    assert not [w for w in screener.screen(case).warnings if w.level == "safety"]
+
+
+def test_discretionary_provision_is_may_be_granted_never_entitled(screener: Any) -> None:
+    case = abuse_case(ended="2026-01-01")
+    case = case.model_copy(update={"home_country_hardship": case.home_country_hardship.model_copy(update={"expected": True})})
+    for lang, word in (("en", "May be granted"), ("nb", "Kan innvilges")):
+        result = provision(screener.screen(case, lang=lang), "utl-53-2")
+        assert (result.status, result.kind) == ("met", "discretionary")
+        assert result.headline.startswith(word)
+        assert "entitled" not in result.headline.lower() and "rett til" not in result.headline.lower()
+
+
+def test_death_of_the_reference_person(screener: Any) -> None:
+    case = make_case(permits=PERMIT_40, relationship={"cohabitation_ended": "2026-05-01",
+                                                      "end_reason": "death_of_reference_person"})
+    assert provision(screener.screen(case), "utl-53-1-a").status == "met"
+
+
+def test_an_earlier_separation_is_not_a_death_ending_the_cohabitation(screener: Any) -> None:
+    case = make_case(permits=PERMIT_40, relationship={"cohabitation_ended": "2025-05-01", "end_reason": "separation"})
+    result = provision(screener.screen(case), "utl-53-1-a")
+    assert result.status == "not_met"
+    assert rule_ids(result.failed) == {"utl-53.ended-by-death"}
+
+
+def test_every_reason_cites_a_provision_with_a_quote(screener: Any) -> None:
+    verdict = screener.screen(abuse_case())
+    for p in verdict.provisions:
+        for r in [p] + p.reasons + p.failed:
+            citation = r.citation
+            assert citation.law and citation.section and len(citation.quote) >= 3 and "@" in citation.rule
