@@ -174,16 +174,13 @@ def _plain(model: BaseModel) -> dict[str, Any]:
 
 
 def _current_permit(permits: list[Permit] | None, as_of: dt.date) -> dict[str, Any]:
-    if permits is None:
+    """The permit valid on ``as_of`` (the latest-starting one if several). Unknown when the list
+    is unknown or a permit's start date is; basis "none" when no permit is valid that day."""
+    if permits is None or any(p.valid_from is None for p in permits):
         return {}
-    valid = [p for p in permits
-             if p.valid_from is not None and p.valid_from <= as_of and (p.valid_to is None or as_of <= p.valid_to)]
-    if any(p.valid_from is None for p in permits):
-        undated = True
-    else:
-        undated = False
+    valid = [p for p in permits if p.valid_from <= as_of and (p.valid_to is None or as_of <= p.valid_to)]  # type: ignore[operator]
     if not valid:
-        return {} if undated else {"basis": "none"}
+        return {"basis": "none"}
     current = max(valid, key=lambda p: (p.valid_from, p.valid_to or dt.date.max))
     out: dict[str, Any] = {}
     if current.basis is not None:
