@@ -23,6 +23,7 @@ from typing import Any, Callable
 from durable import engine as _durable
 
 from .compiler import NODE_FACT, Compiled, RuleMeta
+from .facts import ITEM_FACT
 
 
 class EngineError(RuntimeError):
@@ -125,14 +126,17 @@ class Engine:
         sid = str(next(self._sessions))
         run = Run()
         self._run = run
-        wanted = set(compiled.topics)  # a fact no rule tests would create an orphan session
-        batch = [dict(f, sid=sid) for f in facts if f["t"] in wanted]
+        # Assert only facts some rule tests (an untested fact in a batch has crashed durable's C
+        # core outright), one at a time, so a fact no rule handles raises instead.
+        batch = [dict(f, sid=sid) for f in facts
+                 if f["t"] in compiled.topics or (f["t"] == ITEM_FACT and f["l"] in compiled.lists)]
         try:
-            state = self._host.assert_facts(compiled.name, batch) if batch else {}
-            if run.errors:
-                raise EngineError(f"a rule action failed: {run.errors[0]!r}") from run.errors[0]
-            if isinstance(state, dict) and state.get("exception"):
-                raise EngineError(f"the rule engine reported: {state['exception']}")
+            for fact in batch:
+                state = self._host.assert_fact(compiled.name, fact)
+                if run.errors:
+                    raise EngineError(f"a rule action failed: {run.errors[0]!r}") from run.errors[0]
+                if isinstance(state, dict) and state.get("exception"):
+                    raise EngineError(f"the rule engine reported: {state['exception']}")
         except _durable.MessageNotHandledException as exc:
             raise EngineError(f"no rule matched a fact, so the rulebook is not exhaustive: {exc}") from None
         except _durable.MessageObservedException as exc:

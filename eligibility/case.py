@@ -97,17 +97,17 @@ class ReferencePerson(Facts):
     years_work_or_education: float | None = ask(
         "How many years of full-time work or education in Norway does the reference person have?",
         "Hvor mange år med fulltids arbeid eller utdanning i Norge har referansepersonen?",
-        ge=0,
+        ge=0, le=100,
     )
     expected_income: int | None = ask(
         "What is the reference person's expected yearly income (NOK)?",
         "Hva er referansepersonens forventede årsinntekt (kroner)?",
-        ge=0,
+        ge=0, le=10**12,
     )
     previous_year_income: int | None = ask(
         "What was the reference person's income last year per the tax settlement (NOK)?",
         "Hva var referansepersonens inntekt i fjor etter skatteoppgjøret (kroner)?",
-        ge=0,
+        ge=0, le=10**12,
     )
 
 
@@ -139,7 +139,7 @@ class Relationship(Facts):
         "Har partene til hensikt å bo sammen (fortsette samlivet)?",
     )
     children_together: int | None = ask(
-        "How many children do they have together?", "Hvor mange felles barn har de?", ge=0
+        "How many children do they have together?", "Hvor mange felles barn har de?", ge=0, le=30
     )
     expecting_child: bool | None = ask("Are they expecting a child together?", "Venter de barn sammen?")
     either_married_to_other: bool | None = ask(
@@ -262,7 +262,7 @@ class PermanentResidence(Facts):
     months_abroad: float | None = ask(
         "How many months in total has the applicant been outside Norway in the qualifying period?",
         "Hvor mange måneder totalt har søkeren vært utenfor Norge i opptjeningsperioden?",
-        ge=0,
+        ge=0, le=1200,
     )
     norwegian_oral_level: Literal["none", "A1", "A2", "B1", "B2", "C1", "C2"] | None = ask(
         "What level did the applicant reach in the oral Norwegian test?",

@@ -106,6 +106,7 @@ def _build_specs() -> dict[str, FactSpec]:
         name: _spec_for(f"permits[].{name}", "permits", name, info.annotation, (f"permits[].{name}",))
         for name, info in Permit.model_fields.items() if name not in _NOT_TESTABLE
     }
+    permit_items["started"] = FactSpec("permits[].started", "permits", "started", "bool", ("permits[].valid_from",))
     specs["permits"] = FactSpec("permits", "permits", "items", "list", ("permits",),
                                 item_specs={k: v for k, v in permit_items.items() if v}, count_attr="count")
     measured = [
@@ -157,10 +158,20 @@ def _age(birth_date: dt.date | None, birth_year: int | None, as_of: dt.date) -> 
     return None
 
 
+def _number(value: Any) -> Any:
+    """Floats as durable's JSON parser reads them: it cannot parse exponents (error 204 for
+    ``1e-05``), so round to 4 decimals (never below 1e-4, where Python switches to exponents)."""
+    if isinstance(value, float):
+        rounded = round(value, 4)
+        return int(rounded) if rounded.is_integer() else rounded
+    return value
+
+
 def _plain(model: BaseModel) -> dict[str, Any]:
     """The testable, known fields of one section."""
     out: dict[str, Any] = {}
     for name, value in model:
+        value = _number(value)
         if value is None or name in _NOT_TESTABLE:
             continue
         if isinstance(value, list):
@@ -262,8 +273,9 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
         topics["abuse"]["incidents"] = [
             _incident(i, rel.cohabitation_started, rel.cohabitation_ended, still_together) for i in case.abuse.incidents
         ]
-    if case.permits is not None:
-        topics["permits"] = {"items": [_plain(p) for p in case.permits], "count": len(case.permits)}
+    if case.permits is not None:  # "started": the permit had begun by the assessment date
+        topics["permits"] = {"items": [{**_plain(p), **({"started": p.valid_from <= as_of} if p.valid_from else {})}
+                                       for p in case.permits], "count": len(case.permits)}
     topics["current_permit"] = _current_permit(case.permits, as_of)
     years = qualifying_years(case.permits, as_of)
     if years is not None:

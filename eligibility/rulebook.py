@@ -73,7 +73,11 @@ class Provision(Strict):
 
 
 class Notice(Strict):
+    """A message shown when the rule's result is in ``show_when`` (default: met), with the
+    explanation text for that result."""
+
     level: Literal["safety", "warning", "info"]
+    show_when: list[Value] = Field(default_factory=lambda: ["met"], min_length=1)
 
 
 class Explain(Strict):
@@ -378,6 +382,8 @@ def _cross_check(book: Rulebook) -> None:
                         if placeholder not in book.parameters:
                             raise RuleFileError(name, node.id, f"explain.{value}.{lang}",
                                                 f"unknown placeholder '{{{placeholder}}}'")
+            if node.notice and any(getattr(node.explain, v) is None for v in node.notice.show_when):
+                raise RuleFileError(name, node.id, "explain", "a notice needs a text for each result in 'show_when'")
             if node.provision and not (node.explain.met and node.explain.not_met):
                 raise RuleFileError(name, node.id, "explain", "a provision needs 'met' and 'not_met' explanations")
 

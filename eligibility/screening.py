@@ -17,7 +17,7 @@ from typing import Any
 from . import __version__
 from .adapter import Engine, Firing, Run
 from .case import Case, question
-from .compiler import STATUS, Compiled, compile_rulebook
+from .compiler import MISSING_LIST, STATUS, Compiled, compile_rulebook
 from .facts import FACT_SPECS, case_facts, source_paths
 from .rulebook import PLACEHOLDER, Node, Rulebook, load_rulebook
 from .verdict import Citation, MissingFact, ProvisionResult, Reason, TraceEntry, Verdict, Warning
@@ -139,9 +139,9 @@ class _Explainer:
                 prefix = f"{meta.list}[]."
                 out.extend(f"{meta.list}[{fact['i']}].{p[len(prefix):]}" for p in reads
                            if p.startswith(prefix) and p[len(prefix):] not in fact)
-            elif meta.list is not None:  # the list itself is absent
-                out.extend(source_paths(meta.list))
-            else:
+            elif meta.name.endswith(MISSING_LIST):  # the list itself is absent
+                out.extend(source_paths(meta.list or ""))
+            elif meta.list is None:
                 for path in reads:
                     if "[]" in path:
                         continue
@@ -217,8 +217,9 @@ class _Explainer:
                        key=lambda n: (n.provision.order if n.provision else 0, n.id))
         warnings = []
         for node in sorted((n for n in self.compiled.nodes.values() if n.notice), key=lambda n: n.id):
-            if self.status(node.id) == "met" and node.notice is not None:
-                warnings.append(Warning(id=node.id, level=node.notice.level, text=self.text(node, "met") or "",
+            status = self.status(node.id)
+            if node.notice is not None and status in node.notice.show_when:
+                warnings.append(Warning(id=node.id, level=node.notice.level, text=self.text(node, status) or "",
                                         citation=self.citation(node)))
         warnings.sort(key=lambda w: ({"safety": 0, "warning": 1, "info": 2}[w.level], w.id))
         return Verdict(

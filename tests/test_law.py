@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import make_case, provision, rule_ids
 
-PERMIT_40 = [{"basis": "utl-40", "valid_from": "2023-01-01", "valid_to": "2026-12-31", "forms_basis_for_permanent": True}]
+PERMIT_40 = [{"basis": "utl-40", "valid_from": "2016-01-01", "valid_to": "2026-12-31", "forms_basis_for_permanent": True}]
 
 
 def abuse_case(incident: dict[str, Any] | None = None, *, permits: list[dict[str, Any]] | None = None,
@@ -24,7 +24,7 @@ def abuse_case(incident: dict[str, Any] | None = None, *, permits: list[dict[str
     return make_case(
         assessment_date=on,
         permits=PERMIT_40 if permits is None else permits,
-        relationship={"type": "marriage", "cohabitation_started": "2023-01-01", "cohabitation_ended": ended},
+        relationship={"type": "marriage", "cohabitation_started": "2016-01-01", "cohabitation_ended": ended},
         abuse={"incidents": [incident], "account_credible": True, "reduced_quality_of_life": True, **abuse},
     )
 

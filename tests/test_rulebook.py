@@ -1,0 +1,157 @@
+"""Rule files are validated, refused with file / rule id / field, and compiled within durable's limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from eligibility.compiler import MAX_SIBLING_TESTS, RulebookLimitError, compile_rulebook
+from eligibility.rulebook import RuleFileError, load_rulebook
+
+from .conftest import ROOT
+
+GOOD_NODE = {
+    "id": "demo.cond",
+    "valid_from": "2010-01-01",
+    "title": {"nb": "Prøve", "en": "Test"},
+    "source": {"ledd": 1, "quote": "samlivet er opphørt"},
+    "when": {"fact": "relationship.cohabitation_ended", "is": True},
+    "explain": {"met": {"nb": "ja", "en": "yes"}, "not_met": {"nb": "nei", "en": "no"}},
+}
+PROVISION = {
+    "id": "demo.provision",
+    "valid_from": "2010-01-01",
+    "title": {"nb": "Prøve", "en": "Test"},
+    "provision": {"kind": "entitlement"},
+    "source": {"ledd": 1, "quote": "skal etter søknad gis"},
+    "all": ["demo.cond"],
+    "explain": {"met": {"nb": "ja", "en": "yes"}, "not_met": {"nb": "nei", "en": "no"}},
+}
+
+
+def rules_dir(tmp_path: Path, nodes: list[dict[str, Any]]) -> Path:
+    directory = tmp_path / "rules"
+    directory.mkdir()
+    shutil.copy(ROOT / "rules" / "rulebook.yaml", directory)
+    shutil.copy(ROOT / "rules" / "parameters.yaml", directory)
+    document = {"unit": "demo", "law": "utlendingsloven", "section": "53",
+                "title": {"nb": "Prøve", "en": "Demo"}, "nodes": nodes}
+    (directory / "demo.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return directory
+
+
+def refused(tmp_path: Path, nodes: list[dict[str, Any]]) -> RuleFileError:
+    with pytest.raises(RuleFileError) as info:
+        load_rulebook(rules_dir(tmp_path, nodes))
+    return info.value
+
+
+def with_(node: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    out = dict(node)
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+def test_the_shipped_rulebook_loads_and_compiles_on_every_change_date() -> None:
+    book = load_rulebook(ROOT / "rules")
+    days = {n.valid_from for versions in book.versions.values() for n in versions}
+    for day in sorted(days) + [dt.date(2026, 11, 26)]:
+        compiled = compile_rulebook(book, day)
+        assert any(n.provision for n in compiled.nodes.values())
+
+
+def test_every_shipped_rule_cites_its_source_with_a_quote_in_both_languages() -> None:
+    book = load_rulebook(ROOT / "rules")
+    for versions in book.versions.values():
+        for node in versions:
+            assert len(node.source.quote) >= 3, node.key
+            assert node.title.nb and node.title.en, node.key
+            citation = book.citation(node)
+            assert citation["law"] in book.meta.laws and citation["section"], node.key
+
+
+def test_a_good_minimal_rulebook_loads(tmp_path: Path) -> None:
+    book = load_rulebook(rules_dir(tmp_path, [GOOD_NODE, PROVISION]))
+    assert set(book.versions) == {"demo.cond", "demo.provision"}
+    assert len(book.digest) == 64
+
+
+@pytest.mark.parametrize("node, rule, field, words", [
+    (with_(GOOD_NODE, source={"ledd": 1}), "demo.cond", "source.quote", "Field required"),
+    (with_(GOOD_NODE, when={"fact": "relationship.cohabitation_endd", "is": True}), "demo.cond", "when.fact", "unknown fact path"),
+    (with_(GOOD_NODE, when={"fact": "relationship.type", "is": "marriag"}), "demo.cond", "when.is", "not a value"),
+    (with_(GOOD_NODE, when={"fact": "relationship.cohabitation_ended", "is": "yes"}), "demo.cond", "when.is", "yes/no"),
+    (with_(GOOD_NODE, when={"fact": "applicant.age", "is": 18}), "demo.cond", "when.is", "measured range"),
+    (with_(GOOD_NODE, when={"all": [{"some": "permits", "where": {"item": "basis", "is": "utl-40"}}]}),
+     "demo.cond", "when.all[0]", "top of a condition"),
+    (with_(GOOD_NODE, when={"fact": "reference_person.expected_income", "at_least": {"param": "nope"}}),
+     "demo.cond", "when.at_least", "unknown parameter"),
+    (with_(GOOD_NODE, when={"eval": "__import__('os')"}), "demo.cond", "when", "unknown expression keys"),
+    (with_(GOOD_NODE, all=["demo.cond"]), "demo.cond", None, "exactly one of"),
+    (with_(GOOD_NODE, explain={"met": {"nb": "ja {nope}", "en": "yes"}}), "demo.cond", "explain.met.nb", "unknown placeholder"),
+    (with_(GOOD_NODE, explain={"met": {"nb": "ja"}}), "demo.cond", "explain.met.en", "Field required"),
+    (with_(GOOD_NODE, colour="blue"), "demo.cond", "colour", "Extra inputs"),
+])
+def test_a_bad_rule_is_refused_naming_file_rule_and_field(tmp_path: Path, node: dict[str, Any], rule: str,
+                                                          field: str | None, words: str) -> None:
+    error = refused(tmp_path, [node, PROVISION])
+    assert error.file == "demo.yaml"
+    assert error.rule == rule
+    if field:
+        assert error.field == field
+    assert words in error.message
+    assert "demo.yaml" in str(error) and rule in str(error)
+
+
+def test_overlapping_versions_of_a_rule_are_refused(tmp_path: Path) -> None:
+    later = with_(GOOD_NODE, valid_from="2015-01-01")
+    error = refused(tmp_path, [GOOD_NODE, later, PROVISION])
+    assert error.rule == "demo.cond" and "overlaps" in error.message
+
+
+def test_a_reference_to_an_unknown_rule_is_refused(tmp_path: Path) -> None:
+    error = refused(tmp_path, [GOOD_NODE, with_(PROVISION, all=["demo.cond", "demo.typo"])])
+    assert error.rule == "demo.provision" and "demo.typo" in error.message
+
+
+def test_yaml_is_read_safely_never_executed(tmp_path: Path) -> None:
+    directory = rules_dir(tmp_path, [GOOD_NODE, PROVISION])
+    (directory / "evil.yaml").write_text("unit: !!python/object/apply:os.system ['true']\n", encoding="utf-8")
+    with pytest.raises(RuleFileError) as info:
+        load_rulebook(directory)
+    assert info.value.file == "evil.yaml" and "not valid YAML" in info.value.message
+
+
+def test_versions_are_chosen_by_the_assessment_date(tmp_path: Path) -> None:
+    old = with_(GOOD_NODE, valid_to="2018-10-31")
+    new = with_(GOOD_NODE, valid_from="2018-11-01", when={"fact": "relationship.cohabitation_ended", "is": False})
+    book = load_rulebook(rules_dir(tmp_path, [old, new, PROVISION]))
+    assert compile_rulebook(book, dt.date(2018, 10, 31)).nodes["demo.cond"].key == "demo.cond@2010-01-01"
+    assert compile_rulebook(book, dt.date(2018, 11, 1)).nodes["demo.cond"].key == "demo.cond@2018-11-01"
+
+
+def test_a_rulebook_one_fact_could_overwhelm_is_refused(tmp_path: Path) -> None:
+    """durable fails with error 303 when one fact passes more than 64 sibling tests
+    (benchmarks/limits.py); the compiler refuses such a rulebook up front."""
+    nodes = [with_(GOOD_NODE, id=f"demo.c{i}", when={"fact": "reference_person.expected_income", "at_least": i})
+             for i in range(MAX_SIBLING_TESTS + 1)]
+    book = load_rulebook(rules_dir(tmp_path, nodes + [with_(PROVISION, all=[n["id"] for n in nodes])]))
+    with pytest.raises(RulebookLimitError, match="reference_person"):
+        compile_rulebook(book, dt.date(2026, 1, 1))
+
+
+def test_tests_that_cannot_match_together_are_within_the_limit(tmp_path: Path) -> None:
+    """`is` compiles to = (met) and ≠ (not met); every ≠ can match at once, every = only one."""
+    nodes = [with_(GOOD_NODE, id=f"demo.c{i}", when={"fact": "reference_person.years_work_or_education", "is": i})
+             for i in range(MAX_SIBLING_TESTS - 2)]
+    book = load_rulebook(rules_dir(tmp_path, nodes + [with_(PROVISION, all=[n["id"] for n in nodes])]))
+    compile_rulebook(book, dt.date(2026, 1, 1))
