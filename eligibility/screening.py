@@ -189,27 +189,43 @@ class _Explainer:
         )
 
     def trace(self) -> list[TraceEntry]:
+        """Every firing in order, with the facts it matched named as the case names them."""
         out = []
         for firing in self.run.firings:
             meta = self.compiled.rules[firing.rule]
-            if meta.topic is not None:
-                fact = firing.matched.get("m", {})
-                matched: dict[str, Any] = {}
-                for path in self.compiled.reads.get(meta.node, []):
-                    base = path.split("[]")[0]
-                    spec = FACT_SPECS[base]
-                    if spec.kind in ("list", "strings"):
-                        matched[base] = fact.get(spec.attr)
-                    elif spec.kind == "interval":
-                        lo, hi = fact.get(spec.attr + "_lo"), fact.get(spec.attr + "_hi")
-                        matched[path] = None if lo is None else (lo if lo == hi else [lo, hi])
-                    else:
-                        matched[path] = fact.get(spec.attr)
-            else:
-                matched = {fact["n"]: STATUS[fact["v"]] for fact in firing.matched.values()}
             out.append(TraceEntry(rule=firing.rule, version=meta.key, concluded=STATUS[firing.value],  # type: ignore[arg-type]
-                                  matched=matched, derived=firing.derived))
+                                  matched=self._matched(meta, firing), derived=firing.derived))
         return out
+
+    def _matched(self, meta: Any, firing: Firing) -> dict[str, Any]:
+        node = meta.node.split("~")[0]
+        reads = self.compiled.reads.get(node, [])
+        if meta.derive == "element":
+            item = firing.matched["m"]
+            prefix = f"{meta.list}[]."
+            return {f"{meta.list}[{item['i']}]": {p[len(prefix):]: item.get(p[len(prefix):])
+                                                  for p in reads if p.startswith(prefix)}}
+        if meta.derive == "step":
+            acc, element = firing.matched["a"], firing.matched["e"]
+            return {f"{meta.list}[:{acc['i']}]": STATUS[acc["v"]], f"{meta.list}[{element['i']}]": STATUS[element["v"]]}
+        if meta.list is not None:  # start, end, or the list is unknown
+            count = FACT_SPECS[meta.list].count_attr or ""
+            matched: dict[str, Any] = {f"{meta.list} (count)": firing.matched["m"].get(count)}
+            if "a" in firing.matched:
+                matched[f"{meta.list}[:{firing.matched['a']['i']}]"] = STATUS[firing.matched["a"]["v"]]
+            return matched
+        if meta.topic is not None:
+            fact = firing.matched.get("m", {})
+            values: dict[str, Any] = {}
+            for path in reads:
+                spec = FACT_SPECS[path]
+                if spec.kind == "interval":
+                    lo, hi = fact.get(spec.attr + "_lo"), fact.get(spec.attr + "_hi")
+                    values[path] = None if lo is None else (lo if lo == hi else [lo, hi])
+                else:
+                    values[path] = fact.get(spec.attr)
+            return values
+        return {fact["n"]: STATUS[fact["v"]] for fact in firing.matched.values()}
 
     def verdict(self, case: Case, day: dt.date) -> Verdict:
         self._day = day

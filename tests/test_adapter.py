@@ -1,0 +1,87 @@
+"""The durable_rules adapter: errors surface, sessions are freed, every firing is recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from eligibility.adapter import Engine, EngineError
+from eligibility.compiler import compile_rulebook
+from eligibility.facts import case_facts
+from eligibility.screening import Screener
+
+from .conftest import ROOT, make_case
+
+DAY = dt.date(2026, 11, 26)
+
+
+@pytest.fixture(scope="module")
+def compiled(screener: Screener) -> Any:
+    return compile_rulebook(screener.book, DAY)
+
+
+def test_an_exception_inside_an_action_reaches_the_caller(compiled: Any) -> None:
+    def explode(meta: Any, matched: Any) -> None:
+        if meta.node == "utl-53.cohabitation-ended":
+            raise ValueError("boom in an action")
+
+    engine = Engine(on_fire=explode)
+    with pytest.raises(EngineError, match="boom in an action"):
+        engine.run(compiled, case_facts(make_case(relationship={"cohabitation_ended": None}), DAY))
+    # the engine is still usable afterwards and its session was freed
+    run = Engine().run(compiled, case_facts(make_case(), DAY))
+    assert run.conclusions
+
+
+def test_only_import_of_durable_is_the_adapter() -> None:
+    sources = [p for p in (ROOT / "eligibility").glob("*.py")] + [ROOT / "cli.py"]
+    importers = [p.name for p in sources
+                 if any(line.strip().startswith(("import durable", "from durable"))
+                        for line in p.read_text(encoding="utf-8").splitlines())]
+    assert importers == ["adapter.py"]
+
+
+def test_sessions_are_freed_beyond_durables_1024_session_cap(screener: Screener) -> None:
+    """durable raises MemoryError at the 1,025th live session; each case deletes its own."""
+    case = make_case(relationship={"cohabitation_ended": None})
+    for _ in range(1100):
+        screener.screen(case)
+
+
+def test_every_node_concludes_exactly_once_and_the_trace_records_it(screener: Screener) -> None:
+    case = make_case(permits=[{"basis": "utl-40", "valid_from": "2020-01-01", "valid_to": "2027-01-01"}],
+                     abuse={"incidents": [{"perpetrator": "reference_person", "victim": "child",
+                                           "during_cohabitation": True, "severity": "high"}]})
+    compiled = screener.compiled(DAY)
+    run = screener.engine.run(compiled, case_facts(case, DAY))
+    assert set(compiled.nodes) <= set(run.conclusions)
+    derived_nodes = [f.node for f in run.firings if f.derived and compiled.rules[f.rule].derive == "node"]
+    assert len(derived_nodes) == len(set(derived_nodes)), "a node fact was asserted twice"
+    verdict = screener.screen(case)
+    assert verdict.trace and all(t.rule in compiled.rules for t in verdict.trace)
+    element = [t for t in verdict.trace if "#element." in t.rule and t.rule.startswith("utl-53.mishandling~when")]
+    assert element and element[0].matched == {"abuse.incidents[0]": {
+        "perpetrator": "reference_person", "victim": "child", "during_cohabitation": True, "severity": "high",
+        "repeated": None}}
+
+
+def test_facts_no_rule_tests_do_not_reach_the_engine(screener: Screener) -> None:
+    """A batch holding a fact no rule tests has aborted durable's C core (free(): invalid pointer)."""
+    case = make_case(applicant={"languages": ["ur", "en"], "needs_interpreter": True})
+    code = ("import datetime as dt, sys; sys.path.insert(0, %r)\n"
+            "from eligibility.screening import Screener\nfrom eligibility.case import Case\n"
+            "v = Screener().screen(Case.model_validate(%r))\nprint(len(v.provisions))") % (
+        str(ROOT), case.model_dump(mode="json", exclude_unset=True))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.strip()) >= 4
+
+
+def test_numbers_durable_cannot_parse_are_normalised(screener: Screener) -> None:
+    """durable's JSON parser rejects exponents (error 204)."""
+    case = make_case(permanent_residence={"months_abroad": 1e-05}, reference_person={"years_work_or_education": 4.00001})
+    screener.screen(case)

@@ -1,0 +1,96 @@
+"""The `eligibility` command: outputs, exit codes, no tracebacks, byte-identical JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+from .conftest import ROOT
+
+CASE = str(ROOT / "cases" / "53-physical-own-account.yaml")
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_screen_json_has_the_documented_shape() -> None:
+    code, out, _ = run("screen", CASE, "--format", "json", "--lang", "en")
+    assert code == 0
+    doc = json.loads(out)
+    for key in ("case_id", "assessment_date", "rules_version", "rules_digest", "provisions", "warnings", "trace"):
+        assert key in doc
+    assert len(doc["rules_digest"]) == 64
+    for p in doc["provisions"]:
+        assert {"provision", "status", "kind", "reasons", "failed", "missing"} <= set(p)
+    assert {p["provision"]: p["status"] for p in doc["provisions"]}["utl-53-1-b"] == "met"
+
+
+def test_json_output_is_byte_identical_across_processes() -> None:
+    outputs = [subprocess.run([sys.executable, "-m", "cli", "screen", CASE, "--format", "json"], cwd=ROOT,
+                              capture_output=True, timeout=120).stdout for _ in range(2)]
+    assert outputs[0] == outputs[1] and outputs[0]
+
+
+@pytest.mark.parametrize("fmt, marker", [("text", "=>"), ("markdown", "## ")])
+@pytest.mark.parametrize("lang, word", [("nb", "Rett til tillatelse"), ("en", "Entitled")])
+def test_text_and_markdown_in_both_languages(fmt: str, marker: str, lang: str, word: str) -> None:
+    code, out, _ = run("screen", CASE, "--format", fmt, "--lang", lang)
+    assert code == 0 and marker in out and word.lower() in out.lower()
+
+
+def test_stdin_and_as_of() -> None:
+    text = Path(CASE).read_text(encoding="utf-8")
+    code, out, _ = run("screen", "-", "--as-of", "2015-01-01", "--format", "json", input=text)
+    assert code == 0 and json.loads(out)["assessment_date"] == "2015-01-01"
+
+
+@pytest.mark.parametrize("args, stdin, words", [
+    (["screen", "does-not-exist.yaml"], None, "no such file"),
+    (["screen", "-"], "case_id: x\napplicant: {bith_date: 1990-01-01}\n", "applicant.bith_date: unknown field"),
+    (["screen", "-"], "case_id: x\na: &a [1]\nb: *a\n", "anchors"),
+    (["screen", "-"], "case_id: [unclosed\n", "not valid YAML"),
+    (["screen", CASE, "--as-of", "26.11.2026"], None, "not a date"),
+])
+def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args: list[str], stdin: str | None, words: str) -> None:
+    code, out, err = run(*args, input=stdin)
+    assert code == 2
+    assert words in err + out
+    assert "Traceback" not in err + out
+
+
+def test_a_broken_rules_directory_is_refused_clearly(tmp_path: Path) -> None:
+    (tmp_path / "rulebook.yaml").write_text("version: '1'\nlaws: {}\n", encoding="utf-8")
+    (tmp_path / "x.yaml").write_text("unit: xx\nlaw: nope\nsection: '1'\ntitle: {nb: a, en: a}\nnodes: []\n",
+                                     encoding="utf-8")
+    code, _, err = run("screen", CASE, "--rules", str(tmp_path))
+    assert code == 2 and "x.yaml" in err and "nodes" in err
+
+
+def test_output_file_is_written(tmp_path: Path) -> None:
+    target = tmp_path / "verdict.json"
+    code, out, _ = run("screen", CASE, "--format", "json", "-o", str(target))
+    assert code == 0 and out == "" and json.loads(target.read_text(encoding="utf-8"))["case_id"]
+    assert [p.name for p in tmp_path.iterdir()] == ["verdict.json"]
+
+
+def test_schema_and_version() -> None:
+    code, out, _ = run("schema")
+    schema = json.loads(out)
+    assert code == 0 and "case_id" in schema["properties"]
+    assert "question" in json.dumps(schema)
+    code, out, _ = run("--version")
+    assert code == 0 and "rules" in out
+
+
+def test_rules_check_compiles_every_change_date() -> None:
+    code, out, _ = run("rules", "check")
+    assert code == 0 and "2018-11-01" in out and out.strip().splitlines()[-1].startswith("ok:")
