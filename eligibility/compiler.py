@@ -169,7 +169,7 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
                     rules[name] = meta
             if assess is not None:
                 consumed.update(p for p, _ in parts)
-                for name, (value, patterns) in _assessment_rules(node_id, bool(notes)).items():
+                for name, (value, patterns) in _assessment_rules(node_id, bool(notes), unverified_amount).items():
                     definition[name] = {"all": patterns}
                     rules[name] = RuleMeta(name, node_id, node.key, value,
                                            inputs=(f"{node_id}~when", f"{node_id}~assess"))
@@ -249,10 +249,11 @@ def _condition_rules(part_id: str, node: Node, expr: Any, topic: str, c3: Compil
     return out
 
 
-def _assessment_rules(node_id: str, uncertain: bool) -> dict[str, tuple[str, list[Any]]]:
+def _assessment_rules(node_id: str, uncertain: bool, unverified_amount: bool) -> dict[str, tuple[str, list[Any]]]:
     """Join a condition's ``when`` (w) and ``needs_assessment_when`` (a): met when w holds; needs
     assessment when w does not hold but a does; not met when both are false; undetermined
-    otherwise. With an UNVERIFIED note, met becomes needs assessment."""
+    otherwise. With an UNVERIFIED note, met becomes needs assessment; with an unconfirmed
+    amount, not met does too."""
     w, a = f"{node_id}~when", f"{node_id}~assess"
     table = [
         ("T", [(w, {"v": T})]),
@@ -263,7 +264,7 @@ def _assessment_rules(node_id: str, uncertain: bool) -> dict[str, tuple[str, lis
     ]
     out: dict[str, tuple[str, list[Any]]] = {}
     for k, (value, tests) in enumerate(table):
-        if uncertain and value == T:
+        if (uncertain and value == T) or (unverified_amount and value == F):
             value = J
         out[f"{node_id}#{value}.{k}"] = (value, [_pattern(f"x{i}", ref, test) for i, (ref, test) in enumerate(tests)])
     return out

@@ -39,15 +39,17 @@ def to_json(verdict: Verdict) -> str:
     return json.dumps(verdict.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, indent=2) + "\n"
 
 
-def _reason_line(reason: Reason, lang: str) -> str:
-    return f"[{MARK[reason.status]}] {reason.text} ({reason.citation.text})"
+def _reason_line(reason: Reason, lang: str, failed: bool = False) -> str:
+    return f"[{'-' if failed else MARK[reason.status]}] {reason.text} ({reason.citation.text})"
 
 
 def _provision_text(p: ProvisionResult, lang: str) -> list[str]:
     lines = [f"{p.citation.text} – {p.title}", f"  => {p.headline.upper()}"]
     if p.explanation:
         lines.append(f"     {p.explanation}")
-    for reason in p.failed + p.reasons:
+    for reason in p.failed:
+        lines.append(f"     {_reason_line(reason, lang, failed=True)}")
+    for reason in p.reasons:
         lines.append(f"     {_reason_line(reason, lang)}")
     if p.missing:
         lines.append(f"     {label('missing', lang)}:")
@@ -98,7 +100,9 @@ def to_markdown(verdict: Verdict) -> str:
         out.append("")
         if p.explanation:
             out.extend([p.explanation, ""])
-        for reason in p.failed + p.reasons:
+        for reason in p.failed:
+            out.append(f"- **{label('not_met', lang)}**: {reason.text} *({reason.citation.text})*")
+        for reason in p.reasons:
             out.append(f"- **{label(reason.status, lang)}**: {reason.text} *({reason.citation.text})*")
         if p.failed or p.reasons:
             out.append("")

@@ -68,6 +68,21 @@ class Screener:
         return _Explainer(self.book, compiled, run, lang).verdict(case, day)
 
 
+def _given(case: Case, path: str) -> bool:
+    """Whether the case states the field at ``path`` (``a.b``; list paths are never 'given')."""
+    if "[" in path:
+        return False
+    node: Any = case
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = getattr(node, part, None)
+        if node is None:
+            return False
+    last = parts[-1]
+    return last in getattr(node, "model_fields_set", set()) and (
+        getattr(node, last, None) is not None or path == "relationship.cohabitation_ended")
+
+
 class _Explainer:
     def __init__(self, book: Rulebook, compiled: Compiled, run: Run, lang: str):
         self.book, self.compiled, self.run, self.lang = book, compiled, run, lang
@@ -108,16 +123,15 @@ class _Explainer:
         return Reason(rule=node.key, status=status, text=text, citation=self.citation(node))
 
     # -- the walk under one provision ----------------------------------------------------------
-    def walk(self, node_id: str, negated: bool, seen: set[str], out: list[tuple[Node, str]]) -> None:
-        """Collect the conditions that explain a node's value (all inputs of ``all``; for ``any``,
-        only the inputs that made it met, or all of them when it is not met)."""
+    def walk(self, node_id: str, negated: bool, seen: set[str], out: list[tuple[Node, str, str]]) -> None:
+        """Collect (rule, its own status, its effect on the provision) for the rules that explain
+        a value: all inputs of ``all``; for ``any``, only the inputs that made it met, or all of
+        them when it is not met. The effect differs from the status under ``{not: rule}``."""
         if node_id in seen:
             return
         seen.add(node_id)
         node = self.compiled.nodes[node_id]
-        status = self.status(node_id, negated)
-        if node.when is not None or self.text(node, status):
-            out.append((node, status))
+        out.append((node, self.status(node_id), self.status(node_id, negated)))
         refs = self.compiled.refs.get(node_id, [])
         if node.any is not None and self.status(node_id) == "met":
             refs = [(r, n) for r, n in refs if self.status(r, n) == "met"]
@@ -149,30 +163,30 @@ class _Explainer:
                     attr = spec.attr + "_lo" if spec.kind == "interval" else spec.attr
                     if attr not in fact:
                         out.extend(source_paths(path))
-        return list(dict.fromkeys(out))
+        return [p for p in dict.fromkeys(out) if not _given(self.case, p)]
 
     def provision(self, node: Node) -> ProvisionResult:
         status = self.status(node.id)
         kind = node.provision.kind if node.provision else "entitlement"
-        collected: list[tuple[Node, str]] = []
+        collected: list[tuple[Node, str, str]] = []
         self.walk(node.id, False, set(), collected)
         reasons, failed, notes = [], [], []
         missing: dict[str, MissingFact] = {}
-        for child, child_status in collected:
+        for child, own, effect in collected:
             if child is node:
                 continue
-            explained = self.text(child, child_status) is not None  # rules without a text are steps
-            if child_status in ("met", "needs_assessment") and explained:
-                reasons.append(self.reason(child, child_status))
-            elif child_status == "not_met" and explained:
-                failed.append(self.reason(child, child_status))
-            elif child_status == "undetermined" and child.when is not None:
+            explained = self.text(child, own) is not None  # rules without a text are steps
+            if effect in ("met", "needs_assessment") and explained:
+                reasons.append(self.reason(child, own))
+            elif effect == "not_met" and explained:
+                failed.append(self.reason(child, own))
+            elif own == "undetermined" and child.when is not None:
                 for path in self.missing(child.id):
                     q = question(re.sub(r"\[\d+\]", "[]", path)) or {"en": path, "nb": path}
                     entry = missing.get(path)
                     needed = (entry.needed_for if entry else []) + [child.key]
                     missing[path] = MissingFact(path=path, question=q[self.lang], needed_for=needed)
-            if child_status in ("needs_assessment",) and child.id in self.compiled.uncertain:
+            if own == "needs_assessment" and child.id in self.compiled.uncertain:
                 notes.extend(t.get(self.lang) for t in self.compiled.uncertain[child.id])
         return ProvisionResult(
             provision=node.id,
@@ -229,6 +243,7 @@ class _Explainer:
 
     def verdict(self, case: Case, day: dt.date) -> Verdict:
         self._day = day
+        self.case = case
         roots = sorted((n for n in self.compiled.nodes.values() if n.provision),
                        key=lambda n: (n.provision.order if n.provision else 0, n.id))
         warnings = []
