@@ -1,23 +1,112 @@
+"""Measure the durable_rules limits and defects that eligibility's compiler and adapter rely on.
+
+Run: python benchmarks/limits.py        (prints one line per measurement; about 10 seconds)
+
+This script talks to durable directly on purpose: it measures the engine, not our code. Each
+measurement runs in a child process, because some of these failures abort the interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
 import sys
-from durable import engine
-class H(engine.Host):
-    def _run(self): pass
-def trial(kind, n):
-    h = H()
-    rs = {}
-    for k in range(n):
-        if kind == 'same_attr_eq': e = {'$and':[{'t':'x'},{'a':k}]}
-        elif kind == 'distinct_attr': e = {'$and':[{'t':'x'},{'$gte':{f'a{k}':0}}]}
-        elif kind == 'same_attr_gte': e = {'$and':[{'t':'x'},{'$gte':{'a':k}}]}
-        elif kind == 'or_pairs': e = {'$and':[{'t':'x'},{'$or':[{f'a{k}':1},{'$nex':{f'a{k}':1}}]}]}
-        rs[f'r{k}'] = {'all':[{'m':e}], 'run': lambda c: None}
-    h.register_rulesets({'rs': rs})
-    fact = {'t':'x','sid':'1','a':0}
-    fact.update({f'a{k}':1 for k in range(min(n,250))})
-    try:
-        h.assert_fact('rs', fact); return 'ok'
-    except Exception as e:
-        return f'{type(e).__name__}: {e}'[:80]
-for kind in ['same_attr_eq','distinct_attr','same_attr_gte','or_pairs']:
-    for n in [32, 60, 64, 65, 100, 200]:
-        print(kind, n, trial(kind, n), flush=True)
+import textwrap
+
+PRELUDE = textwrap.dedent("""
+    import json, sys
+    from durable import engine
+    class Host(engine.Host):
+        def _run(self):  # no background threads (engine notes §8)
+            pass
+    def ruleset(rules):
+        host = Host()
+        host.register_rulesets({"rs": {name: dict(rule, run=lambda c: fired.append(name)) for name, rule in rules.items()}})
+        return host
+    fired = []
+""")
+
+CASES = {
+    "64 sibling tests one fact passes": """
+        host = ruleset({f"r{k}": {"all": [{"m": {"$and": [{"t": "x"}, {"$gte": {"a": k}}]}}]} for k in range(64)})
+        host.assert_fact("rs", {"t": "x", "sid": "1", "a": 1000}); print("ok")
+    """,
+    "65 sibling tests one fact passes (error 303 expected)": """
+        host = ruleset({f"r{k}": {"all": [{"m": {"$and": [{"t": "x"}, {"$gte": {"a": k}}]}}]} for k in range(65)})
+        host.assert_fact("rs", {"t": "x", "sid": "1", "a": 1000}); print("ok")
+    """,
+    "200 equality tests on one attribute": """
+        host = ruleset({f"r{k}": {"all": [{"m": {"$and": [{"t": "x"}, {"a": k}]}}]} for k in range(200)})
+        host.assert_fact("rs", {"t": "x", "sid": "1", "a": 0}); print("ok")
+    """,
+    "pattern with 15 $and/$or groups (30 entries)": """
+        expr = {"a": 1}
+        for _ in range(14):
+            expr = {"$or": [expr, {"b": 2}]}
+        host = ruleset({"r": {"all": [{"m": {"$and": [{"t": "x"}, expr]}}]}}); print("ok")
+    """,
+    "pattern with 16 $and/$or groups (error 113 expected)": """
+        expr = {"a": 1}
+        for _ in range(15):
+            expr = {"$or": [expr, {"b": 2}]}
+        host = ruleset({"r": {"all": [{"m": {"$and": [{"t": "x"}, expr]}}]}}); print("ok")
+    """,
+    "$or inside $iall: a != x or b != y with the first branch true (fires if correct)": """
+        host = ruleset({"r": {"all": [{"m": {"$and": [{"t": "x"}, {"$iall": {"l": {"$or": [
+            {"$neq": {"$i.a": "x"}}, {"$neq": {"$i.b": True}}]}}}]}}]}})
+        try:
+            host.assert_fact("rs", {"t": "x", "sid": "1", "l": [{"a": "y", "b": True}]})
+        except engine.MessageNotHandledException:
+            pass
+        print("fired" if fired else "did not fire (wrong)")
+    """,
+    "$or in a plain pattern, same test (fires if correct)": """
+        host = ruleset({"r": {"all": [{"m": {"$and": [{"t": "x"}, {"$or": [{"$neq": {"a": "x"}}, {"$neq": {"b": True}}]}]}}]}})
+        host.assert_fact("rs", {"t": "x", "sid": "1", "a": "y", "b": True})
+        print("fired" if fired else "did not fire (wrong)")
+    """,
+    "float written with an exponent (1e-05)": """
+        host = ruleset({"r": {"all": [{"m": {"$and": [{"t": "x"}, {"$gte": {"a": 0}}]}}]}})
+        host.assert_fact("rs", {"t": "x", "sid": "1", "a": 1e-05}); print("ok")
+    """,
+    "batch holding a fact no rule tests": """
+        host = ruleset({"r": {"all": [{"m": {"t": "x"}}]}})
+        host.assert_facts("rs", [{"t": "x", "sid": "1"}, {"t": "unknown", "sid": "1", "v": "a"}]); print("ok")
+    """,
+    "$not activation after a higher-priority rule asserts the blocking fact (should not fire)": """
+        def block(c):
+            fired.append("T"); c.assert_fact({"t": "node", "n": "X"})
+        host = Host()
+        host.register_rulesets({"rs": {
+            "T": {"pri": 0, "all": [{"m": {"t": "x"}}], "run": block},
+            "U": {"pri": 3, "all": [{"m": {"t": "x"}}, {"b$not": {"$and": [{"t": "node"}, {"n": "X"}]}}],
+                  "run": lambda c: fired.append("U")},
+            "seen": {"all": [{"m": {"t": "node"}}], "run": lambda c: None}}})
+        host.assert_fact("rs", {"t": "x", "sid": "1"})
+        print("fired (no retraction)" if "U" in fired else "did not fire")
+    """,
+}
+
+
+def measure(name: str, body: str) -> str:
+    code = PRELUDE + textwrap.dedent(body)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    if done.returncode < 0:
+        return f"process killed by signal {-done.returncode}"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        return f"error: {last[:120]}"
+    return done.stdout.strip()
+
+
+def main() -> None:
+    results = {name: measure(name, body) for name, body in CASES.items()}
+    width = max(map(len, results))
+    for name, result in results.items():
+        print(f"{name:<{width}}  {result}")
+    if "--json" in sys.argv:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

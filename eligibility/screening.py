@@ -125,8 +125,9 @@ class _Explainer:
     # -- the walk under one provision ----------------------------------------------------------
     def walk(self, node_id: str, negated: bool, seen: set[str], out: list[tuple[Node, str, str]]) -> None:
         """Collect (rule, its own status, its effect on the provision) for the rules that explain
-        a value: all inputs of ``all``; for ``any``, only the inputs that made it met, or all of
-        them when it is not met. The effect differs from the status under ``{not: rule}``."""
+        a value: the inputs of ``all`` (only the settled ones once it is not met); for ``any``,
+        only the inputs that made it met, or all of them when it is not met. The effect differs
+        from the status under ``{not: rule}``."""
         if node_id in seen:
             return
         seen.add(node_id)
@@ -135,6 +136,8 @@ class _Explainer:
         refs = self.compiled.refs.get(node_id, [])
         if node.any is not None and self.status(node_id) == "met":
             refs = [(r, n) for r, n in refs if self.status(r, n) == "met"]
+        elif node.all is not None and self.status(node_id) == "not_met":  # settled: open inputs cannot matter
+            refs = [(r, n) for r, n in refs if self.status(r, n) in ("met", "not_met")]
         for ref, neg in refs:
             self.walk(ref, neg != negated, seen, out)
 
