@@ -150,6 +150,32 @@ def schema(output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+@main.command()
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Rules directory (default: the shipped rules).")
+@_guarded
+def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
+    """List the catalogue of services that referrals point to."""
+    from eligibility.rulebook import format_cite, load_rulebook
+
+    book = load_rulebook(rules_dir)
+    entries = []
+    for service in book.services.values():
+        law = service.basis.law or "utlendingsloven"
+        basis = format_cite(book.meta.laws[law].short.get(lang), service.basis.section or "",
+                            service.basis.ledd, service.basis.bokstav, lang)
+        entries.append({"id": service.id, "name": service.name.get(lang), "does": service.does.get(lang),
+                        "contact": service.contact.get(lang), "cost": service.cost.get(lang),
+                        "referral_needed": service.referral_needed, "basis": basis})
+    if fmt == "json":
+        click.echo(json.dumps(entries, indent=2, ensure_ascii=False, sort_keys=True))
+        return
+    for e in entries:
+        click.echo(f"{e['name']} [{e['id']}]\n  {e['does']}\n  {e['contact']} · {e['cost']} · {e['basis']}\n")
+
+
 @main.group()
 def rules() -> None:
     """Inspect the rulebook."""

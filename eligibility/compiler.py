@@ -96,7 +96,7 @@ def _active_graph(book: Rulebook, day: dt.date) -> tuple[dict[str, Node], dict[s
         resolved[node_id] = bool(kept)
         return bool(kept)
 
-    roots = sorted(n for n, node in in_force.items() if node.provision or node.notice)
+    roots = sorted(n for n, node in in_force.items() if node.provision or node.notice or node.referral)
     needed: dict[str, Node] = {}
 
     def collect(node_id: str) -> None:

@@ -123,6 +123,9 @@ def _build_specs() -> dict[str, FactSpec]:
                  values=tuple(Permit.model_fields["basis"].annotation.__args__[0].__args__) + ("none",)),
         FactSpec("current_permit.forms_basis_for_permanent", "current_permit", "forms_basis_for_permanent",
                  "bool", ("permits[].forms_basis_for_permanent",)),
+        FactSpec("current_permit.months_to_expiry", "current_permit", "months_to_expiry", "number",
+                 ("permits[].valid_to",)),
+        FactSpec("current_permit.months_held", "current_permit", "months_held", "number", ("permits[].valid_from",)),
         FactSpec("permanent_residence.qualifying_years", "permanent_residence", "qualifying_years", "number",
                  ("permits",)),
     ]
@@ -146,6 +149,26 @@ def full_years(start: dt.date, end: dt.date) -> int:
     except ValueError:  # 29 February in a non-leap year
         anniversary = dt.date(end.year, 3, 1)
     return years - 1 if end < anniversary else years
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by whole calendar months, clamped to the month's last day (31 March minus one
+    month is 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def full_months(start: dt.date, end: dt.date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (negative when ``end`` is earlier)."""
+    if end < start:
+        return -full_months(end, start) - (0 if add_months(end, full_months(end, start)) == start else 1)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    while months > 0 and add_months(start, months) > end:
+        months -= 1
+    return months
 
 
 def _age(birth_date: dt.date | None, birth_year: int | None, as_of: dt.date) -> tuple[int, int] | None:
@@ -193,12 +216,22 @@ def _current_permit(permits: list[Permit] | None, as_of: dt.date) -> dict[str, A
     if not valid:
         return {"basis": "none"}
     current = max(valid, key=lambda p: (p.valid_from, p.valid_to or dt.date.max))
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"months_held": full_months(current.valid_from, as_of)}  # type: ignore[arg-type]
     if current.basis is not None:
         out["basis"] = current.basis
     if current.forms_basis_for_permanent is not None:
         out["forms_basis_for_permanent"] = current.forms_basis_for_permanent
+    if current.valid_to is not None:
+        out["months_to_expiry"] = full_months(as_of, current.valid_to)
     return out
+
+
+def current_permit(permits: list[Permit] | None, as_of: dt.date) -> Permit | None:
+    """The permit valid on ``as_of`` (None when unknown or none)."""
+    if permits is None or any(p.valid_from is None for p in permits):
+        return None
+    valid = [p for p in permits if p.valid_from <= as_of and (p.valid_to is None or as_of <= p.valid_to)]  # type: ignore[operator]
+    return max(valid, key=lambda p: (p.valid_from, p.valid_to or dt.date.max)) if valid else None
 
 
 def qualifying_years(permits: list[Permit] | None, as_of: dt.date) -> int | None:

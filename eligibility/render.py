@@ -23,6 +23,13 @@ LABELS = {
     "notes": {"nb": "Merknader", "en": "Notes"},
     "warnings": {"nb": "Viktig", "en": "Important"},
     "why": {"nb": "Begrunnelse", "en": "Why"},
+    "referrals": {"nb": "Neste steg", "en": "Next steps"},
+    "now": {"nb": "NÅ", "en": "NOW"},
+    "soon": {"nb": "SNART", "en": "SOON"},
+    "planned": {"nb": "PLANLEGG", "en": "PLAN"},
+    "why_referral": {"nb": "Hvorfor", "en": "Why"},
+    "basis": {"nb": "Grunnlag", "en": "Legal basis"},
+    "contact": {"nb": "Kontakt", "en": "Contact"},
     "disclaimer": {
         "nb": "Dette er en foreløpig vurdering av oppgitte opplysninger, ikke et vedtak. Søk juridisk råd.",
         "en": "This is a preliminary screening of the facts given, not a decision. Seek legal advice.",
@@ -76,6 +83,13 @@ def to_text(verdict: Verdict) -> str:
     for p in verdict.provisions:
         out.extend(_provision_text(p, lang))
         out.append("")
+    if verdict.referrals:
+        out.append(f"{label('referrals', lang).upper()}:")
+        for r in verdict.referrals:
+            out.append(f"  [{label(r.urgency, lang)}] {r.name}: {r.contact}")
+            out.append(f"     {label('why_referral', lang)}: {r.reason}")
+            out.append(f"     {label('basis', lang)}: {r.basis}")
+        out.append("")
     out.append(label("disclaimer", lang))
     return "\n".join(out) + "\n"
 
@@ -117,6 +131,13 @@ def to_markdown(verdict: Verdict) -> str:
             out.extend(f"- {n}" for n in p.notes)
             out.append("")
         out.append(f"> «{p.citation.quote}»")
+        out.append("")
+    if verdict.referrals:
+        out.append(f"## {label('referrals', lang)}")
+        out.append("")
+        for r in verdict.referrals:
+            out.append(f"- **{label(r.urgency, lang)} – {r.name}** ({r.contact}): {r.reason} "
+                       f"*{label('basis', lang)}: {r.basis}*")
         out.append("")
     out.append(f"*{label('disclaimer', lang)}*")
     return "\n".join(out) + "\n"

@@ -29,6 +29,9 @@ VALUES = ("met", "not_met", "undetermined", "needs_assessment")
 Value = Literal["met", "not_met", "undetermined", "needs_assessment"]
 ID = r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# Dates computed from the case for templates (besides parameter ids): the expiry of the permit
+# valid on the assessment date, and the last day to apply under utl. § 61 seventh paragraph.
+DATE_PLACEHOLDERS = ("permit_expires", "apply_by")
 
 
 class RuleFileError(Exception):
@@ -80,6 +83,31 @@ class Notice(Strict):
     show_when: list[Value] = Field(default_factory=lambda: ["met"], min_length=1)
 
 
+class ReferralRule(Strict):
+    """A referral suggested when the rule's result is in ``show_when``; the explanation text for
+    that result is the reason, naming the facts that triggered it."""
+
+    service: str = Field(pattern=ID)
+    urgency: Literal["now", "soon", "planned"]
+    show_when: list[Value] = Field(default_factory=lambda: ["met"], min_length=1)
+
+
+class Service(Strict):
+    """One entry of the services catalogue (rules/services.yaml)."""
+
+    id: str = Field(pattern=ID)
+    name: Text
+    does: Text
+    contact: Text  # only contact facts the law notes mark as verified; otherwise "see dinutvei.no"
+    cost: Text
+    referral_needed: bool
+    basis: Source  # the law that obliges or enables the service to help
+
+
+class ServiceFile(Strict):
+    services: list[Service] = Field(min_length=1)
+
+
 class Explain(Strict):
     met: Text | None = None
     not_met: Text | None = None
@@ -103,6 +131,7 @@ class Node(Strict):
     any: list[Ref] | None = Field(default=None, min_length=1)
     provision: Provision | None = None
     notice: Notice | None = None
+    referral: ReferralRule | None = None
     explain: Explain = Field(default_factory=Explain)
 
     @model_validator(mode="after")
@@ -217,8 +246,10 @@ class Rulebook:
     """All rule files of one rules directory, validated and cross-checked."""
 
     def __init__(self, directory: Path, meta: Meta, files: dict[str, RuleFile],
-                 parameters: dict[str, Parameter], digests: dict[str, str]):
+                 parameters: dict[str, Parameter], digests: dict[str, str],
+                 services: dict[str, Service] | None = None):
         self.directory = directory
+        self.services = services or {}
         self.meta = meta
         self.files = files
         self.parameters = parameters
@@ -337,11 +368,20 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
                 raise RuleFileError(param_path.name, p.id, "id", "duplicate parameter id")
             params[p.id] = p
     files: dict[str, RuleFile] = {}
+    services: dict[str, Service] = {}
+    service_path = directory / "services.yaml"
+    if service_path.is_file():
+        for service in parse(service_path, ServiceFile).services:
+            if service.id in services:
+                raise RuleFileError(service_path.name, service.id, "id", "duplicate service id")
+            if (service.basis.law or "utlendingsloven") not in meta.laws:
+                raise RuleFileError(service_path.name, service.id, "basis.law", f"unknown law '{service.basis.law}'")
+            services[service.id] = service
     for path in sorted(directory.glob("*.yaml")):
-        if path.name in ("rulebook.yaml", "parameters.yaml"):
+        if path.name in ("rulebook.yaml", "parameters.yaml", "services.yaml"):
             continue
         files[path.name] = parse(path, RuleFile)
-    book = Rulebook(directory, meta, files, params, digests)
+    book = Rulebook(directory, meta, files, params, digests, services)
     _cross_check(book)
     return book
 
@@ -379,11 +419,18 @@ def _cross_check(book: Rulebook) -> None:
                     continue
                 for lang in ("nb", "en"):
                     for placeholder in PLACEHOLDER.findall(text.get(lang)):
-                        if placeholder not in book.parameters:
+                        if placeholder not in book.parameters and placeholder not in DATE_PLACEHOLDERS:
                             raise RuleFileError(name, node.id, f"explain.{value}.{lang}",
                                                 f"unknown placeholder '{{{placeholder}}}'")
             if node.notice and any(getattr(node.explain, v) is None for v in node.notice.show_when):
                 raise RuleFileError(name, node.id, "explain", "a notice needs a text for each result in 'show_when'")
+            if node.referral:
+                if node.referral.service not in book.services:
+                    raise RuleFileError(name, node.id, "referral.service",
+                                        f"unknown service '{node.referral.service}' (not in services.yaml)")
+                if any(getattr(node.explain, v) is None for v in node.referral.show_when):
+                    raise RuleFileError(name, node.id, "explain",
+                                        "a referral needs a reason text for each result in 'show_when'")
             if node.provision and not (node.explain.met and node.explain.not_met):
                 raise RuleFileError(name, node.id, "explain", "a provision needs 'met' and 'not_met' explanations")
 

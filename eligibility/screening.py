@@ -18,9 +18,9 @@ from . import __version__
 from .adapter import Engine, Firing, Run
 from .case import Case, question
 from .compiler import MISSING_LIST, STATUS, Compiled, compile_rulebook
-from .facts import FACT_SPECS, case_facts, source_paths
-from .rulebook import PLACEHOLDER, Node, Rulebook, load_rulebook
-from .verdict import Citation, MissingFact, ProvisionResult, Reason, TraceEntry, Verdict, Warning
+from .facts import FACT_SPECS, add_months, case_facts, current_permit, source_paths
+from .rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, Rulebook, format_cite, load_rulebook
+from .verdict import Citation, MissingFact, ProvisionResult, Reason, Referral, TraceEntry, Verdict, Warning
 
 HEADLINE = {
     ("met", "entitlement"): {"en": "Entitled: the conditions are met", "nb": "Rett til tillatelse: vilkårene er oppfylt"},
@@ -104,7 +104,11 @@ class _Explainer:
 
     def fill(self, template: str) -> str:
         def value(match: Any) -> str:
-            param = self.compiled.params.get(match.group(1)) or self.book.parameter(match.group(1), self._day)
+            name = match.group(1)
+            if name in DATE_PLACEHOLDERS:
+                day = self.dates.get(name)
+                return day.isoformat() if day else ("(ukjent dato)" if self.lang == "nb" else "(date unknown)")
+            param = self.compiled.params.get(name) or self.book.parameter(name, self._day)
             if param is None:
                 return match.group(0)
             number = param.value
@@ -205,6 +209,37 @@ class _Explainer:
             notes=list(dict.fromkeys(notes)),
         )
 
+    def referrals(self) -> list[Referral]:
+        """One suggestion per service, at the most urgent level any rule asked for, with every
+        reason; ordered by urgency, then by the catalogue's order (emergency services first)."""
+        rank = {"now": 0, "soon": 1, "planned": 2}
+        order = {sid: i for i, sid in enumerate(self.book.services)}
+        merged: dict[str, dict[str, Any]] = {}
+        for node in sorted((n for n in self.compiled.nodes.values() if n.referral), key=lambda n: n.id):
+            rule = node.referral
+            status = self.status(node.id)
+            if rule is None or status not in rule.show_when:
+                continue
+            entry = merged.setdefault(rule.service, {"urgency": rule.urgency, "reasons": [], "rules": []})
+            if rank[rule.urgency] < rank[entry["urgency"]]:
+                entry["urgency"] = rule.urgency
+            entry["reasons"].append(self.text(node, status) or "")
+            entry["rules"].append(node.key)
+        out = []
+        for sid, entry in merged.items():
+            service = self.book.services[sid]
+            basis = service.basis
+            law = basis.law or "utlendingsloven"
+            short = self.book.meta.laws[law].short.get(self.lang)
+            out.append(Referral(
+                service=sid, name=service.name.get(self.lang), urgency=entry["urgency"],
+                reason=" ".join(dict.fromkeys(r for r in entry["reasons"] if r)),
+                basis=format_cite(short, basis.section or "", basis.ledd, basis.bokstav, self.lang),
+                basis_quote=basis.quote, does=service.does.get(self.lang), contact=service.contact.get(self.lang),
+                cost=service.cost.get(self.lang), referral_needed=service.referral_needed, triggered_by=entry["rules"]))
+        out.sort(key=lambda r: (rank[r.urgency], order[r.service], r.service))
+        return out
+
     def trace(self) -> list[TraceEntry]:
         """Every firing in order, with the facts it matched named as the case names them."""
         out = []
@@ -247,6 +282,13 @@ class _Explainer:
     def verdict(self, case: Case, day: dt.date) -> Verdict:
         self._day = day
         self.case = case
+        self.dates: dict[str, dt.date] = {}
+        permit = current_permit(case.permits, day)
+        notice = self.book.parameter("application_notice_months", day) if "application_notice_months" in self.book.parameters else None
+        if permit is not None and permit.valid_to is not None:
+            self.dates["permit_expires"] = permit.valid_to
+            if notice is not None:
+                self.dates["apply_by"] = add_months(permit.valid_to, -int(notice.value))
         roots = sorted((n for n in self.compiled.nodes.values() if n.provision),
                        key=lambda n: (n.provision.order if n.provision else 0, n.id))
         warnings = []
@@ -266,5 +308,6 @@ class _Explainer:
             case_digest=case_digest(case),
             provisions=[self.provision(n) for n in roots],
             warnings=warnings,
+            referrals=self.referrals(),
             trace=self.trace(),
         )

@@ -69,6 +69,22 @@ class Warning(Model):
     citation: Citation
 
 
+class Referral(Model):
+    """A next step: which service, how urgently, why (the triggering facts), on what legal basis."""
+
+    service: str
+    name: str
+    urgency: Literal["now", "soon", "planned"]
+    reason: str
+    basis: str  # citation of the law obliging or enabling the service to help
+    basis_quote: str
+    does: str
+    contact: str
+    cost: str
+    referral_needed: bool
+    triggered_by: list[str]  # versioned rule ids
+
+
 class TraceEntry(Model):
     rule: str  # engine rule name: node#value[.branch]
     version: str  # versioned rule id
@@ -87,4 +103,5 @@ class Verdict(Model):
     case_digest: str
     provisions: list[ProvisionResult]
     warnings: list[Warning]
+    referrals: list[Referral]
     trace: list[TraceEntry]
