@@ -1,0 +1,178 @@
+"""For auditors: decision receipts, replay, law-change impact, the rule graph.
+
+A *receipt* is one canonical JSON document (sorted keys, fixed separators, UTF-8) holding what is
+needed to prove a screening: the program and rulebook versions, the sha256 of every rule file and
+of the whole rulebook, the canonical case facts and their digest, the assessment date, every rule
+firing in order with the facts it matched and what it concluded, the verdicts, warnings and
+referrals, and a digest over all of that. `verify_receipt` re-runs the case under the rulebook the
+receipt names and reports the first difference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .case import Case
+from .compiler import compile_rulebook
+from .rulebook import Rulebook
+from .screening import Screener
+from .verdict import Verdict
+
+RECEIPT_VERSION = 1
+
+
+def canonical(data: Any) -> str:
+    """Canonical JSON: sorted keys, no insignificant whitespace, UTF-8 text."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def make_receipt(book: Rulebook, case: Case, verdict: Verdict) -> dict[str, Any]:
+    """The receipt of one screening."""
+    body: dict[str, Any] = {
+        "receipt_version": RECEIPT_VERSION,
+        "engine_version": __version__,
+        "rules_version": book.version,
+        "rules_digest": book.digest,
+        "rule_files": dict(sorted(book.file_digests.items())),
+        "case": case.model_dump(mode="json", exclude_unset=True),
+        "case_digest": verdict.case_digest,
+        "assessment_date": verdict.assessment_date,
+        "lang": verdict.lang,
+        "firings": [
+            {"seq": i, "rule": t.rule, "version": t.version, "concluded": t.concluded, "matched": t.matched,
+             "derived": t.derived}
+            for i, t in enumerate(verdict.trace)
+        ],
+        "verdicts": [
+            {"provision": p.provision, "status": p.status, "kind": p.kind, "citation": p.citation.text,
+             "rule": p.citation.rule, "failed": [r.rule for r in p.failed], "missing": [m.path for m in p.missing]}
+            for p in verdict.provisions
+        ],
+        "warnings": [w.id for w in verdict.warnings],
+        "referrals": [{"service": r.service, "urgency": r.urgency, "triggered_by": r.triggered_by}
+                      for r in verdict.referrals],
+    }
+    body["receipt_digest"] = sha256(canonical(body))
+    return body
+
+
+@dataclass(frozen=True)
+class Verification:
+    source: str
+    outcome: str  # identical | differs | rulebook-unavailable | invalid
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "identical"
+
+
+def verify_receipt(receipt: dict[str, Any], screener: Screener, source: str = "receipt") -> Verification:
+    """Re-run a receipt's case under the current rulebook, if it is the one the receipt names."""
+    try:
+        claimed = receipt["receipt_digest"]
+        body = {k: v for k, v in receipt.items() if k != "receipt_digest"}
+        if sha256(canonical(body)) != claimed:
+            return Verification(source, "differs", "the receipt was altered after it was issued (digest mismatch)")
+        book = screener.book
+        if receipt["rules_digest"] != book.digest:
+            changed = sorted(name for name in set(receipt["rule_files"]) | set(book.file_digests)
+                             if receipt["rule_files"].get(name) != book.file_digests.get(name))
+            return Verification(source, "rulebook-unavailable",
+                                f"issued under rules {receipt['rules_version']} ({receipt['rules_digest'][:12]}); "
+                                f"these rule files differ now: {', '.join(changed)}")
+        case = Case.model_validate(receipt["case"])
+        verdict = screener.screen(case, as_of=dt.date.fromisoformat(receipt["assessment_date"]), lang=receipt["lang"])
+        again = make_receipt(book, case, verdict)
+    except (KeyError, TypeError, ValueError) as exc:
+        return Verification(source, "invalid", f"not a receipt this version can read: {exc}")
+    if again["case_digest"] != receipt["case_digest"]:
+        return Verification(source, "differs", "the case facts do not match their digest")
+    for i, (old, new) in enumerate(zip(receipt["firings"], again["firings"])):
+        if old != new:
+            return Verification(source, "differs", f"firing {i} differs: receipt has {old['rule']} → {old['concluded']}, "
+                                                   f"re-run gives {new['rule']} → {new['concluded']}")
+    if len(receipt["firings"]) != len(again["firings"]):
+        return Verification(source, "differs", f"{len(receipt['firings'])} firings in the receipt, "
+                                               f"{len(again['firings'])} on re-run")
+    for key in ("verdicts", "warnings", "referrals"):
+        if receipt[key] != again[key]:
+            return Verification(source, "differs", f"the {key} differ")
+    return Verification(source, "identical", f"{len(again['firings'])} firings and {len(again['verdicts'])} verdicts match")
+
+
+@dataclass(frozen=True)
+class Change:
+    case_id: str
+    provision: str
+    before: str
+    after: str
+    rules: list[str]  # rule versions in force on one date but not the other, under this provision
+
+
+def _tree(compiled: Any, node_id: str, seen: set[str] | None = None) -> set[str]:
+    seen = set() if seen is None else seen
+    if node_id in seen or node_id not in compiled.nodes:
+        return seen
+    seen.add(node_id)
+    for ref, _ in compiled.refs.get(node_id, []):
+        _tree(compiled, ref, seen)
+    return seen
+
+
+def law_change(screener: Screener, cases: list[Case], before: dt.date, after: dt.date) -> list[Change]:
+    """Which verdicts change when the same cases are assessed under the law of two dates, and
+    which rule versions (in force on one date only) sit under each changed provision."""
+    old_rules, new_rules = compile_rulebook(screener.book, before), compile_rulebook(screener.book, after)
+    changes: list[Change] = []
+    for case in cases:
+        a = {p.provision: p.status for p in screener.screen(case, as_of=before).provisions}
+        b = {p.provision: p.status for p in screener.screen(case, as_of=after).provisions}
+        for provision in sorted(set(a) | set(b)):
+            if a.get(provision) == b.get(provision):
+                continue
+            old_keys = {old_rules.nodes[n].key for n in _tree(old_rules, provision)}
+            new_keys = {new_rules.nodes[n].key for n in _tree(new_rules, provision)}
+            changes.append(Change(case.case_id, provision, a.get(provision, "not in force"),
+                                  b.get(provision, "not in force"), sorted(old_keys ^ new_keys)))
+    return changes
+
+
+def graph(book: Rulebook, day: dt.date, fmt: str = "dot") -> str:
+    """The rules in force on ``day`` and the facts they read, as Graphviz DOT or Mermaid."""
+    compiled = compile_rulebook(book, day)
+    edges: list[tuple[str, str, bool]] = []  # (from, to, negated)
+    for node_id in sorted(compiled.nodes):
+        for ref, negated in compiled.refs.get(node_id, []):
+            edges.append((ref, node_id, negated))
+        for path in compiled.reads.get(node_id, []):
+            edges.append((f"fact:{path}", node_id, False))
+    if fmt == "mermaid":
+        names = sorted({x for a, b, _ in edges for x in (a, b)} | set(compiled.nodes))
+        ids = {name: f"n{i}" for i, name in enumerate(names)}
+        lines = ["flowchart LR"]
+        lines += [f'  {ids[name]}["{name}"]' for name in names]
+        lines += [f"  {ids[a]} -.->|not| {ids[b]}" if neg else f"  {ids[a]} --> {ids[b]}" for a, b, neg in edges]
+        return "\n".join(lines) + "\n"
+    lines = ["digraph rules {", "  rankdir=LR;"]
+    for node_id in sorted(compiled.nodes):
+        node = compiled.nodes[node_id]
+        shape = "doubleoctagon" if node.provision else ("note" if node.notice or node.referral else "box")
+        lines.append(f'  "{node_id}" [shape={shape}];')
+    lines += [f'  "{a}" -> "{b}"' + (' [style=dashed, label="not"];' if neg else ";") for a, b, neg in edges]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def read_receipt(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
