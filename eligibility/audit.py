@@ -176,3 +176,84 @@ def graph(book: Rulebook, day: dt.date, fmt: str = "dot") -> str:
 
 def read_receipt(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+# --- coverage in statutory units ----------------------------------------------------------------
+
+STATUSES = ("met", "not_met", "undetermined", "needs_assessment")
+_NOTE_ID = r"^\|\s*(?:\*\*)?([A-Z][A-Za-z0-9]*(?:-[0-9a-z]+)*)(?:\*\*)?\s*\|"
+
+
+def node_results(verdict: Verdict) -> dict[str, tuple[str, str]]:
+    """(versioned rule, status) for each rule the engine concluded, read from the trace."""
+    out: dict[str, tuple[str, str]] = {}
+    for entry in verdict.trace:
+        part, _, kind = entry.rule.partition("#")
+        if "~" in part or kind.startswith(("element.", "step.", "start")):
+            continue
+        out.setdefault(part, (entry.version, entry.concluded))
+    return out
+
+
+def coverage(screener: Screener, cases: list[tuple[Case, dt.date | None]],
+             notes: Path | None = None) -> dict[str, Any]:
+    """How often the rules citing each atomic condition (law-notes ids) and each provision unit
+    (section, ledd, bokstav) were met, not met, undetermined or needed assessment over ``cases``
+    (counted per rule evaluation; an id is counted on the rules over facts that cite it, or else on
+    the combining rules); which were never exercised; and, given the law notes, which condition
+    ids no rule covers."""
+    import re
+
+    book = screener.book
+    by_condition: dict[str, dict[str, int]] = {}
+    by_unit: dict[str, dict[str, int]] = {}
+    declared: set[str] = set()
+    units: set[str] = set()
+    from_conditions: set[str] = set()  # ids cited by a rule over facts are counted only there
+    for versions in book.versions.values():
+        for node in versions:
+            declared.update(node.source.conditions)
+            units.add(book.cite(node, "en"))
+            if node.when is not None:
+                from_conditions.update(node.source.conditions)
+    for case, as_of in cases:
+        verdict = screener.screen(case, as_of=as_of, lang="en")
+        for node_id, (version, status) in node_results(verdict).items():
+            node = next(n for n in book.versions[node_id] if n.key == version)
+            for cid in node.source.conditions:
+                if node.when is not None or cid not in from_conditions:
+                    by_condition.setdefault(cid, dict.fromkeys(STATUSES, 0))[status] += 1
+            by_unit.setdefault(book.cite(node, "en"), dict.fromkeys(STATUSES, 0))[status] += 1
+    report: dict[str, Any] = {
+        "cases": len(cases),
+        "conditions": {cid: by_condition.get(cid, dict.fromkeys(STATUSES, 0)) for cid in sorted(declared)},
+        "units": {unit: by_unit.get(unit, dict.fromkeys(STATUSES, 0)) for unit in sorted(units)},
+        "never_exercised": sorted(cid for cid in declared if cid not in by_condition),
+    }
+    if notes is not None:
+        in_notes = {m.group(1) for line in Path(notes).read_text(encoding="utf-8").splitlines()
+                    if (m := re.match(_NOTE_ID, line)) and re.search(r"\d", m.group(1))}
+        report["not_in_any_rule"] = sorted(in_notes - declared)
+    return report
+
+
+# --- lint beyond what loading already refuses -----------------------------------------------------
+
+def lint(book: Rulebook) -> list[str]:
+    """Defects a rulebook can load with: versions of a rule with a gap between them, and rules
+    that no provision, notice or referral uses on any date they are in force."""
+    problems: list[str] = []
+    for node_id, versions in sorted(book.versions.items()):
+        ordered = sorted(versions, key=lambda n: n.valid_from)
+        for prev, nxt in zip(ordered, ordered[1:]):
+            if prev.valid_to is not None and nxt.valid_from > prev.valid_to + dt.timedelta(days=1):
+                problems.append(f"{node_id}: no version in force from {prev.valid_to + dt.timedelta(days=1)} "
+                                f"to {nxt.valid_from - dt.timedelta(days=1)}")
+    days = sorted({n.valid_from for vs in book.versions.values() for n in vs}
+                  | {n.valid_to for vs in book.versions.values() for n in vs if n.valid_to})
+    used: set[str] = set()
+    for day in days:
+        used.update(compile_rulebook(book, day).nodes)
+    for node_id in sorted(set(book.versions) - used):
+        problems.append(f"{node_id}: no provision, notice or referral uses this rule on any date")
+    return problems

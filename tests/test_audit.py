@@ -100,3 +100,40 @@ def test_graph_in_dot_and_mermaid(screener: Screener) -> None:
     assert dot.startswith("digraph") and '"utl-53.cohabitation-ended" -> "utl-53-1-b";' in dot
     assert '"fact:relationship.cohabitation_ended" -> "utl-53.cohabitation-ended";' in dot
     assert graph(screener.book, dt.date(2026, 11, 26), "mermaid").startswith("flowchart LR")
+
+
+def test_coverage_counts_recomputed_by_hand(screener: Screener) -> None:
+    from eligibility.audit import coverage
+
+    still_together = make_case(relationship={"cohabitation_ended": None})
+    moved_out = make_case(relationship={"cohabitation_ended": "2026-01-01"})
+    unknown = make_case()
+    report = coverage(screener, [(still_together, None), (moved_out, None), (unknown, None)])
+    # B3 is cited only by utl-53.cohabitation-ended: one case each way and one unknown
+    assert report["conditions"]["B3"] == {"met": 1, "not_met": 1, "undetermined": 1, "needs_assessment": 0}
+    assert report["cases"] == 3
+    assert "F1" not in report["never_exercised"]  # the lawsuit rule is evaluated (undetermined) for every case
+
+
+def test_coverage_names_law_notes_conditions_no_rule_covers(screener: Screener, tmp_path: Path) -> None:
+    from eligibility.audit import coverage
+
+    notes = tmp_path / "notes.md"
+    notes.write_text("| ID | Condition |\n|---|---|\n| B3 | ended |\n| Z99 | not in any rule |\n", encoding="utf-8")
+    report = coverage(screener, [], notes)
+    assert report["not_in_any_rule"] == ["Z99"]
+    assert "B3" in report["never_exercised"]
+
+
+def test_lint_finds_gaps_and_unused_rules(tmp_path: Path) -> None:
+    from eligibility.audit import lint
+    from eligibility.rulebook import load_rulebook
+
+    from .test_rulebook import GOOD_NODE, PROVISION, rules_dir, with_
+
+    nodes = [with_(GOOD_NODE, valid_to="2015-12-31"), with_(GOOD_NODE, valid_from="2017-01-01"),
+             with_(GOOD_NODE, id="demo.orphan"), PROVISION]
+    problems = lint(load_rulebook(rules_dir(tmp_path, nodes)))
+    assert any("demo.cond: no version in force from 2016-01-01 to 2016-12-31" in p for p in problems)
+    assert any(p.startswith("demo.orphan: no provision") for p in problems)
+    assert lint(load_rulebook(ROOT / "rules")) == []
