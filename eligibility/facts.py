@@ -110,10 +110,9 @@ def _build_specs() -> dict[str, FactSpec]:
     specs["permits"] = FactSpec("permits", "permits", "items", "list", ("permits",),
                                 item_specs={k: v for k, v in permit_items.items() if v}, count_attr="count")
     measured = [
-        FactSpec("applicant.age", "applicant", "age", "interval",
-                 ("applicant.birth_date", "applicant.birth_year")),
-        FactSpec("reference_person.age", "reference_person", "age", "interval",
-                 ("reference_person.birth_date", "reference_person.birth_year")),
+        # An unknown age asks for the birth date: it also settles a birth-year-only age on a boundary.
+        FactSpec("applicant.age", "applicant", "age", "interval", ("applicant.birth_date",)),
+        FactSpec("reference_person.age", "reference_person", "age", "interval", ("reference_person.birth_date",)),
         FactSpec("abuse.incident_count", "abuse", "incidents_count", "number", ("abuse.incidents",)),
         FactSpec("relationship.cohabitation_ended", "relationship", "cohabitation_ended", "bool",
                  ("relationship.cohabitation_ended",)),

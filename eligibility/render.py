@@ -51,7 +51,7 @@ def _reason_line(reason: Reason, lang: str, failed: bool = False) -> str:
 
 
 def _provision_text(p: ProvisionResult, lang: str) -> list[str]:
-    lines = [f"{p.citation.text} – {p.title}", f"  => {p.headline.upper()}"]
+    lines = [f"{p.title}  [{p.citation.text}]", f"  => {p.headline.upper()}"]
     if p.explanation:
         lines.append(f"     {p.explanation}")
     for reason in p.failed:
@@ -108,7 +108,9 @@ def to_markdown(verdict: Verdict) -> str:
         out.append("")
         out.extend(f"> **{w.text}** ({w.citation.text})" + "\n" for w in verdict.warnings)
     for p in verdict.provisions:
-        out.append(f"## {p.citation.text}: {p.title}")
+        out.append(f"## {p.title}")
+        out.append("")
+        out.append(f"*{p.citation.text}*")
         out.append("")
         out.append(f"**{p.headline}** (`{p.status}`, {p.kind})")
         out.append("")
