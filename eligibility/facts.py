@@ -170,6 +170,16 @@ def full_months(start: dt.date, end: dt.date) -> int:
     return months
 
 
+def months_before(as_of: dt.date, end: dt.date) -> int:
+    """The most whole months one can count back from ``end`` without passing ``as_of`` (negative
+    once ``end`` is past): the same counting as a deadline "N months before expiry", so that
+    ``months_before(d, end) < N`` exactly when ``d`` is after ``add_months(end, -N)``."""
+    months = (end.year - as_of.year) * 12 + end.month - as_of.month + 1
+    while add_months(end, -months) < as_of:
+        months -= 1
+    return months
+
+
 def _age(birth_date: dt.date | None, birth_year: int | None, as_of: dt.date) -> tuple[int, int] | None:
     """(lowest, highest) possible age on ``as_of``; exact when the birth date is known."""
     if birth_date is not None:
@@ -221,7 +231,7 @@ def _current_permit(permits: list[Permit] | None, as_of: dt.date) -> dict[str, A
     if current.forms_basis_for_permanent is not None:
         out["forms_basis_for_permanent"] = current.forms_basis_for_permanent
     if current.valid_to is not None:
-        out["months_to_expiry"] = full_months(as_of, current.valid_to)
+        out["months_to_expiry"] = months_before(as_of, current.valid_to)
     return out
 
 

@@ -88,7 +88,8 @@ def to_text(verdict: Verdict) -> str:
         for r in verdict.referrals:
             out.append(f"  [{label(r.urgency, lang)}] {r.name}: {r.contact}")
             out.append(f"     {label('why_referral', lang)}: {r.reason}")
-            out.append(f"     {label('basis', lang)}: {r.basis}")
+            basis = r.basis if r.basis_confidence == "LAW-TEXT" else f"{r.basis} – {r.basis_quote}"
+            out.append(f"     {label('basis', lang)}: {basis}")
         out.append("")
     out.append(label("disclaimer", lang))
     return "\n".join(out) + "\n"

@@ -214,8 +214,10 @@ class _Explainer:
         reason; ordered by urgency, then by the catalogue's order (emergency services first)."""
         rank = {"now": 0, "soon": 1, "planned": 2}
         order = {sid: i for i, sid in enumerate(self.book.services)}
+        position = {n.key: i for i, n in enumerate(n for f in self.book.files.values() for n in f.nodes)}
         merged: dict[str, dict[str, Any]] = {}
-        for node in sorted((n for n in self.compiled.nodes.values() if n.referral), key=lambda n: n.id):
+        nodes = (n for n in self.compiled.nodes.values() if n.referral)
+        for node in sorted(nodes, key=lambda n: (rank[n.referral.urgency], position[n.key])):  # type: ignore[union-attr]
             rule = node.referral
             status = self.status(node.id)
             if rule is None or status not in rule.show_when:
@@ -235,7 +237,7 @@ class _Explainer:
                 service=sid, name=service.name.get(self.lang), urgency=entry["urgency"],
                 reason=" ".join(dict.fromkeys(r for r in entry["reasons"] if r)),
                 basis=format_cite(short, basis.section or "", basis.ledd, basis.bokstav, self.lang),
-                basis_quote=basis.quote, does=service.does.get(self.lang), contact=service.contact.get(self.lang),
+                basis_quote=basis.quote, basis_confidence=basis.confidence, does=service.does.get(self.lang), contact=service.contact.get(self.lang),
                 cost=service.cost.get(self.lang), referral_needed=service.referral_needed, triggered_by=entry["rules"]))
         out.sort(key=lambda r: (rank[r.urgency], order[r.service], r.service))
         return out

@@ -78,6 +78,7 @@ class Referral(Model):
     reason: str
     basis: str  # citation of the law obliging or enabling the service to help
     basis_quote: str
+    basis_confidence: str  # LAW-TEXT when the quote is statute text; otherwise a paraphrase or a note
     does: str
     contact: str
     cost: str
