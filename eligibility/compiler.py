@@ -204,7 +204,7 @@ def _condition_rules(part_id: str, node: Node, expr: Any, topic: str, c3: Compil
 
     def pattern(alias: str, base: list[dict[str, Any]], alt: dict[str, Any] | None) -> dict[str, Any]:
         body = _and(base + ([alt] if alt else []))
-        if pattern_entries({"$and": [body]}) > MAX_PATTERN_ENTRIES:
+        if pattern_entries(body) > MAX_PATTERN_ENTRIES:
             raise RulebookLimitError(file, node.id, "when",
                                      f"compiles to a test too large for durable_rules ({pattern_entries(body)} "
                                      f"expression entries, limit {MAX_PATTERN_ENTRIES}): split the condition")
