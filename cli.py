@@ -1,6 +1,7 @@
 """`eligibility`: screen residence-permit eligibility under utlendingsloven §§ 40, 41, 53 and 62.
 
-Exit codes: 0 screened, 2 invalid input (case file, options or rule files), 1 internal error.
+Exit codes: 0 screened, 2 invalid input (case file, options or rule files), 1 internal error;
+`batch` exits 3 when it completed but some cases failed (each recorded with its error).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import click
 from eligibility import __version__
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+EXIT_CASES_FAILED = 3
 
 
 def _fail(message: str, code: int) -> None:
@@ -174,6 +176,94 @@ def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
         return
     for e in entries:
         click.echo(f"{e['name']} [{e['id']}]\n  {e['does']}\n  {e['contact']} · {e['cost']} · {e['basis']}\n")
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="INPUT...")
+@click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Results: a SQLite file (created, or resumed if it exists); with --format jsonl|csv the "
+                   "export, and the SQLite results go to OUT.sqlite.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (1: screen in this process).")
+@click.option("--as-of", "as_of", callback=_date, metavar="DATE",
+              help="Apply the law as of this date (default: each case's assessment_date, else today).")
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+              help="Language of the explanations.")
+@click.option("--format", "fmt", type=click.Choice(["sqlite", "jsonl", "csv"]), default="sqlite",
+              show_default=True, help="sqlite: the results file; jsonl: one verdict per line; csv: one row "
+                                      "per case with each provision's status (both in input order).")
+@click.option("--allow-identifiers", is_flag=True,
+              help="Screen cases even if they seem to hold national identity numbers, D-numbers, phone numbers, "
+                   "e-mail addresses or free text (recorded in the results). Default: refuse them.")
+@click.option("--engine", type=click.Choice(["durable", "python"]), default="durable", show_default=True,
+              help="Rule engine: durable_rules, or the plain-Python evaluator of the same compiled rules.")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Rules directory (default: the shipped rules, or $ELIGIBILITY_RULES).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no report on standard error.")
+@_guarded
+def batch(inputs: tuple[Path, ...], out: Path, workers: int, as_of: dt.date | None, lang: str, fmt: str,
+          allow_identifiers: bool, engine: str, rules_dir: Path | None, quiet: bool) -> None:
+    """Screen many cases: folders of YAML/JSON case files, JSON Lines files (one case per line)
+    and CSV files (one case per row, columns named by dotted paths such as relationship.type or
+    permits.0.basis).
+
+    A case that cannot be read, holds personal identifiers or fails is recorded with its error
+    and the run goes on. Running again with the same --out skips the cases already screened
+    (same case, rules, language and date) and completes the rest.
+
+    Exit codes: 0 every case screened, 3 some cases failed, 2 unusable input or options, 1 internal
+    error.
+    """
+    from eligibility.batch import export_csv, export_jsonl, run_batch, store_for
+
+    store = store_for(out, fmt)
+    report = run_batch(list(inputs), store, workers=workers, as_of=as_of, lang=lang,
+                       allow_identifiers=allow_identifiers, engine=engine, rules_dir=rules_dir,
+                       progress=not quiet and sys.stderr.isatty())
+    if fmt == "jsonl":
+        export_jsonl(store, out, report.inputs)
+    elif fmt == "csv":
+        export_csv(store, out, report.inputs)
+    if not quiet:
+        for f in report.failures[:10]:
+            click.echo(f"failed: {f.where}: {f.path + ': ' if f.path else ''}{f.message}", err=True)
+        if report.failed > 10:
+            click.echo(f"... and {report.failed - 10} more failed case(s): eligibility summary {store}", err=True)
+        click.echo(f"{report.total} cases: {report.screened} screened, {report.skipped} already done, "
+                   f"{report.failed} failed, in {report.seconds:.1f} s ({report.rate:,.0f}/s) -> {out}"
+                   + (f" (results {store})" if store != out else "")
+                   + (" [identifiers allowed]" if allow_identifiers else ""), err=True)
+    sys.exit(EXIT_CASES_FAILED if report.failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "html"]), default="text",
+              show_default=True, help="html: one self-contained file with a bar chart (no network).")
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+              help="Language of the report's headings.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write to this file (atomically) instead of standard output.")
+@_guarded
+def summary(results: Path, fmt: str, lang: str, output: Path | None) -> None:
+    """Summarise a RESULTS file of `eligibility batch`: statuses per provision, the cases that
+    likely qualify under § 53 first paragraph (b), those that need a lawyer's assessment, the
+    missing facts, referrals by service and failures."""
+    from eligibility.loader import InputError
+    from eligibility.summary import RENDERERS, build_summary
+
+    try:
+        data = build_summary(results, lang)
+    except InputError:
+        sibling = Path(str(results) + ".sqlite")
+        if sibling.exists():
+            raise InputError(str(results), f"is an export; summarise its results file {sibling}") from None
+        raise
+    text = RENDERERS[fmt](data, lang)
+    if output:
+        write_atomically(output, text)
+    else:
+        click.echo(text, nl=False)
 
 
 @main.group()

@@ -70,6 +70,8 @@ def parse_text(raw: bytes, source: str, fmt: str | None = None) -> Any:
             data = json.loads(text)
         else:
             data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise InputError(source, f"nested deeper than a case can be ({MAX_DEPTH} levels)") from None
     except json.JSONDecodeError as exc:
         raise InputError(source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except yaml.YAMLError as exc:
@@ -77,7 +79,11 @@ def parse_text(raw: bytes, source: str, fmt: str | None = None) -> Any:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(source, f"not valid YAML: {problem}{where}") from None
-    if _depth(data) > MAX_DEPTH:
+    try:
+        too_deep = _depth(data) > MAX_DEPTH
+    except RecursionError:
+        too_deep = True
+    if too_deep:
         raise InputError(source, f"nested deeper than a case can be ({MAX_DEPTH} levels)")
     return data
 

@@ -54,12 +54,17 @@ class Screener:
     def __init__(self, rules_dir: Path | None = None, engine: Engine | None = None):
         self.book: Rulebook = load_rulebook(rules_dir)
         self.engine = engine or Engine()
-        self._compiled: dict[dt.date, Compiled] = {}
+        self._compiled: dict[tuple[frozenset[str], frozenset[tuple[str, Any]]], Compiled] = {}
 
     def compiled(self, day: dt.date) -> Compiled:
-        if day not in self._compiled:
-            self._compiled[day] = compile_rulebook(self.book, day)
-        return self._compiled[day]
+        """The rules in force on ``day``, compiled once per law epoch (the same rule versions and
+        parameter values), so any number of assessment dates costs one compile per change in law."""
+        params = frozenset((pid, max((v.valid_from for v in p.values if v.valid_from <= day), default=None))
+                           for pid, p in self.book.parameters.items())
+        key = (frozenset(n.key for n in self.book.in_force(day).values()), params)
+        if key not in self._compiled:
+            self._compiled[key] = compile_rulebook(self.book, day)
+        return self._compiled[key]
 
     def screen(self, case: Case, as_of: dt.date | None = None, lang: str = "en") -> Verdict:
         day = as_of or case.assessment_date or dt.date.today()

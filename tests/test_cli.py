@@ -94,3 +94,8 @@ def test_schema_and_version() -> None:
 def test_rules_check_compiles_every_change_date() -> None:
     code, out, _ = run("rules", "check")
     assert code == 0 and "2018-11-01" in out and out.strip().splitlines()[-1].startswith("ok:")
+
+
+def test_a_nesting_bomb_is_invalid_input_not_an_internal_error() -> None:
+    code, out, err = run("screen", "-", input="[" * 50_000)
+    assert code == 2 and "nested deeper" in err and "Traceback" not in err + out

@@ -1,0 +1,1259 @@
+"""Batch screening: folders, JSON Lines and CSV files of anonymised cases into one SQLite file.
+
+One run reads its inputs in order, refuses unsafe cases one by one, screens the rest (in this
+process, or in ``workers`` spawned processes that each hold their own rule engine), and writes one
+row per case to SQLite in small transactions, in input order:
+
+* **Inputs.** A folder (its ``.yaml``/``.yml``/``.json`` files, sorted by name, not recursive), a
+  single case file, a ``.jsonl`` file (one case per line; blank lines are skipped) or a ``.csv``
+  file (one case per row, columns named by dotted paths: see `csv_document`). Every case, whatever
+  its container, goes through the loader's checks (size, UTF-8, anchors and aliases, nesting
+  depth, schema) and the anonymisation guard (`scan_case`).
+* **Isolation.** A case that cannot be read, is refused or crashes the engine becomes a ``failed``
+  row with the path inside the case and a message; the run goes on.
+* **Anonymisation guard.** Before screening, every key and value of the raw document is scanned
+  for Norwegian national identity numbers and D-numbers (11 digits with both mod-11 check digits
+  valid), phone numbers and e-mail addresses, and every field outside the case schema that carries
+  text is refused (it may hold names, addresses or notes). Messages name the field, never the
+  value; every message stored or printed also goes through `redact`. ``allow_identifiers``
+  switches the guard off and is recorded in the ``runs`` table.
+* **Resume.** A case whose key (source + case_id), case digest, rules digest, language and
+  assessment date match a stored ``ok`` row is skipped. Every transaction leaves whole cases
+  (the case row with its provisions, referrals and missing facts), so a killed run loses at most
+  the cases of its last open transaction, and never leaves half a case.
+
+The SQLite schema is `SCHEMA`; `summary` reads it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import signal
+import sqlite3
+import sys
+import threading
+import time
+import types
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Annotated, Any, Callable, Iterator, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+from . import __version__
+from .case import Case, _inner_model
+from .loader import MAX_BYTES, InputError, parse_text, validate_case
+
+CASE_SUFFIXES = (".yaml", ".yml", ".json")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+CSV_SUFFIXES = (".csv",)
+ENGINES = ("durable", "python")
+FORMATS = ("sqlite", "jsonl", "csv")
+STATUSES = ("met", "not_met", "undetermined", "needs_assessment")
+
+APPLICATION_ID = 0x454C4731  # "ELG1": marks a results file as ours (PRAGMA application_id)
+SCHEMA_VERSION = 1
+CHUNK = 16  # cases per task sent to a worker process
+COMMIT_CASES, COMMIT_SECONDS = 50, 0.25  # a transaction holds at most this many cases / seconds
+MAX_MESSAGE = 400
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started TEXT NOT NULL,            -- UTC, ISO 8601
+    finished TEXT,                    -- NULL: the run was killed or is still going
+    status TEXT NOT NULL,             -- running | complete | interrupted
+    as_of TEXT,                       -- --as-of, or NULL (each case's assessment_date, else the day of the run)
+    lang TEXT NOT NULL,
+    rules_version TEXT NOT NULL,
+    rules_digest TEXT NOT NULL,
+    engine TEXT NOT NULL,             -- durable | python
+    allow_identifiers INTEGER NOT NULL,  -- 1: the anonymisation guard was switched off
+    inputs TEXT NOT NULL,             -- JSON list of the INPUT arguments
+    workers INTEGER NOT NULL,
+    program_version TEXT NOT NULL,
+    screened INTEGER, failed INTEGER, skipped INTEGER, total INTEGER, seconds REAL
+);
+CREATE TABLE IF NOT EXISTS cases (
+    key TEXT PRIMARY KEY,             -- source#case_id, or source:line / source for a case without a usable id
+    case_id TEXT,
+    input TEXT NOT NULL,              -- the INPUT argument the case came from
+    source TEXT NOT NULL,             -- the file
+    line INTEGER,                     -- line (JSONL) or first line of the row (CSV); NULL for a case file
+    seq INTEGER NOT NULL,             -- position in the inputs of the run that last saw the case
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    case_digest TEXT,                 -- sha256 of the validated case (as in the verdict)
+    rules_digest TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    assessment_date TEXT,             -- the date whose law was applied
+    verdict_json TEXT,                -- the verdict of `eligibility screen --format json`, compact
+    verdict_sha256 TEXT,
+    error_path TEXT,                  -- where in the case the problem is (failed rows)
+    error_message TEXT,
+    run_id INTEGER NOT NULL REFERENCES runs(id)
+);
+CREATE INDEX IF NOT EXISTS cases_seq ON cases(seq);
+CREATE INDEX IF NOT EXISTS cases_input ON cases(input);
+CREATE TABLE IF NOT EXISTS provisions (
+    case_key TEXT NOT NULL REFERENCES cases(key),
+    ord INTEGER NOT NULL,             -- order of the provision in the verdict
+    provision TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (case_key, provision)
+);
+CREATE INDEX IF NOT EXISTS provisions_status ON provisions(provision, status);
+CREATE TABLE IF NOT EXISTS referrals (
+    case_key TEXT NOT NULL REFERENCES cases(key),
+    service TEXT NOT NULL,
+    name TEXT NOT NULL,
+    urgency TEXT NOT NULL,
+    PRIMARY KEY (case_key, service)
+);
+CREATE TABLE IF NOT EXISTS missing (
+    case_key TEXT NOT NULL REFERENCES cases(key),
+    provision TEXT NOT NULL,
+    path TEXT NOT NULL,
+    PRIMARY KEY (case_key, provision, path)
+);
+"""
+
+
+# ------------------------------------------------------------------------------------------------
+# The anonymisation guard
+# ------------------------------------------------------------------------------------------------
+
+_W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
+_W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def _control(digits: str, weights: tuple[int, ...]) -> int | None:
+    k = 11 - sum(int(d) * w for d, w in zip(digits, weights)) % 11
+    return 0 if k == 11 else None if k == 10 else k
+
+
+def national_id_check_digits(first_nine: str) -> str | None:
+    """The two mod-11 control digits of a fødselsnummer / D-number, or None if none exist."""
+    k1 = _control(first_nine, _W1)
+    if k1 is None:
+        return None
+    k2 = _control(first_nine + str(k1), _W2)
+    return None if k2 is None else f"{k1}{k2}"
+
+
+def is_national_id(digits: str) -> bool:
+    """11 digits whose two control digits are valid (fødselsnummer, D-number, H-number)."""
+    return len(digits) == 11 and digits.isascii() and digits.isdigit() \
+        and national_id_check_digits(digits[:9]) == digits[9:]
+
+
+def _id_kind(digits: str) -> str:
+    return "d_number" if digits[0] in "4567" else "national_id"  # a D-number adds 4 to the day's first digit
+
+
+_NID = re.compile(r"(?<!\d)(\d{6})[ .-]?(\d{5})(?!\d)")
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_INTL = re.compile(r"(?<![\w+])(?:\+|00)\s?\(?\d[\d\s().-]{5,22}\d")
+_PHONE_NO = re.compile(r"(?<![\d+])(?:\d{8}|\d{2} \d{2} \d{2} \d{2}|\d{3} \d{2} \d{3}|\d{4} \d{4})(?!\d)")
+
+
+def _is_date_digits(digits: str) -> bool:
+    """Eight digits that read as YYYYMMDD or DDMMYYYY (dates are not phone numbers)."""
+    for y, m, d in ((digits[:4], digits[4:6], digits[6:]), (digits[4:], digits[2:4], digits[:2])):
+        year, month, day = int(y), int(m), int(d)
+        if 1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]:
+            return True
+    return False
+
+
+def _text_findings(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """(kind, span) of every identifier in a string."""
+    out: list[tuple[str, tuple[int, int]]] = []
+    for m in _NID.finditer(text):
+        digits = m.group(1) + m.group(2)
+        if is_national_id(digits):
+            out.append((_id_kind(digits), m.span()))
+    for m in _EMAIL.finditer(text):
+        out.append(("email", m.span()))
+    for m in _PHONE_INTL.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        digits = digits[2:] if m.group(0).startswith("00") else digits
+        if 8 <= len(digits) <= 15:
+            out.append(("phone", m.span()))
+    for m in _PHONE_NO.finditer(text):
+        digits = m.group(0).replace(" ", "")
+        if digits[0] in "23456789" and not _is_date_digits(digits):
+            out.append(("phone", m.span()))
+    return out
+
+
+def _number_finding(value: int | float) -> str | None:
+    """A number that looks like an identifier: 11 digits with valid control digits (also with the
+    leading zero lost, or read as YAML octal), a Norwegian mobile number (8 digits starting with 4
+    or 9), or 47 followed by one."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        return None
+    n = abs(int(value))
+    s = str(n)
+    for candidate in (s.zfill(11) if len(s) in (10, 11) else "", "0" + format(n, "o")):
+        if is_national_id(candidate):
+            return _id_kind(candidate)
+    if (len(s) == 8 and s[0] in "49") or (len(s) == 10 and s.startswith("47") and s[2] in "49"):
+        return "phone"
+    return None
+
+
+def identifier_kinds(value: Any) -> list[str]:
+    """The kinds of identifier a scalar value looks like (empty: none)."""
+    if isinstance(value, str):
+        return list(dict.fromkeys(kind for kind, _ in _text_findings(value)))
+    if isinstance(value, (int, float)):
+        kind = _number_finding(value)
+        return [kind] if kind else []
+    return []
+
+
+def redact(text: str | None) -> str | None:
+    """``text`` with every identifier replaced by ``[redacted]``."""
+    if not text:
+        return text
+    spans = sorted(span for _, span in _text_findings(text))
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end in spans:
+        if start < pos:  # overlapping findings: extend the redaction
+            if end > pos:
+                pos = end
+            continue
+        out.append(text[pos:start] + "[redacted]")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+KIND_TEXT = {
+    "national_id": "looks like a Norwegian national identity number (fødselsnummer)",
+    "d_number": "looks like a D-number",
+    "phone": "looks like a phone number",
+    "email": "looks like an e-mail address",
+    "free_text": "is not a field of the case schema and may carry identifying free text (names, addresses, notes)",
+    "field_name": "is not a field of the case schema, and its name itself may identify someone",
+}
+_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A field of a raw case document that may identify a person. Never holds the value."""
+
+    path: str  # dotted, as the loader names fields; identifying key names are replaced by <field>
+    kind: str
+
+    def message(self) -> str:
+        return KIND_TEXT[self.kind]
+
+
+def _segment(key: Any) -> str:
+    key = str(key)
+    return key if _SAFE_NAME.fullmatch(key) and not identifier_kinds(key) else "<field>"
+
+
+def _has_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, dict):
+        return any(_has_text(k) or _has_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_text(v) for v in value)
+    return False
+
+
+def scan_case(data: Any) -> list[Finding]:
+    """Every field of a raw (parsed, not yet validated) case that may identify someone: keys and
+    values that look like identifiers, and fields outside the schema that carry text."""
+    findings: list[Finding] = []
+
+    def walk(value: Any, path: list[str], model: type[BaseModel] | None, known: bool) -> None:
+        where = ".".join(path)
+        if isinstance(value, dict):
+            for key, child in value.items():
+                seg = _segment(key)
+                sub = path + [seg]
+                info = model.model_fields.get(key) if (model is not None and isinstance(key, str)) else None
+                unknown = info is None and known and model is not None  # a field the schema does not have
+                key_kinds = identifier_kinds(str(key))
+                if key_kinds:
+                    findings.append(Finding(".".join(sub), key_kinds[0]))
+                elif unknown and seg == "<field>":
+                    findings.append(Finding(".".join(sub), "field_name"))
+                if unknown and _has_text(child):
+                    findings.append(Finding(".".join(sub), "free_text"))
+                    continue  # its text is refused as a whole; do not look inside
+                walk(child, sub, _inner_model(info.annotation) if info is not None else None,
+                     known and info is not None)
+        elif isinstance(value, list):
+            for i, child in enumerate(value):
+                walk(child, path + [str(i)], model, known)
+        else:
+            for kind in identifier_kinds(value):
+                findings.append(Finding(where or "(document)", kind))
+
+    walk(data, [], Case, True)
+    return list(dict.fromkeys(findings))
+
+
+def guard_message(findings: list[Finding]) -> tuple[str, str]:
+    """(path, message) refusing a case for its findings, naming the fields, never the values."""
+    first = findings[0]
+    message = (f"{first.message()}; cases must be anonymised: remove it, or screen with "
+               f"--allow-identifiers to accept identifiers (recorded in the results)")
+    others = list(dict.fromkeys(f.path for f in findings[1:] if f.path != first.path))
+    if others:
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        message += f" (also: {shown})"
+    return first.path, message
+
+
+# ------------------------------------------------------------------------------------------------
+# CSV rows as case documents
+# ------------------------------------------------------------------------------------------------
+
+_COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.(?:\d+|[A-Za-z_][A-Za-z0-9_]*))*")
+_INT = re.compile(r"[-+]?\d+")
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+_NORWEGIAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_FLOAT = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def _leaf_types(annotation: Any) -> set[type]:
+    out: set[type] = set()
+    stack = [annotation]
+    while stack:
+        ann = stack.pop()
+        origin = get_origin(ann)
+        if origin is Annotated:
+            stack.append(get_args(ann)[0])
+        elif origin in (Union, types.UnionType, list):
+            stack.extend(get_args(ann))
+        elif origin is Literal:
+            out.update(type(v) for v in get_args(ann))
+        elif ann is type(None):
+            continue
+        elif isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.add(dict)
+        elif isinstance(ann, type):
+            out.add(str if issubclass(ann, str) else ann)
+    return out
+
+
+def _is_text_column(parts: list[str]) -> bool:
+    """Whether a column holds text only (its cells are never read as numbers or booleans):
+    case_id, codes and choices. Columns outside the schema are text too."""
+    model: type[BaseModel] | None = Case
+    annotation: Any = None
+    for part in parts:
+        if part.isdigit():
+            continue
+        info = model.model_fields.get(part) if model is not None else None
+        if info is None:
+            return True
+        annotation = info.annotation
+        model = _inner_model(annotation)
+    leaves = _leaf_types(annotation)
+    return bool(leaves) and leaves <= {str}
+
+
+def _cell_value(parts: list[str], text: str, text_column: bool) -> Any:
+    if text == "null":
+        return None
+    if text.startswith("["):
+        return json.loads(text)  # a whole list, e.g. [] for "none"
+    if text_column:
+        return text
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if _DECIMAL_COMMA.fullmatch(text):  # 3,5 as Norwegian spreadsheets write it
+        return float(text.replace(",", "."))
+    date = _NORWEGIAN_DATE.fullmatch(text)
+    if date:  # 26.11.2026 -> 2026-11-26 (an impossible date stays text and is refused by the schema)
+        day, month, year = (int(g) for g in date.groups())
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return text
+
+
+class _Header:
+    """A validated CSV header: the dotted path of every column."""
+
+    def __init__(self, cells: list[str], source: str):
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            raise InputError(source, "the CSV file has no header row (dotted field paths, e.g. relationship.type)")
+        self.columns: list[list[str] | None] = []
+        seen: dict[str, int] = {}
+        kinds: dict[tuple[str, ...], tuple[bool, str]] = {}  # prefix -> (index segments?, example column)
+        for i, name in enumerate(cells, start=1):
+            if not name:
+                self.columns.append(None)  # an unnamed column must stay empty
+                continue
+            if not _COLUMN.fullmatch(name):
+                raise InputError(source, f"column {i} of the header is not a dotted field path "
+                                         "(letters, digits and _ separated by dots, e.g. permits.0.basis)")
+            if name in seen:
+                raise InputError(source, f"column {i} repeats column {seen[name]} ({name})")
+            seen[name] = i
+            parts = name.split(".")
+            if parts[0].isdigit():
+                raise InputError(source, f"column {i} ({name}) starts with a list index")
+            for depth in range(1, len(parts)):
+                prefix, index = tuple(parts[:depth]), parts[depth].isdigit()
+                previous = kinds.setdefault(prefix, (index, name))
+                if previous[0] != index:
+                    raise InputError(source, f"columns {previous[1]} and {name} disagree on whether "
+                                             f"{'.'.join(prefix)} is a list")
+            self.columns.append(parts)
+        self.text = [parts is not None and _is_text_column(parts) for parts in self.columns]
+
+
+def csv_document(header: _Header, cells: list[str]) -> dict[str, Any]:
+    """One CSV row as a case document. Empty cells are absent; ``null`` is an explicit null;
+    ``true``/``false`` are booleans and numbers are numbers (except in text columns such as
+    case_id); a cell starting with ``[`` is a JSON list; anything else (dates) is text. Index
+    segments build lists, in index order, leaving out elements whose cells are all empty. As
+    spreadsheets in Norwegian settings write them, ``3,5`` is 3.5 and ``26.11.2026`` a date."""
+    if len(cells) > len(header.columns):
+        raise InputError("", f"the row has {len(cells)} cells, the header {len(header.columns)}")
+    root: dict[Any, Any] = {}
+    for i, (parts, raw) in enumerate(zip(header.columns, cells)):
+        text = raw.strip()
+        if not text:
+            continue
+        if parts is None:
+            raise InputError("", f"column {i + 1} has no name in the header but a value in this row")
+        name = ".".join(parts)
+        try:
+            value = _cell_value(parts, text, header.text[i])
+        except json.JSONDecodeError:
+            raise InputError("", "a cell starting with [ must be a JSON list", name) from None
+        node = root
+        for depth, part in enumerate(parts):
+            key: Any = int(part) if part.isdigit() else part
+            if depth == len(parts) - 1:
+                if key in node:
+                    raise InputError("", "this cell and the cells of its elements are both filled", name)
+                node[key] = value
+            else:
+                child = node.setdefault(key, {})
+                if not isinstance(child, dict):
+                    raise InputError("", "this cell and the cells of its elements are both filled",
+                                     ".".join(parts[:depth + 1]))
+                node = child
+
+    def finish(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node and all(isinstance(k, int) for k in node):
+                return [finish(node[k]) for k in sorted(node)]
+            return {k: finish(v) for k, v in node.items()}
+        return node
+
+    return finish(root)
+
+
+# ------------------------------------------------------------------------------------------------
+# Reading the inputs
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Input:
+    arg: str  # as given on the command line
+    path: Path
+    kind: str  # folder | file | jsonl | csv
+    files: list[Path] = field(default_factory=list)
+    header: _Header | None = None
+    delimiter: str = ","
+
+
+@dataclass
+class _Raw:
+    """One case as read, before the guard and validation."""
+
+    input: str
+    source: str
+    line: int | None
+    data: Any = None
+    error: InputError | None = None
+
+
+def _open_check(path: Path, arg: str) -> None:
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise InputError(arg, "permission denied") from None
+    except OSError as exc:
+        raise InputError(arg, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+
+
+def _csv_open(path: Path) -> IO[str]:
+    return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def _csv_delimiter(path: Path) -> str:
+    """Comma, or semicolon or tab when the header uses that instead (as spreadsheets in Norwegian
+    settings write CSV). Column names contain none of them."""
+    with _csv_open(path) as fh:
+        first = fh.readline(MAX_BYTES)
+    return next((d for d in (",", ";", "\t") if d in first), ",")
+
+
+def _resolve_inputs(inputs: list[Path]) -> list[_Input]:
+    """Check every INPUT before anything is written: it exists, is readable and of a known kind."""
+    out: list[_Input] = []
+    seen: set[Path] = set()
+    if not inputs:
+        raise InputError("batch", "no INPUT given (a folder, a case file, a .jsonl or a .csv file)")
+    for given in inputs:
+        path, arg = Path(given), str(given)
+        if not path.exists():
+            raise InputError(arg, "no such file or folder")
+        real = path.resolve()
+        if real in seen:
+            raise InputError(arg, "given more than once")
+        seen.add(real)
+        if path.is_dir():
+            try:
+                files = sorted((p for p in path.iterdir() if p.suffix.lower() in CASE_SUFFIXES
+                                and not p.name.startswith(".") and p.is_file()), key=lambda p: p.name)
+            except PermissionError:
+                raise InputError(arg, "permission denied") from None
+            if not files:
+                raise InputError(arg, "the folder has no case files (.yaml, .yml, .json)")
+            out.append(_Input(arg, path, "folder", files))
+            continue
+        suffix = path.suffix.lower()
+        _open_check(path, arg)
+        if suffix in CASE_SUFFIXES:
+            out.append(_Input(arg, path, "file", [path]))
+        elif suffix in JSONL_SUFFIXES:
+            out.append(_Input(arg, path, "jsonl"))
+        elif suffix in CSV_SUFFIXES:
+            csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES + 1))
+            delimiter = _csv_delimiter(path)
+            with _csv_open(path) as fh:
+                try:
+                    first = next(csv.reader(fh, delimiter=delimiter), [])
+                except csv.Error as exc:
+                    raise InputError(arg, f"the CSV header cannot be read: {exc}") from None
+            out.append(_Input(arg, path, "csv", header=_Header(first, arg), delimiter=delimiter))
+        else:
+            raise InputError(arg, "not a supported input: give a folder, a .yaml/.yml/.json case file, "
+                                  "a .jsonl file or a .csv file")
+    return out
+
+
+def _read_case_file(inp: _Input, path: Path) -> _Raw:
+    source = str(path)
+    raw = _Raw(inp.arg, source, None)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise InputError(source, f"file is larger than {MAX_BYTES // 1024} KiB")
+        data = path.read_bytes()
+        raw.data = _parse(data, source, "json" if path.suffix.lower() == ".json" else None)
+    except InputError as exc:
+        raw.error = exc
+    except OSError as exc:
+        raw.error = InputError(source, f"cannot be read ({exc.strerror or type(exc).__name__})")
+    return raw
+
+
+def _parse(data: bytes, source: str, fmt: str | None) -> Any:
+    try:
+        return parse_text(data, source, fmt)
+    except RecursionError:  # a nesting bomb that still fits the size bound
+        raise InputError(source, "nested deeper than a case can be") from None
+
+
+def _read_jsonl(inp: _Input) -> Iterator[_Raw]:
+    source = str(inp.path)
+    with open(inp.path, "rb") as fh:
+        number = 0
+        while True:
+            line = fh.readline(MAX_BYTES + 2)
+            if not line:
+                return
+            number += 1
+            raw = _Raw(inp.arg, source, number)
+            if len(line) > MAX_BYTES + 1 or (len(line) > MAX_BYTES and not line.endswith(b"\n")):
+                while line and not line.endswith(b"\n"):  # skip the rest of the line, bounded memory
+                    line = fh.readline(1 << 20)
+                raw.error = InputError(source, f"line is larger than {MAX_BYTES // 1024} KiB")
+                yield raw
+                continue
+            if not line.strip():
+                continue
+            try:
+                raw.data = _parse(line, source, "json")
+            except InputError as exc:
+                raw.error = exc
+            yield raw
+
+
+def _read_csv(inp: _Input) -> Iterator[_Raw]:
+    assert inp.header is not None
+    source = str(inp.path)
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES + 1))
+    with _csv_open(inp.path) as fh:
+        reader = csv.reader(fh, delimiter=inp.delimiter)
+        try:
+            next(reader)  # the header, checked by _resolve_inputs
+        except (StopIteration, csv.Error):
+            return
+        while True:
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # cannot resynchronise: this row fails and the file ends here
+                yield _Raw(inp.arg, source, start, error=InputError(
+                    source, f"CSV syntax error ({exc}); the rest of this file was not read"))
+                return
+            if not any(c.strip() for c in cells):
+                continue
+            raw = _Raw(inp.arg, source, start)
+            try:
+                if any("\udc80" <= ch <= "\udcff" for c in cells for ch in c):
+                    raise InputError(source, "not UTF-8 text")
+                if sum(len(c) for c in cells) > MAX_BYTES:
+                    raise InputError(source, f"row is larger than {MAX_BYTES // 1024} KiB")
+                document = csv_document(inp.header, cells)
+                raw.data = _parse(json.dumps(document, ensure_ascii=False).encode(), source, "json")
+            except InputError as exc:
+                raw.error = InputError(source, exc.message, exc.path)
+            yield raw
+
+
+def _read_all(resolved: list[_Input]) -> Iterator[_Raw]:
+    for inp in resolved:
+        if inp.kind in ("folder", "file"):
+            for path in inp.files:
+                yield _read_case_file(inp, path)
+        elif inp.kind == "jsonl":
+            yield from _read_jsonl(inp)
+        else:
+            yield from _read_csv(inp)
+
+
+def _count(resolved: list[_Input]) -> int:
+    """How many cases the inputs hold (for progress; blank lines and rows not counted)."""
+    total = 0
+    for inp in resolved:
+        if inp.kind in ("folder", "file"):
+            total += len(inp.files)
+        elif inp.kind == "jsonl":
+            with open(inp.path, "rb") as fh:
+                total += sum(1 for line in fh if line.strip())
+        else:
+            with _csv_open(inp.path) as fh:
+                try:
+                    total += max(0, sum(1 for row in csv.reader(fh, delimiter=inp.delimiter)
+                                        if any(c.strip() for c in row)) - 1)
+                except csv.Error:
+                    pass
+    return total
+
+
+# ------------------------------------------------------------------------------------------------
+# Screening (in this process or in worker processes)
+# ------------------------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def make_screener(rules_dir: Path | None, engine: str) -> Any:
+    """A Screener on the chosen engine; imported here so that the parent process of a parallel
+    run never needs the rule engine."""
+    from .screening import Screener
+
+    if engine == "python":
+        from .evaluator import PythonEngine
+
+        return Screener(rules_dir, engine=PythonEngine())
+    return Screener(rules_dir)
+
+
+def _watch_parent(ppid: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != ppid:  # the batch process died (e.g. killed): do not linger
+            os._exit(1)
+
+
+def _worker_init(rules_dir: Path | None, engine: str, ppid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    threading.Thread(target=_watch_parent, args=(ppid,), daemon=True).start()
+    _WORKER["screener"] = make_screener(rules_dir, engine)
+
+
+def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str) -> tuple[Any, ...]:
+    """Screen one validated document: ("ok", verdict_json, provisions, referrals, missing,
+    assessment_date) or ("failed", None, message). Never raises."""
+    try:
+        case = data if isinstance(data, Case) else Case.model_validate(data)
+        verdict = screener.screen(case, as_of=as_of, lang=lang)
+        doc = verdict.model_dump(mode="json")
+        text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        provisions = [(p["provision"], p["title"], p["status"], p["kind"]) for p in doc["provisions"]]
+        missing = list(dict.fromkeys((p["provision"], m["path"]) for p in doc["provisions"] for m in p["missing"]))
+        referrals = [(r["service"], r["name"], r["urgency"]) for r in doc["referrals"]]
+        return ("ok", text, provisions, referrals, missing, doc["assessment_date"])
+    except Exception as exc:  # noqa: BLE001 - one case must never stop the run
+        return ("failed", None, f"screening failed ({type(exc).__name__}: {exc})")
+
+
+def _screen_chunk(payloads: list[Any], as_of: dt.date | None, lang: str) -> list[tuple[Any, ...]]:
+    screener = _WORKER["screener"]
+    return [screen_document(screener, data, as_of, lang) for data in payloads]
+
+
+CRASHED = ("failed", None, "the rule engine crashed on this case (its worker process died); "
+                           "the run went on in a fresh worker")
+
+
+class _Pool:
+    """Worker processes (spawned: durable_rules is never shared or forked) that screen chunks of
+    cases. If a worker dies, the chunks it took are screened again one case at a time in a fresh
+    pool, so that only the case that kills a worker fails."""
+
+    def __init__(self, workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...],
+                 fn: Callable[..., list[tuple[Any, ...]]], args: tuple[Any, ...]):
+        import multiprocessing
+
+        self.workers, self.initializer, self.initargs, self.fn, self.args = workers, initializer, initargs, fn, args
+        self.context = multiprocessing.get_context("spawn")
+        self.executor = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=self.context, initializer=self.initializer,
+                                   initargs=self.initargs)
+
+    def submit(self, payloads: list[Any]) -> tuple[ProcessPoolExecutor, Future[Any]]:
+        try:
+            return self.executor, self.executor.submit(self.fn, payloads, *self.args)
+        except BrokenProcessPool:
+            self._restart(self.executor)
+            return self.executor, self.executor.submit(self.fn, payloads, *self.args)
+
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
+        if broken is self.executor:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._new()
+
+    def result(self, handle: tuple[ProcessPoolExecutor, Future[Any]], payloads: list[Any]) -> list[tuple[Any, ...]]:
+        executor, future = handle
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._restart(executor)
+        out = []
+        for payload in payloads:
+            executor = self.executor
+            try:
+                out.extend(executor.submit(self.fn, [payload], *self.args).result())
+            except BrokenProcessPool:
+                out.append(CRASHED)
+                self._restart(executor)
+        return out
+
+    def close(self, cancel: bool = False) -> None:
+        self.executor.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+# ------------------------------------------------------------------------------------------------
+# The results file
+# ------------------------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def open_results(path: Path, *, create: bool) -> sqlite3.Connection:
+    """Open (or create) a results file; refuses a file that is not one (InputError)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(str(path), "is a folder, not a results file")
+    if not create and not path.exists():
+        raise InputError(str(path), "no such file")
+    if create and not path.parent.exists():
+        raise InputError(str(path), "its folder does not exist")
+    existed = path.exists() and path.stat().st_size > 0
+    try:
+        con = sqlite3.connect(path, isolation_level=None, timeout=30)
+    except sqlite3.Error as exc:
+        raise InputError(str(path), f"cannot be opened ({exc})") from None
+    try:
+        app = con.execute("PRAGMA application_id").fetchone()[0]
+        if (existed or not create) and app != APPLICATION_ID:
+            raise InputError(str(path), "is not an eligibility results file (not written by `eligibility batch`)")
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if existed and version > SCHEMA_VERSION:
+            raise InputError(str(path), f"was written by a newer eligibility (schema {version})")
+        if create:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.executescript(f"BEGIN; {SCHEMA} PRAGMA application_id={APPLICATION_ID}; "
+                              f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+    except sqlite3.DatabaseError as exc:
+        con.close()
+        raise InputError(str(path), f"is not an eligibility results file ({exc})") from None
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+class _Writer:
+    """Writes whole cases in small transactions."""
+
+    def __init__(self, con: sqlite3.Connection):
+        self.con = con
+        self.open = 0
+        self.since = time.monotonic()
+
+    def _begin(self) -> None:
+        if not self.open:
+            self.con.execute("BEGIN IMMEDIATE")
+            self.since = time.monotonic()
+
+    def case(self, row: dict[str, Any], provisions: list[tuple[Any, ...]] = (), referrals: list[tuple[Any, ...]] = (),
+             missing: list[tuple[Any, ...]] = ()) -> None:
+        self._begin()
+        key = row["key"]
+        for table in ("provisions", "referrals", "missing"):
+            self.con.execute(f"DELETE FROM {table} WHERE case_key = ?", (key,))
+        names = list(row)
+        self.con.execute(f"INSERT OR REPLACE INTO cases ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                         [row[n] for n in names])
+        self.con.executemany("INSERT INTO provisions (case_key, ord, provision, title, status, kind) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", [(key, i, *p) for i, p in enumerate(provisions)])
+        self.con.executemany("INSERT INTO referrals (case_key, service, name, urgency) VALUES (?, ?, ?, ?)",
+                             [(key, *r) for r in referrals])
+        self.con.executemany("INSERT INTO missing (case_key, provision, path) VALUES (?, ?, ?)",
+                             [(key, *m) for m in missing])
+        self.open += 1
+        self.maybe_commit()
+
+    def reseq(self, key: str, seq: int, input: str) -> None:
+        """A skipped case takes its place in this run's order (and the INPUT it came from now)."""
+        self._begin()
+        self.con.execute("UPDATE cases SET seq = ?, input = ? WHERE key = ?", (seq, input, key))
+        self.open += 1
+        self.maybe_commit()
+
+    def maybe_commit(self) -> None:
+        if self.open and (self.open >= COMMIT_CASES or time.monotonic() - self.since >= COMMIT_SECONDS):
+            self.commit()
+
+    def commit(self) -> None:
+        if self.open:
+            self.con.execute("COMMIT")
+            self.open = 0
+
+    def rollback(self) -> None:
+        if self.open:
+            with contextlib.suppress(sqlite3.Error):
+                self.con.execute("ROLLBACK")
+            self.open = 0
+
+
+# ------------------------------------------------------------------------------------------------
+# The run
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Failure:
+    where: str  # source, or source:line
+    case_id: str | None
+    path: str | None
+    message: str
+
+
+@dataclass
+class BatchReport:
+    out: Path
+    run_id: int
+    screened: int = 0
+    failed: int = 0
+    skipped: int = 0
+    total: int = 0
+    seconds: float = 0.0
+    failures: list[Failure] = field(default_factory=list)  # the first few, for the terminal
+    inputs: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.total / self.seconds if self.seconds else 0.0
+
+
+class _Progress:
+    def __init__(self, enabled: bool, total: int, stream: IO[str] | None = None):
+        self.enabled, self.total, self.stream = enabled, total, stream or sys.stderr
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def update(self, done: int, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < 0.2:
+            return
+        self.last = now
+        elapsed = max(now - self.start, 1e-9)
+        rate = done / elapsed
+        left = max(self.total - done, 0)
+        eta = f"{int(left / rate) // 60}:{int(left / rate) % 60:02d}" if rate > 0 else "?"
+        self.stream.write(f"\r{done}/{self.total} cases  {rate:,.0f}/s  ETA {eta}   ")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self, done: int) -> None:
+        if self.enabled:
+            self.update(done, force=True)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@dataclass
+class _Item:
+    seq: int
+    raw: _Raw
+    key: str = ""
+    case_id: str | None = None
+    case: Case | None = None
+    digest: str | None = None
+    day: str | None = None
+    error: InputError | None = None
+    skip: bool = False
+    result: tuple[Any, ...] | None = None
+
+
+_CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date | None = None,
+              lang: str = "nb", allow_identifiers: bool = False, engine: str = "durable",
+              progress: bool = False, rules_dir: Path | None = None) -> BatchReport:
+    """Screen every case of ``inputs`` into the SQLite file ``out`` (created or resumed).
+
+    Raises `InputError` (before anything is written) for an unusable invocation: a missing or
+    unreadable INPUT, an unsupported file type, a CSV header that is not dotted field paths, an
+    ``out`` that is not a results file, an unknown engine.
+    """
+    from .rulebook import load_rulebook
+    from .screening import case_digest  # the digest the verdicts carry (this also loads the engine module)
+
+    if engine not in ENGINES:
+        raise InputError("--engine", f"unknown engine '{engine}' (one of {', '.join(ENGINES)})")
+    if engine == "python":
+        import importlib.util
+
+        if importlib.util.find_spec("eligibility.evaluator") is None:
+            raise InputError("--engine", "the plain-Python engine (eligibility/evaluator.py) is not installed")
+    if lang not in ("nb", "en"):
+        raise InputError("--lang", f"unknown language '{lang}' (nb or en)")
+    if workers < 1:
+        raise InputError("--workers", "must be at least 1")
+    out = Path(out)
+    resolved = _resolve_inputs(inputs)
+    if out.exists() and any(out.resolve() == Path(i).resolve() for i in inputs):
+        raise InputError(str(out), "the results file is one of the inputs")
+    screener = make_screener(rules_dir, engine) if workers == 1 else None  # one process: screen here
+    book = screener.book if screener is not None else load_rulebook(rules_dir)
+    con = open_results(out, create=True)
+
+    def safe(text: str) -> str:
+        return text if allow_identifiers else (redact(text) or "")
+
+    label = {i.arg: safe(i.arg) for i in resolved}  # the `input` column: never an identifier
+    report = BatchReport(out=out, run_id=0, inputs=list(label.values()))
+    started = time.monotonic()
+    cur = con.execute(
+        "INSERT INTO runs (started, status, as_of, lang, rules_version, rules_digest, engine, allow_identifiers, "
+        "inputs, workers, program_version) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (_now(), as_of.isoformat() if as_of else None, lang, book.version, book.digest, engine,
+         int(allow_identifiers), json.dumps(report.inputs, ensure_ascii=False), workers, __version__))
+    run_id = report.run_id = int(cur.lastrowid or 0)
+    stored = {row[0]: row[1:] for row in con.execute(
+        "SELECT key, case_digest, rules_digest, lang, assessment_date, status, seq, input FROM cases")}
+    today = dt.date.today()
+    writer = _Writer(con)
+    bar = _Progress(progress, _count(resolved) if progress else 0)
+    seen_keys: set[str] = set()
+    first_line: dict[tuple[str, str], str] = {}  # (source, case_id) -> where it was first seen
+    pool: _Pool | None = None
+    status = "interrupted"
+
+    def where(raw: _Raw) -> str:
+        return f"{raw.source}:{raw.line}" if raw.line is not None else raw.source
+
+    def prepare(seq: int, raw: _Raw) -> _Item:
+        item = _Item(seq, raw)
+        raw.input = label[raw.input]
+        src_findings = [] if allow_identifiers else identifier_kinds(raw.source)
+        if src_findings:  # never store the identifying file name; key the case by position
+            raw.source = safe(raw.source)
+            item.error = InputError(raw.source, f"the file's path {KIND_TEXT[src_findings[0]]}; rename it "
+                                                "(cases must be anonymised)")
+            item.key = f"{raw.source}@{seq}"
+            return item
+        position_key = where(raw)
+        item.key = position_key
+        if raw.error is not None:
+            item.error = raw.error
+            return item
+        data = raw.data
+        if not allow_identifiers:
+            findings = scan_case(data)
+            if findings:
+                path, message = guard_message(findings)
+                item.error = InputError(raw.source, message, path)
+                if isinstance(data, dict) and not any(f.path == "case_id" for f in findings):
+                    cid = data.get("case_id")
+                    item.case_id = cid if isinstance(cid, str) and _CASE_ID.fullmatch(cid) else None
+                return item
+        try:
+            case = validate_case(data, raw.source)
+        except InputError as exc:
+            item.error = exc
+            if isinstance(data, dict) and isinstance(data.get("case_id"), str) and _CASE_ID.fullmatch(data["case_id"]):
+                item.case_id = data["case_id"]
+            return item
+        except RecursionError:
+            item.error = InputError(raw.source, "nested deeper than a case can be")
+            return item
+        item.case_id = case.case_id
+        first = first_line.setdefault((raw.source, case.case_id), position_key)
+        if first != position_key:
+            item.error = InputError(raw.source, f"case_id repeats the case at {safe(first)} (case ids must be "
+                                                "unique within a file)", "case_id")
+            return item
+        item.key = f"{raw.source}#{case.case_id}"
+        item.case = case
+        item.digest = case_digest(case)
+        item.day = (as_of or case.assessment_date or today).isoformat()
+        previous = stored.get(item.key)
+        item.skip = previous is not None and previous[:5] == (item.digest, book.digest, lang, item.day, "ok")
+        return item
+
+    def payload(item: _Item) -> Any:
+        return item.raw.data
+
+    def write(item: _Item) -> None:
+        raw = item.raw
+        seen_keys.add(item.key)
+        report.total += 1
+        if item.skip:
+            report.skipped += 1
+            if stored[item.key][5:7] != (item.seq, raw.input):
+                writer.reseq(item.key, item.seq, raw.input)
+            return
+        row: dict[str, Any] = {
+            "key": item.key, "case_id": item.case_id, "input": raw.input, "source": raw.source, "line": raw.line,
+            "seq": item.seq, "case_digest": item.digest, "rules_digest": book.digest, "lang": lang,
+            "assessment_date": item.day, "run_id": run_id, "verdict_json": None, "verdict_sha256": None,
+            "error_path": None, "error_message": None}
+        result = item.result
+        if item.error is None and result is not None and result[0] == "ok":
+            _, text, provisions, referrals, missing, day = result
+            row.update(status="ok", verdict_json=text, assessment_date=day,
+                       verdict_sha256=hashlib.sha256(text.encode()).hexdigest())
+            writer.case(row, provisions, referrals, missing)
+            report.screened += 1
+            return
+        if item.error is not None:
+            path, message = item.error.path, item.error.message
+        else:
+            path, message = None, (result[2] if result else "not screened")
+        path = safe(path) if path else None
+        message = safe(message)[:MAX_MESSAGE]
+        row.update(status="failed", error_path=path, error_message=message)
+        writer.case(row)
+        report.failed += 1
+        if len(report.failures) < 20:
+            report.failures.append(Failure(where(raw), item.case_id, path, message))
+
+    try:
+        if workers > 1:
+            pool = _Pool(workers, _worker_init, (rules_dir, engine, os.getpid()), _screen_chunk, (as_of, lang))
+        # Chunks in input order; a chunk's cases are written once its screening is back.
+        pending: deque[tuple[list[_Item], list[_Item], Any]] = deque()  # (chunk, sent, pool handle)
+
+        def submit(chunk: list[_Item]) -> None:
+            todo = [it for it in chunk if it.error is None and not it.skip]
+            handle = None
+            if todo and pool is None:
+                for it in todo:
+                    it.result = screen_document(screener, it.case, as_of, lang)
+            elif todo:
+                handle = pool.submit([payload(it) for it in todo])
+            pending.append((chunk, todo, handle))
+
+        def drain(limit: int) -> None:
+            while pending and (len(pending) > limit or pending[0][2] is None or pending[0][2][1].done()):
+                chunk, todo, handle = pending.popleft()
+                if handle is not None and not handle[1].done():
+                    writer.commit()  # never hold a transaction open while waiting for a worker
+                if handle is not None and pool is not None:
+                    for it, res in zip(todo, pool.result(handle, [payload(it) for it in todo])):
+                        it.result = res
+                for it in chunk:
+                    write(it)
+                bar.update(report.total)
+            writer.maybe_commit()
+
+        chunk: list[_Item] = []
+        for seq, raw in enumerate(_read_all(resolved), start=1):
+            item = prepare(seq, raw)
+            chunk.append(item)
+            if len(chunk) >= (CHUNK if pool is not None else 1):
+                submit(chunk)
+                chunk = []
+                drain(limit=3 * workers if pool is not None else 0)
+        if chunk:
+            submit(chunk)
+        drain(limit=0)
+        writer.commit()
+        # The results mirror their inputs: cases of these inputs that are gone (a file removed, a
+        # case id changed, a failed line since fixed) are removed.
+        args = report.inputs
+        stale = [k for (k,) in con.execute(
+            f"SELECT key FROM cases WHERE input IN ({', '.join('?' * len(args))})", args) if k not in seen_keys]
+        if stale:
+            con.execute("BEGIN IMMEDIATE")
+            for i in range(0, len(stale), 500):
+                part = stale[i:i + 500]
+                marks = ", ".join("?" * len(part))
+                for table, column in (("provisions", "case_key"), ("referrals", "case_key"),
+                                      ("missing", "case_key"), ("cases", "key")):
+                    con.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", part)
+            con.execute("COMMIT")
+        status = "complete"
+    except BaseException:
+        writer.rollback()
+        if pool is not None:
+            pool.close(cancel=True)
+            pool = None
+        raise
+    finally:
+        if pool is not None:
+            pool.close()
+        bar.close(report.total)
+        report.seconds = time.monotonic() - started
+        with contextlib.suppress(sqlite3.Error):
+            writer.commit()
+            con.execute("UPDATE runs SET finished = ?, status = ?, screened = ?, failed = ?, skipped = ?, "
+                        "total = ?, seconds = ? WHERE id = ?",
+                        (_now(), status, report.screened, report.failed, report.skipped, report.total,
+                         round(report.seconds, 3), run_id))
+        con.close()
+    return report
+
+
+# ------------------------------------------------------------------------------------------------
+# Exports
+# ------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def open_atomically(path: Path) -> Iterator[IO[str]]:
+    """A text file that appears at ``path`` only when complete (streamed, unlike building one
+    string: a verdict with its trace is tens of kilobytes)."""
+    import tempfile
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _export_rows(con: sqlite3.Connection, inputs: list[str] | None) -> Iterator[sqlite3.Row]:
+    con.row_factory = sqlite3.Row
+    where = f"WHERE input IN ({', '.join('?' * len(inputs))})" if inputs else ""
+    yield from con.execute(f"SELECT * FROM cases {where} ORDER BY seq, key", inputs or [])
+
+
+def export_jsonl(results: Path, target: Path, inputs: list[str] | None = None) -> int:
+    """One line per case in input order: the verdict JSON, or for a failed case
+    ``{"case_id", "source", "line", "status": "failed", "error": {"path", "message"}}``."""
+    con = open_results(results, create=False)
+    n = 0
+    try:
+        with open_atomically(target) as fh:
+            for row in _export_rows(con, inputs):
+                if row["status"] == "ok":
+                    fh.write(row["verdict_json"] + "\n")
+                else:
+                    fh.write(json.dumps({"case_id": row["case_id"], "source": row["source"], "line": row["line"],
+                                         "status": "failed", "error": {"path": row["error_path"],
+                                                                       "message": row["error_message"]}},
+                                        sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
+                n += 1
+    finally:
+        con.close()
+    return n
+
+
+def export_csv(results: Path, target: Path, inputs: list[str] | None = None) -> int:
+    """One row per case in input order: case_id, source, line, status, error_path, error_message
+    and one column per provision with its status."""
+    con = open_results(results, create=False)
+    try:
+        where = f"WHERE c.input IN ({', '.join('?' * len(inputs))})" if inputs else ""
+        order = [p for (p,) in con.execute(
+            f"SELECT p.provision FROM provisions p JOIN cases c ON c.key = p.case_key {where} "
+            "GROUP BY p.provision ORDER BY MIN(p.ord), p.provision", inputs or [])]
+        n = 0
+        with open_atomically(target) as fh:
+            out = csv.writer(fh, lineterminator="\n")
+            out.writerow(["case_id", "source", "line", "status", "error_path", "error_message", *order])
+            for row in _export_rows(con, inputs):
+                statuses = dict(con.execute("SELECT provision, status FROM provisions WHERE case_key = ?",
+                                            (row["key"],)).fetchall())
+                out.writerow([row["case_id"] or "", row["source"], row["line"] if row["line"] is not None else "",
+                              row["status"], row["error_path"] or "", row["error_message"] or "",
+                              *(statuses.get(p, "") for p in order)])
+                n += 1
+    finally:
+        con.close()
+    return n
+
+
+def store_for(out: Path, fmt: str) -> Path:
+    """Where the SQLite results live: ``out`` itself, or ``out`` + ``.sqlite`` for an export."""
+    return Path(out) if fmt == "sqlite" else Path(str(out) + ".sqlite")
