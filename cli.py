@@ -117,16 +117,23 @@ def main(ctx: click.Context) -> None:
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Rules directory (default: the shipped rules, or $ELIGIBILITY_RULES).")
+@click.option("--receipt", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write a decision receipt (canonical JSON an auditor can verify) to this file.")
 @_guarded
 def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, output: Path | None,
-           rules_dir: Path | None) -> None:
+           rules_dir: Path | None, receipt: Path | None) -> None:
     """Screen one CASE file (YAML or JSON; '-' reads standard input)."""
     from eligibility.loader import load_case_file
     from eligibility.render import RENDERERS
     from eligibility.screening import Screener
 
     case_obj = load_case_file(case)
-    verdict = Screener(rules_dir).screen(case_obj, as_of=as_of, lang=lang)
+    screener = Screener(rules_dir)
+    verdict = screener.screen(case_obj, as_of=as_of, lang=lang)
+    if receipt:
+        from eligibility.audit import canonical, make_receipt
+
+        write_atomically(receipt, canonical(make_receipt(screener.book, case_obj, verdict)) + "\n")
     text = RENDERERS[fmt](verdict)
     if output:
         write_atomically(output, text)
@@ -266,9 +273,159 @@ def summary(results: Path, fmt: str, lang: str, output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+@main.command()
+@click.argument("receipts", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Rules directory to verify against (default: the shipped rules).")
+@_guarded
+def verify(receipts: tuple[Path, ...], rules_dir: Path | None) -> None:
+    """Re-run each RECEIPT under the rulebook it names: identical, differs, or rulebook not
+    available. Exit 0 only if every receipt is identical, else 3."""
+    from eligibility.audit import Verification, read_receipt, verify_receipt
+    from eligibility.screening import Screener
+
+    screener = Screener(rules_dir)
+    results = []
+    for path in receipts:
+        try:
+            data = read_receipt(path)
+        except (ValueError, OSError) as exc:
+            results.append(Verification(str(path), "invalid", f"cannot read: {exc}"))
+            continue
+        results.append(verify_receipt(data, screener, str(path)))
+    for r in results:
+        click.echo(f"{r.source}: {r.outcome}: {r.detail}")
+    if not all(r.ok for r in results):
+        sys.exit(3)
+
+
+def _load_cases(paths: tuple[Path, ...]) -> list[Any]:
+    from eligibility.loader import load_case_file
+
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+                     if path.is_dir() else [path])
+    return [load_case_file(f) for f in files]
+
+
+@main.command()
+@click.argument("cases", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--from", "before", required=True, callback=_date, metavar="DATE", help="The earlier law date.")
+@click.option("--to", "after", required=True, callback=_date, metavar="DATE", help="The later law date.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_guarded
+def diff(cases: tuple[Path, ...], before: dt.date, after: dt.date, fmt: str) -> None:
+    """Law-change impact: assess the same CASES (files or folders) under the law of two dates and
+    list the verdicts that change, with the rule versions behind each change."""
+    from dataclasses import asdict
+
+    from eligibility.audit import law_change
+    from eligibility.screening import Screener
+
+    changes = law_change(Screener(), _load_cases(cases), before, after)
+    if fmt == "json":
+        click.echo(json.dumps([asdict(c) for c in changes], indent=2, ensure_ascii=False, sort_keys=True))
+        return
+    for c in changes:
+        click.echo(f"{c.case_id}: {c.provision}: {c.before} -> {c.after}  ({', '.join(c.rules) or 'facts measured by date'})")
+    click.echo(f"{len(changes)} verdict(s) changed in {len({c.case_id for c in changes})} case(s) between {before} and {after}")
+
+
+@main.command()
+@click.argument("cases", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--notes", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The law notes: also list their atomic condition ids that no rule covers.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_guarded
+def coverage(cases: tuple[Path, ...], notes: Path | None, fmt: str) -> None:
+    """Coverage in statutory units: for each atomic condition and each section/paragraph/letter,
+    how the rules came out over CASES (files or folders), and what was never exercised."""
+    from eligibility.audit import coverage as measure
+    from eligibility.screening import Screener
+
+    report = measure(Screener(), [(c, None) for c in _load_cases(cases)], notes)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True))
+        return
+    click.echo(f"{report['cases']} cases (counts are rule evaluations)")
+    click.echo(f"{'unit':<60} {'met':>5} {'not':>5} {'unk':>5} {'ass':>5}")
+    for title, table in (("atomic conditions", report["conditions"]), ("provision units", report["units"])):
+        click.echo(f"-- {title}")
+        for key, c in table.items():
+            click.echo(f"{key:<60} {c['met']:>5} {c['not_met']:>5} {c['undetermined']:>5} {c['needs_assessment']:>5}")
+    click.echo(f"never exercised: {', '.join(report['never_exercised']) or '-'}")
+    if "not_in_any_rule" in report:
+        click.echo(f"in the law notes but in no rule: {', '.join(report['not_in_any_rule']) or '-'}")
+
+
 @main.group()
 def rules() -> None:
     """Inspect the rulebook."""
+
+
+@rules.command("list")
+@click.option("--on", "day", callback=_date, metavar="DATE", help="Only the rules in force on this date.")
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
+@_guarded
+def rules_list(day: dt.date | None, lang: str) -> None:
+    """List the rules (every version, or those in force on a date) with their citation."""
+    from eligibility.rulebook import load_rulebook
+
+    book = load_rulebook()
+    for node_id, versions in sorted(book.versions.items()):
+        for node in versions:
+            if day and not node.in_force(day):
+                continue
+            until = node.valid_to.isoformat() if node.valid_to else ""
+            click.echo(f"{node.key:<60} {node.valid_from}..{until:<10} {book.cite(node, lang)}")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@_guarded
+def rules_show(rule_id: str) -> None:
+    """Show every version of one rule as stored (YAML)."""
+    import yaml
+
+    from eligibility.rulebook import load_rulebook
+
+    book = load_rulebook()
+    if rule_id not in book.versions:
+        _fail(f"no rule '{rule_id}' (see `eligibility rules list`)", EXIT_INPUT)
+    for node in book.versions[rule_id]:
+        click.echo(f"# {book.unit_of[node.key].unit}.yaml: {book.cite(node, 'nb')}")
+        click.echo(yaml.safe_dump(node.model_dump(mode="json", exclude_none=True), allow_unicode=True, sort_keys=False))
+
+
+@rules.command("graph")
+@click.option("--on", "day", callback=_date, metavar="DATE", help="The law as of this date (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
+@_guarded
+def rules_graph(day: dt.date | None, fmt: str) -> None:
+    """The dependency graph of rules and the facts they read (Graphviz DOT or Mermaid)."""
+    from eligibility.audit import graph
+    from eligibility.rulebook import load_rulebook
+
+    click.echo(graph(load_rulebook(), day or dt.date.today(), fmt), nl=False)
+
+
+@rules.command("lint")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Rules directory (default: the shipped rules).")
+@_guarded
+def rules_lint(rules_dir: Path | None) -> None:
+    """Everything `check` refuses, plus gaps between versions of a rule and rules nothing uses.
+    Exit 3 when it finds something."""
+    from eligibility.audit import lint
+    from eligibility.rulebook import load_rulebook
+
+    problems = lint(load_rulebook(rules_dir))
+    for p in problems:
+        click.echo(p)
+    click.echo(f"{len(problems)} problem(s)")
+    if problems:
+        sys.exit(3)
 
 
 @rules.command("check")

@@ -99,3 +99,33 @@ def test_rules_check_compiles_every_change_date() -> None:
 def test_a_nesting_bomb_is_invalid_input_not_an_internal_error() -> None:
     code, out, err = run("screen", "-", input="[" * 50_000)
     assert code == 2 and "nested deeper" in err and "Traceback" not in err + out
+
+
+def test_receipt_and_verify(tmp_path: Path) -> None:
+    receipt = tmp_path / "receipt.json"
+    code, _, _ = run("screen", CASE, "--format", "json", "--receipt", str(receipt))
+    assert code == 0
+    code, out, _ = run("verify", str(receipt))
+    assert code == 0 and "identical" in out
+    doc = json.loads(receipt.read_text(encoding="utf-8"))
+    doc["verdicts"][0]["status"] = "not_met"
+    receipt.write_text(json.dumps(doc), encoding="utf-8")
+    code, out, _ = run("verify", str(receipt))
+    assert code == 3 and "differs" in out
+
+
+def test_diff_names_the_rule_versions_behind_a_change() -> None:
+    code, out, _ = run("diff", str(ROOT / "cases" / "53-in-law-before-2018.yaml"), "--from", "2018-10-31", "--to", "2018-11-01")
+    assert code == 0 and "utl-53-1-b: not_met -> met" in out and "utl-53.mishandling@2018-11-01" in out
+
+
+def test_rules_lint_list_show_graph_and_coverage() -> None:
+    assert run("rules", "lint")[0] == 0
+    code, out, _ = run("rules", "list", "--on", "2018-10-31")
+    assert code == 0 and "utl-53.mishandling@2010-01-01" in out and "utl-53.mishandling@2018-11-01" not in out
+    code, out, _ = run("rules", "show", "utl-53.cohabitation-ended")
+    assert code == 0 and "samlivet er opphørt" in out
+    assert run("rules", "show", "no.such-rule")[0] == 2
+    assert run("rules", "graph", "--format", "mermaid")[1].startswith("flowchart LR")
+    code, out, _ = run("coverage", str(ROOT / "cases"))
+    assert code == 0 and "never exercised" in out
