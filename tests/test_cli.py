@@ -129,3 +129,10 @@ def test_rules_lint_list_show_graph_and_coverage() -> None:
     assert run("rules", "graph", "--format", "mermaid")[1].startswith("flowchart LR")
     code, out, _ = run("coverage", str(ROOT / "cases"))
     assert code == 0 and "never exercised" in out
+
+
+def test_html_is_a_self_contained_page_with_the_why_tree_and_quotes() -> None:
+    code, out, _ = run("screen", str(ROOT / "cases" / "53-still-living-together.yaml"), "--format", "html", "--lang", "en")
+    assert code == 0 and out.startswith("<!doctype html>")
+    assert "<script" not in out and "http" not in out and "<link" not in out
+    assert "<details open>" in out and "«samlivet er opphørt»" in out and "as soon as the applicant moves out" in out
