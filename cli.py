@@ -10,13 +10,13 @@ import datetime as dt
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from eligibility import __version__
+from eligibility.atomic import write_atomically
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 EXIT_CASES_FAILED = 3
@@ -54,21 +54,6 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
                   EXIT_INTERNAL)
 
     return wrapper
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers never see a half-written file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _date(_: Any, __: Any, value: str | None) -> dt.date | None:

@@ -33,19 +33,16 @@ class InputError(ValueError):
         super().__init__(f"{source}: {path + ': ' if path else ''}{message}")
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors, aliases and explicit tags."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        event = self.peek_event()
+def _refuse_yaml_features(text: str) -> None:
+    """Refuse anchors, aliases and explicit tags before the document is built (a YAML alias bomb
+    expands only when built)."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             raise yaml.YAMLError("YAML aliases (*name) are not allowed in case files")
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
+        if getattr(event, "anchor", None) is not None:
             raise yaml.YAMLError("YAML anchors (&name) are not allowed in case files")
         if getattr(event, "tag", None) is not None:  # only explicitly written tags are set here
             raise yaml.YAMLError("YAML tags (!tag) are not allowed in case files")
-        return super().compose_node(parent, index)
 
 
 def _depth(value: Any, level: int = 0) -> int:
@@ -69,7 +66,8 @@ def parse_text(raw: bytes, source: str, fmt: str | None = None) -> Any:
         if fmt == "json" or (fmt is None and text.lstrip().startswith(("{", "["))):
             data = json.loads(text)
         else:
-            data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+            _refuse_yaml_features(text)
+            data = yaml.safe_load(text)
     except RecursionError:
         raise InputError(source, f"nested deeper than a case can be ({MAX_DEPTH} levels)") from None
     except json.JSONDecodeError as exc:
