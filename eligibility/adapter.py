@@ -17,47 +17,15 @@ from __future__ import annotations
 
 import copy
 import itertools
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from durable import engine as _durable
 
-from .compiler import NODE_FACT, Compiled, RuleMeta
-from .facts import ITEM_FACT
+from .compiler import Compiled, RuleMeta
+from .engine_api import BOOKKEEPING as _BOOKKEEPING
+from .engine_api import EngineError, Firing, Run, _derived_fact, engine_facts, record_firing
 
-
-class EngineError(RuntimeError):
-    """The rule engine failed on a case. Never a user mistake: an internal error."""
-
-
-@dataclass(frozen=True)
-class Firing:
-    rule: str  # durable rule name, e.g. "utl-53-1-b#T.0"
-    node: str
-    value: str
-    matched: dict[str, Any]  # alias -> matched fact (without engine bookkeeping)
-    derived: bool  # whether the conclusion was asserted for further rules
-    index: int | None = None  # the list element, for the rules of a `some` condition
-
-
-@dataclass
-class Run:
-    conclusions: dict[str, str] = field(default_factory=dict)  # node -> T/F/U/J
-    derived: dict[tuple[str, str, int | None], str] = field(default_factory=dict)
-    firings: list[Firing] = field(default_factory=list)
-    errors: list[BaseException] = field(default_factory=list)
-
-
-def _derived_fact(meta: RuleMeta, matched: dict[str, Any]) -> dict[str, Any]:
-    """The fact a rule concludes: a node's value, one list element's value, or a step of the
-    fold along a list (the value of the elements before index ``i``)."""
-    if meta.derive == "element":
-        return {"t": "element", "n": meta.node, "i": matched["m"]["i"], "v": meta.value}
-    if meta.derive == "start":
-        return {"t": "acc", "n": meta.node, "i": 0, "v": meta.value}
-    if meta.derive == "step":
-        return {"t": "acc", "n": meta.node, "i": matched["a"]["i"] + 1, "v": meta.value}
-    return {"t": NODE_FACT, "n": meta.node, "v": meta.value}
+__all__ = ["Engine", "EngineError", "Firing", "Run", "_derived_fact"]
 
 
 class _Host(_durable.Host):
@@ -65,9 +33,6 @@ class _Host(_durable.Host):
 
     def _run(self) -> None:  # noqa: D401 - overrides durable's thread start
         return None
-
-
-_BOOKKEEPING = ("sid", "id", "$s")
 
 
 class Engine:
@@ -101,18 +66,8 @@ class Engine:
                            for alias, fact in c._m.items()}
                 if self._on_fire is not None:
                     self._on_fire(meta, matched)
-                fact = _derived_fact(meta, matched)
-                key = (fact["t"], fact["n"], fact.get("i"))
-                previous = run.derived.get(key)
-                if previous is not None and previous != meta.value:
-                    raise EngineError(f"rule {meta.name} concluded {meta.value} for {key}, which was already {previous}")
-                first = previous is None
-                run.derived[key] = meta.value
-                if meta.derive == "node":
-                    run.conclusions[meta.node] = meta.value
-                assert_it = first and (meta.derive != "node" or consumed)
-                run.firings.append(Firing(meta.name, meta.node, meta.value, matched, assert_it, fact.get("i")))
-                if assert_it:
+                fact = record_firing(run, meta, matched, consumed)
+                if fact is not None:
                     c.assert_fact(fact)
             except BaseException as exc:  # durable would swallow it: keep it for the caller
                 run.errors.append(exc)
@@ -128,8 +83,7 @@ class Engine:
         self._run = run
         # Assert only facts some rule tests (an untested fact in a batch has crashed durable's C
         # core outright), one at a time, so a fact no rule handles raises instead.
-        batch = [dict(f, sid=sid) for f in facts
-                 if f["t"] in compiled.topics or (f["t"] == ITEM_FACT and f["l"] in compiled.lists)]
+        batch = [dict(f, sid=sid) for f in engine_facts(compiled, facts)]
         try:
             for fact in batch:
                 state = self._host.assert_fact(compiled.name, fact)

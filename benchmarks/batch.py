@@ -1,0 +1,456 @@
+"""Benchmark the batch pipeline end to end: durable_rules against the plain-Python evaluator.
+
+Run (from the repository root):
+
+    python benchmarks/batch.py --quick                 # N = 1,000 only (about a minute)
+    python benchmarks/batch.py                         # N = 1,000, 10,000 and 100,000 (long)
+    python benchmarks/batch.py --sizes 1000,5000 --workers 1,2 --engines durable,python
+    python benchmarks/batch.py --quick --profile       # also cProfile both engines on 1,000 cases
+
+It prints figures; it is not a test and asserts nothing about speed.
+
+What it does (issue 4, "Performance"):
+
+1. Generates N synthetic valid cases with a fixed seed (`generate`, a seeded mirror of the
+   hypothesis strategies in ``tests/strategies.py``; hypothesis' ``.example()`` cannot be seeded)
+   and writes them as one JSON Lines file.
+2. For every N, workers (1, 2) and engine (durable, python), runs the whole pipeline
+   (`eligibility.batch.run_batch`: read, guard, validate, screen, explain, store to a fresh SQLite
+   file) in a fresh subprocess, sequentially, and reads back cases/second and peak RSS: the batch
+   process's own (``RUSAGE_SELF``) and the largest worker's (``RUSAGE_CHILDREN``: the maximum over
+   the processes it waited for, not their sum). With ``--repeat k`` each configuration runs k times
+   and the median rate is shown (the machine is shared and noisy, engine notes §12).
+3. Prints the durable/python ratio for the same N and workers (time per case, so > 1 means
+   durable is slower).
+4. Times one cold ``eligibility screen cases/53-physical-own-account.yaml`` (``sys.executable -m
+   cli``: a fresh interpreter per run; one untimed run first to warm the disk cache; median of 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "cases" / "53-physical-own-account.yaml"
+SEED = 20261126
+TARGET_RATE, TARGET_RATIO, TARGET_COLD = 2000.0, 3.0, 0.5
+
+# ------------------------------------------------------------------------------------------------
+# A seeded generator of valid case documents (mirrors tests/strategies.py)
+# ------------------------------------------------------------------------------------------------
+
+Gen = Callable[[random.Random], Any]
+
+
+def _date(lo: dt.date, hi: dt.date) -> Gen:
+    span = (hi - lo).days
+    return lambda r: (lo + dt.timedelta(days=r.randint(0, span))).isoformat()
+
+
+def _choice(*values: Any) -> Gen:
+    return lambda r: r.choice(values)
+
+
+def _bool(r: random.Random) -> bool:
+    return r.random() < 0.5
+
+
+def _int(lo: int, hi: int) -> Gen:
+    return lambda r: r.randint(lo, hi)
+
+
+def _float(lo: float, hi: float) -> Gen:
+    return lambda r: round(r.uniform(lo, hi), r.choice((0, 1, 2, 6)))
+
+
+def _section(fields: dict[str, Gen]) -> Gen:
+    """Each field present with probability 1/2 (hypothesis' ``fixed_dictionaries(optional=...)``)."""
+    return lambda r: {k: g(r) for k, g in fields.items() if r.random() < 0.5}
+
+
+def _list(item: Gen, max_size: int, unique: bool = False) -> Gen:
+    def gen(r: random.Random) -> list[Any]:
+        out: list[Any] = []
+        for _ in range(r.randint(0, max_size)):
+            value = item(r)
+            if not (unique and value in out):
+                out.append(value)
+        return out
+    return gen
+
+
+DATES = _date(dt.date(1990, 1, 1), dt.date(2027, 12, 31))
+BIRTH_DATES = _date(dt.date(1945, 1, 1), dt.date(2012, 12, 31))
+REFERENCE_STATUS = ("norwegian_citizen", "nordic_citizen", "permanent_residence", "protection", "humanitarian",
+                    "resettlement", "family_permit", "other_basis_permit", "collective_protection")
+
+FIELDS: dict[str, dict[str, Gen]] = {
+    "applicant": {
+        "birth_date": BIRTH_DATES,
+        "birth_year": _int(1945, 2012),
+        "citizenship": _choice("PK", "SY", "TH", "ER", "PH", "SO", "UA"),
+        "needs_interpreter": _bool,
+    },
+    "reference_person": {
+        "birth_date": BIRTH_DATES,
+        "status": _choice(*REFERENCE_STATUS),  # replaced by the schema's values when importable
+        "permanent_residence_basis": _choice("other"),  # idem
+        "lives_in_norway": _bool,
+        "entry_date": DATES,
+        "years_work_or_education": _float(0, 30),
+        "expected_income": _int(0, 900_000),
+    },
+    "relationship": {
+        "type": _choice("marriage", "cohabitation"),
+        "married_on": DATES,
+        "cohabitation_started": DATES,
+        "cohabitation_ended": lambda r: r.choice((DATES(r), None, True)),
+        "end_reason": _choice("separation", "death_of_reference_person"),
+        "ended_by": _choice("applicant", "reference_person", "mutual"),
+        "breakup_caused_by_abuse": _bool,
+        "intend_to_live_together": _bool,
+        "children_together": _int(0, 3),
+        "expecting_child": _bool,
+        "either_married_to_other": _bool,
+        "lasting_obstacle_to_divorce": _bool,
+        "established_before_reference_entry": _bool,
+        "established_while_both_lawful": _bool,
+    },
+    "abuse": {
+        "incidents": _list(_section({
+            "kind": _choice("physical", "psychological", "sexual", "threats", "isolation", "economic_control",
+                            "deportation_threats"),
+            "perpetrator": _choice("reference_person", "household_member", "in_law", "other"),
+            "victim": _choice("applicant", "child"),
+            "during_cohabitation": _bool,
+            "date": DATES,
+            "severity": _choice("low", "moderate", "high"),
+            "repeated": _bool,
+        }), 3),
+        "reduced_quality_of_life": _bool,
+        "account_credible": _bool,
+        "evidence": _list(_choice("own_account", "police_report", "medical_record", "shelter_confirmation",
+                                  "witness", "messages"), 3, unique=True),
+    },
+    "home_country_hardship": {"expected": _bool},
+    "forced_marriage_lawsuit": {
+        "filed": _bool,
+        "outcome": _choice("pending", "annulled", "divorced", "dismissed"),
+        "applicant_used_coercion": _bool,
+    },
+    "permanent_residence": {
+        "months_abroad": _float(0, 24),
+        "norwegian_oral_level": _choice("none", "A1", "A2", "B1", "B2", "C1", "C2"),
+        "tests_exempt": _bool,
+        "social_studies_passed": _bool,
+        "self_supporting_12_months": _bool,
+        "self_support_exempt": _bool,
+        "meets_temporary_permit_conditions": _bool,
+        "criminal_matter_pending": _bool,
+        "additional_residence_time_running": _bool,
+    },
+    "safety": {name: _bool for name in (
+        "immediate_danger", "lives_with_abuser", "housing_need", "own_income", "children_in_household",
+        "forced_marriage_indicators", "honour_violence_indicators")},
+}
+PERMITS = _list(_section({
+    "basis": _choice("utl-40", "utl-41", "utl-53", "utl-28", "utl-38", "utl-48", "eea-card", "student", "work"),
+    "valid_from": DATES,
+    "valid_to": DATES,
+    "forms_basis_for_permanent": _bool,
+}), 3)
+
+
+def _use_schema_enums() -> None:
+    """Take the enum values from the case schema, as tests/strategies.py does."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from eligibility.case import PermanentResidenceBasis, ReferenceStatus
+    except ImportError:  # pragma: no cover
+        return
+    FIELDS["reference_person"]["status"] = _choice(*(s.value for s in ReferenceStatus))
+    FIELDS["reference_person"]["permanent_residence_basis"] = _choice(*(b.value for b in PermanentResidenceBasis))
+
+
+def check_mirror() -> list[str]:
+    """Differences between these fields and tests/strategies.py (empty: in step)."""
+    try:
+        sys.path.insert(0, str(ROOT))
+        from tests.strategies import FIELDS as STRATEGY_FIELDS
+    except ImportError:
+        return ["tests/strategies.py not importable"]
+    out = []
+    for section in sorted(set(FIELDS) | set(STRATEGY_FIELDS)):
+        mine, theirs = set(FIELDS.get(section, {})), set(STRATEGY_FIELDS.get(section, {}))
+        if mine != theirs:
+            out.append(f"{section}: only here {sorted(mine - theirs)}, only in strategies {sorted(theirs - mine)}")
+    return out
+
+
+# Assessment dates. "random" is the hypothesis strategy's: any day of 2010-2027, so nearly every
+# case has its own date. "pool" draws from a few dates, as a clinic's batch of cases screened
+# under the law of a handful of days would. `Screener` compiles the rulebook once per distinct
+# date (about 50 ms each, and keeps them all), so this choice decides much of the cost.
+DATE_POOL = tuple(dt.date.fromisoformat(d) for d in (
+    "2016-06-01", "2019-01-01", "2021-03-15", "2024-09-01", "2026-11-26", "2027-06-30"))
+
+
+def generate(n: int, seed: int = SEED, dates: str = "pool") -> list[dict[str, Any]]:
+    """``n`` case documents, the same for the same seed."""
+    r = random.Random(seed)
+    any_day = _date(dt.date(2010, 1, 1), dt.date(2027, 12, 31))
+    cases = []
+    for i in range(n):
+        case: dict[str, Any] = {
+            "case_id": f"bench-{i:06d}",
+            "assessment_date": any_day(r) if dates == "random" else r.choice(DATE_POOL).isoformat(),
+        }
+        for name, fields in FIELDS.items():
+            if _bool(r):
+                case[name] = _section(fields)(r)
+        if _bool(r):
+            case["permits"] = PERMITS(r)
+        cases.append(case)
+    return cases
+
+
+def write_jsonl(cases: list[dict[str, Any]], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for case in cases:
+            fh.write(json.dumps(case, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+# ------------------------------------------------------------------------------------------------
+# One configuration, in a fresh process
+# ------------------------------------------------------------------------------------------------
+
+
+def child(args: argparse.Namespace) -> None:
+    """Run one batch and print its figures as JSON (the last line of stdout)."""
+    sys.path.insert(0, str(ROOT))
+    from eligibility.batch import run_batch
+
+    start = time.perf_counter()
+    report = run_batch([Path(args.input)], Path(args.out), workers=args.workers_n, engine=args.engine, lang="nb")
+    wall = time.perf_counter() - start
+    self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"screened": report.screened, "failed": report.failed, "skipped": report.skipped,
+                      "seconds": report.seconds, "wall": wall, "self_mib": self_kib / 1024,
+                      "worker_mib": children_kib / 1024 if args.workers_n > 1 else 0.0,
+                      "failures": [f"{f.where}: {f.path}: {f.message}" for f in report.failures[:3]]}))
+
+
+def run_config(jsonl: Path, workers: int, engine: str, tmp: Path) -> dict[str, Any]:
+    out = tmp / f"results-{engine}-{workers}.sqlite"
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(str(out) + suffix).unlink(missing_ok=True)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--input", str(jsonl), "--out", str(out),
+           "--workers-n", str(workers), "--engine", engine]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    for suffix in ("", "-wal", "-shm", "-journal"):  # 60 KB per verdict: do not keep gigabytes around
+        Path(str(out) + suffix).unlink(missing_ok=True)
+    if done.returncode != 0:
+        raise SystemExit(f"configuration {engine}/{workers} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cold_screen(runs: int = 5) -> list[float]:
+    cmd = [sys.executable, "-m", "cli", "screen", str(EXAMPLE.relative_to(ROOT))]
+    subprocess.run(cmd, cwd=ROOT, capture_output=True, check=True)  # warm the disk cache, not the process
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def profile(jsonl: Path, engine: str, top: int) -> None:
+    """cProfile the single-process pipeline (run_batch, one worker) on the given file."""
+    import cProfile
+    import io
+    import pstats
+
+    sys.path.insert(0, str(ROOT))
+    from eligibility.batch import run_batch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prof = cProfile.Profile()
+        prof.enable()
+        report = run_batch([jsonl], Path(tmp) / "profile.sqlite", workers=1, engine=engine, lang="nb")
+        prof.disable()
+    stream = io.StringIO()
+    stats = pstats.Stats(prof, stream=stream)
+    stats.sort_stats("tottime").print_stats(top)
+    print(f"\n--- cProfile, engine {engine}, {report.screened} cases, one process, by own time ---")
+    print("\n".join(line for line in stream.getvalue().splitlines() if line.strip())[:8000])
+    buckets = _buckets(stats)
+    total = sum(buckets.values())
+    print(f"--- engine {engine}: own time by area (of {total:.2f} s profiled) ---")
+    for name, seconds in sorted(buckets.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<34} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
+
+
+AREAS = (
+    ("durable: C core (assert/delete/actions)", ("durable_rules_engine", "built-in method durable")),
+    ("durable: Python binding", ("durable/engine.py",)),
+    ("json (binding and output)", ("json/",)),
+    ("engine actions / Run (engine_api, adapter)", ("eligibility/engine_api.py", "eligibility/adapter.py")),
+    ("plain-Python evaluator", ("eligibility/evaluator.py",)),
+    ("explanation (screening.py)", ("eligibility/screening.py",)),
+    ("facts (facts.py)", ("eligibility/facts.py",)),
+    ("pydantic (validate, dump)", ("pydantic",)),
+    ("batch (read, guard, store)", ("eligibility/batch.py", "sqlite3", "eligibility/loader.py")),
+    ("datetime (durable's _unix_now etc.)", ("datetime",)),
+)
+
+
+def _buckets(stats: Any) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for (filename, _, funcname), (_, _, tottime, _, _) in stats.stats.items():
+        where = f"{filename} {funcname}"
+        for name, needles in AREAS:
+            if any(n in where for n in needles):
+                out[name] = out.get(name, 0.0) + tottime
+                break
+        else:
+            out["other"] = out.get("other", 0.0) + tottime
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Main
+# ------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="N = 1,000 only")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated N (default %(default)s)")
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (default %(default)s)")
+    parser.add_argument("--engines", default="durable,python", help="default %(default)s")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per configuration; the median rate is shown")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--dates", choices=("pool", "random"), default="pool",
+                        help="assessment dates: a pool of 6 days (default) or any day of 2010-2027")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold `eligibility screen` timing")
+    parser.add_argument("--profile", action="store_true", help="cProfile each engine on 1,000 cases (one process)")
+    parser.add_argument("--keep", type=Path, help="keep the generated JSON Lines files in this folder")
+    # the child process
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--input", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--workers-n", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--engine", default="durable", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    workers = [int(w) for w in args.workers.split(",")]
+    engines = args.engines.split(",")
+    _use_schema_enums()
+    drift = check_mirror()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {args.seed}, dates {args.dates}, "
+          f"{time.strftime('%Y-%m-%d %H:%M:%S')}")
+    print(f"command: {' '.join([Path(sys.executable).name] + sys.argv)}")
+    if drift:
+        print("WARNING: the generator differs from tests/strategies.py: " + "; ".join(drift))
+
+    rows: list[dict[str, Any]] = []
+    tmp = Path(tempfile.mkdtemp(prefix="eligibility-bench-"))
+    try:
+        for n in sizes:
+            jsonl = (args.keep or tmp) / f"cases-{n}-{args.seed}-{args.dates}.jsonl"
+            jsonl.parent.mkdir(parents=True, exist_ok=True)
+            write_jsonl(generate(n, args.seed, args.dates), jsonl)
+            for w in workers:
+                for engine in engines:
+                    results = [run_config(jsonl, w, engine, tmp) for _ in range(args.repeat)]
+                    rates = [r["screened"] / r["seconds"] for r in results]
+                    best = results[rates.index(sorted(rates)[len(rates) // 2])]
+                    row = {"n": n, "workers": w, "engine": engine, "rate": statistics.median(rates),
+                           "rates": rates, **best}
+                    rows.append(row)
+                    print(f"  N={n:>7,} workers={w} {engine:<7} {row['rate']:8.0f} cases/s  "
+                          f"{best['seconds']:7.1f} s  RSS batch {best['self_mib']:6.1f} MiB  "
+                          f"worker {best['worker_mib']:6.1f} MiB  failed {best['failed']}", flush=True)
+                    if best["failed"]:
+                        print(f"    failures: {best['failures']}")
+            if args.profile and n == sizes[0]:
+                small = tmp / "profile.jsonl"
+                write_jsonl(generate(min(n, 1000), args.seed, args.dates), small)
+                for engine in engines:
+                    profile(small, engine, top=25)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    print("| N | workers | engine | cases/s | s | peak RSS batch process MiB | peak RSS largest worker MiB | failed |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        rates = "" if len(r["rates"]) == 1 else f" ({min(r['rates']):,.0f}–{max(r['rates']):,.0f})"
+        worker = f"{r['worker_mib']:.1f}" if r["workers"] > 1 else "–"
+        print(f"| {r['n']:,} | {r['workers']} | {r['engine']} | {r['rate']:,.0f}{rates} | {r['seconds']:.1f} | "
+              f"{r['self_mib']:.1f} | {worker} | {r['failed']} |")
+    ratios = []
+    print()
+    print("| N | workers | durable/python (time per case) |")
+    print("|---:|---:|---:|")
+    for r in rows:
+        if r["engine"] != "durable":
+            continue
+        other = next((o for o in rows if o["engine"] == "python" and o["n"] == r["n"] and o["workers"] == r["workers"]),
+                     None)
+        if other:
+            ratio = other["rate"] / r["rate"]
+            ratios.append(ratio)
+            print(f"| {r['n']:,} | {r['workers']} | {ratio:.2f}× |")
+
+    cold: list[float] = []
+    if not args.no_cold:
+        cold = cold_screen()
+        print()
+        print(f"cold `eligibility screen {EXAMPLE.relative_to(ROOT)}` ({Path(sys.executable).name} -m cli): "
+              f"median {statistics.median(cold):.3f} s of {', '.join(f'{t:.3f}' for t in cold)}")
+
+    print()
+    print("targets (issue 4):")
+    two = [r for r in rows if r["engine"] == "durable" and r["workers"] == 2]
+    if two:
+        worst = min(r["rate"] for r in two)
+        print(f"  >= {TARGET_RATE:,.0f} cases/s with 2 workers (durable): {'met' if worst >= TARGET_RATE else 'NOT met'}"
+              f" (lowest {worst:,.0f})")
+    if ratios:
+        print(f"  durable within {TARGET_RATIO:.0f}x of python: {'met' if max(ratios) <= TARGET_RATIO else 'NOT met'}"
+              f" (worst {max(ratios):.2f}x)")
+    for engine in engines:
+        for w in workers:
+            series = sorted((r for r in rows if r["engine"] == engine and r["workers"] == w), key=lambda r: r["n"])
+            if len(series) > 1:
+                rss = [r["self_mib"] + w * r["worker_mib"] if w > 1 else r["self_mib"] for r in series]
+                print(f"  peak memory flat in N ({engine}, {w} worker(s)): "
+                      + ", ".join(f"N={r['n']:,}: {m:.0f} MiB" for r, m in zip(series, rss))
+                      + " (batch process + workers x largest worker)")
+    if cold:
+        med = statistics.median(cold)
+        print(f"  cold screen < {TARGET_COLD} s: {'met' if med < TARGET_COLD else 'NOT met'} (median {med:.3f} s)")
+
+
+if __name__ == "__main__":
+    main()

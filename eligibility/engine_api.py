@@ -1,0 +1,81 @@
+"""What every rule engine behind `Screener` shares, with no engine imported (ADR 0001).
+
+`adapter.Engine` (durable_rules) and `evaluator.PythonEngine` (plain Python) both take a
+`Compiled` rulebook and a case's facts and return a `Run`. The pieces here are what a firing
+*means*, independent of the engine that found it: which fact a rule derives from what it
+matched, which facts an engine is given, and how a firing is recorded and checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .compiler import NODE_FACT, Compiled, RuleMeta
+from .facts import ITEM_FACT
+
+
+class EngineError(RuntimeError):
+    """The rule engine failed on a case. Never a user mistake: an internal error."""
+
+
+@dataclass(frozen=True)
+class Firing:
+    rule: str  # durable rule name, e.g. "utl-53-1-b#T.0"
+    node: str
+    value: str
+    matched: dict[str, Any]  # alias -> matched fact (without engine bookkeeping)
+    derived: bool  # whether the conclusion was asserted for further rules
+    index: int | None = None  # the list element, for the rules of a `some` condition
+
+
+@dataclass
+class Run:
+    conclusions: dict[str, str] = field(default_factory=dict)  # node -> T/F/U/J
+    derived: dict[tuple[str, str, int | None], str] = field(default_factory=dict)
+    firings: list[Firing] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+
+
+# Keys an engine adds to facts (durable: session id, fact id, state marker); never part of a match.
+BOOKKEEPING = ("sid", "id", "$s")
+
+
+def _derived_fact(meta: RuleMeta, matched: dict[str, Any]) -> dict[str, Any]:
+    """The fact a rule concludes: a node's value, one list element's value, or a step of the
+    fold along a list (the value of the elements before index ``i``)."""
+    if meta.derive == "element":
+        return {"t": "element", "n": meta.node, "i": matched["m"]["i"], "v": meta.value}
+    if meta.derive == "start":
+        return {"t": "acc", "n": meta.node, "i": 0, "v": meta.value}
+    if meta.derive == "step":
+        return {"t": "acc", "n": meta.node, "i": matched["a"]["i"] + 1, "v": meta.value}
+    return {"t": NODE_FACT, "n": meta.node, "v": meta.value}
+
+
+def engine_facts(compiled: Compiled, facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The facts an engine is given: only those some rule tests (an untested fact in a batch has
+    crashed durable's C core outright)."""
+    return [f for f in facts
+            if f["t"] in compiled.topics or (f["t"] == ITEM_FACT and f["l"] in compiled.lists)]
+
+
+def record_firing(run: Run, meta: RuleMeta, matched: dict[str, Any], consumed: bool) -> dict[str, Any] | None:
+    """Record one firing of ``meta`` on ``matched`` in ``run``; return the fact to assert for the
+    rules that use it, or None (a later firing for the same conclusion, or nothing consumes it).
+
+    Raises `EngineError` when the rule concludes a value other than the one already concluded
+    for the same node (or list element, or step of a fold): the compiler's rules are exclusive,
+    so that is a bug."""
+    fact = _derived_fact(meta, matched)
+    key = (fact["t"], fact["n"], fact.get("i"))
+    previous = run.derived.get(key)
+    if previous is not None and previous != meta.value:
+        raise EngineError(f"rule {meta.name} concluded {meta.value} for {key}, which was already {previous}")
+    first = previous is None
+    run.derived[key] = meta.value
+    if meta.derive == "node":
+        run.conclusions[meta.node] = meta.value
+    assert_it = first and (meta.derive != "node" or consumed)
+    run.firings.append(Firing(meta.name, meta.node, meta.value, matched, assert_it, fact.get("i")))
+    return fact if assert_it else None
