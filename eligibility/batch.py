@@ -64,7 +64,7 @@ FORMATS = ("sqlite", "jsonl", "csv")
 STATUSES = ("met", "not_met", "undetermined", "needs_assessment")
 
 APPLICATION_ID = 0x454C4731  # "ELG1": marks a results file as ours (PRAGMA application_id)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cases.receipt_json / receipt_sha256
 CHUNK = 16  # cases per task sent to a worker process
 COMMIT_CASES, COMMIT_SECONDS = 50, 0.25  # a transaction holds at most this many cases / seconds
 
@@ -99,6 +99,8 @@ CREATE TABLE IF NOT EXISTS cases (
     assessment_date TEXT,             -- the date whose law was applied
     verdict_json TEXT,                -- the verdict of `eligibility screen --format json`, compact
     verdict_sha256 TEXT,
+    receipt_json TEXT,                -- the decision receipt (canonical JSON; `eligibility verify` replays it)
+    receipt_sha256 TEXT,
     error_path TEXT,                  -- where in the case the problem is (failed rows)
     error_message TEXT,
     run_id INTEGER NOT NULL REFERENCES runs(id)
@@ -518,7 +520,7 @@ def _worker_init(rules_dir: Path | None, engine: str, ppid: int) -> None:
 
 def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str) -> tuple[Any, ...]:
     """Screen one validated document: ("ok", verdict_json, provisions, referrals, missing,
-    assessment_date) or ("failed", None, message). Never raises."""
+    assessment_date, receipt_json) or ("failed", None, message). Never raises."""
     try:
         case = data if isinstance(data, Case) else Case.model_validate(data)
         verdict = screener.screen(case, as_of=as_of, lang=lang)
@@ -527,7 +529,10 @@ def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str) 
         provisions = [(p["provision"], p["title"], p["status"], p["kind"]) for p in doc["provisions"]]
         missing = list(dict.fromkeys((p["provision"], m["path"]) for p in doc["provisions"] for m in p["missing"]))
         referrals = [(r["service"], r["name"], r["urgency"]) for r in doc["referrals"]]
-        return ("ok", text, provisions, referrals, missing, doc["assessment_date"])
+        from .audit import canonical, make_receipt  # lazily: the parent process does not screen
+
+        receipt = canonical(make_receipt(screener.book, case, verdict))
+        return ("ok", text, provisions, referrals, missing, doc["assessment_date"], receipt)
     except Exception as exc:  # noqa: BLE001 - one case must never stop the run
         return ("failed", None, f"screening failed ({type(exc).__name__}: {exc})")
 
@@ -620,6 +625,9 @@ def open_results(path: Path, *, create: bool) -> sqlite3.Connection:
         version = con.execute("PRAGMA user_version").fetchone()[0]
         if existed and version > SCHEMA_VERSION:
             raise InputError(str(path), f"was written by a newer eligibility (schema {version})")
+        if existed and version == 1:  # results written before receipts were stored per case
+            con.executescript("BEGIN; ALTER TABLE cases ADD COLUMN receipt_json TEXT; "
+                              "ALTER TABLE cases ADD COLUMN receipt_sha256 TEXT; PRAGMA user_version=2; COMMIT;")
         if create:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
@@ -885,12 +893,13 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             "key": item.key, "case_id": item.case_id, "input": raw.input, "source": raw.source, "line": raw.line,
             "seq": item.seq, "case_digest": item.digest, "rules_digest": book.digest, "lang": lang,
             "assessment_date": item.day, "run_id": run_id, "verdict_json": None, "verdict_sha256": None,
-            "error_path": None, "error_message": None}
+            "receipt_json": None, "receipt_sha256": None, "error_path": None, "error_message": None}
         result = item.result
         if item.error is None and result is not None and result[0] == "ok":
-            _, text, provisions, referrals, missing, day = result
+            _, text, provisions, referrals, missing, day, receipt = result
             row.update(status="ok", verdict_json=text, assessment_date=day,
-                       verdict_sha256=hashlib.sha256(text.encode()).hexdigest())
+                       verdict_sha256=hashlib.sha256(text.encode()).hexdigest(),
+                       receipt_json=receipt, receipt_sha256=hashlib.sha256(receipt.encode()).hexdigest())
             writer.case(row, provisions, referrals, missing)
             report.screened += 1
             return

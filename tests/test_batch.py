@@ -347,9 +347,21 @@ def test_workers_give_the_same_results_in_the_same_order(mixed: dict[str, Any], 
     assert (report.screened, report.failed, report.total) == (7, 22, 29)
 
     def table(path: Path) -> list[tuple[Any, ...]]:
-        return [(r["seq"], r["key"], r["status"], r["verdict_json"], r["error_path"], r["error_message"])
-                for r in rows(path)]
-    assert table(db) == table(mixed["db"])
+        return [(r["seq"], r["key"], r["status"], r["verdict_json"], r["receipt_json"], r["receipt_sha256"],
+                 r["error_path"], r["error_message"]) for r in rows(path)]
+    assert table(db) == table(mixed["db"])  # receipts byte-identical whatever the number of workers
+
+
+def test_stored_receipts_verify(mixed: dict[str, Any]) -> None:
+    from eligibility.audit import verify_receipt
+    from eligibility.screening import Screener
+
+    receipts = [r["receipt_json"] for r in rows(mixed["db"]) if r["status"] == "ok"]
+    assert receipts and all(r is not None for r in receipts)
+    screener = Screener()
+    for text in receipts:
+        result = verify_receipt(json.loads(text), screener)
+        assert result.ok, result.detail
 
 
 # -- resume after SIGKILL -------------------------------------------------------------------------
