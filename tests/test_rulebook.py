@@ -155,3 +155,24 @@ def test_tests_that_cannot_match_together_are_within_the_limit(tmp_path: Path) -
              for i in range(MAX_SIBLING_TESTS - 2)]
     book = load_rulebook(rules_dir(tmp_path, nodes + [with_(PROVISION, all=[n["id"] for n in nodes])]))
     compile_rulebook(book, dt.date(2026, 1, 1))
+
+
+def test_every_law_text_quote_is_verbatim_in_the_law_notes() -> None:
+    """A quote tagged LAW-TEXT must stand in the statute text of ../shared/law (markdown emphasis,
+    guillemets and line breaks aside): never a paraphrase passed off as the Act."""
+    import re
+
+    notes_path = ROOT.parent / "shared" / "law" / "utlendingsloven-notes.md"
+    if not notes_path.is_file():
+        pytest.skip("the shared law notes are not beside this checkout")
+
+    def norm(text: str) -> str:
+        return re.sub(r"\s+", " ", re.sub(r"[*«»]", "", text)).strip()
+
+    notes = norm(notes_path.read_text(encoding="utf-8"))
+    book = load_rulebook(ROOT / "rules")
+    sources = [(n.key, n.source) for f in book.files.values() for n in f.nodes]
+    sources += [(p.id, p.reference) for p in book.parameters.values()]
+    sources += [(s.id, s.basis) for s in book.services.values()]
+    wrong = [(key, src.quote) for key, src in sources if src.confidence == "LAW-TEXT" and norm(src.quote) not in notes]
+    assert not wrong, wrong
