@@ -92,8 +92,10 @@ class _Explainer:
     def __init__(self, book: Rulebook, compiled: Compiled, run: Run, lang: str):
         self.book, self.compiled, self.run, self.lang = book, compiled, run, lang
         self.first_firing: dict[str, Firing] = {}
+        self.firings_of: dict[str, list[Firing]] = {}  # rule (or condition part) -> its firings, in order
         for firing in run.firings:
             self.first_firing.setdefault(firing.node, firing)
+            self.firings_of.setdefault(firing.node, []).append(firing)
 
     # -- pieces ------------------------------------------------------------------------------
     def status(self, node_id: str, negated: bool = False) -> str:
@@ -156,9 +158,9 @@ class _Explainer:
         parts = (node_id, f"{node_id}~when", f"{node_id}~assess")
         reads = self.compiled.reads.get(node_id, [])
         out: list[str] = []
-        for firing in self.run.firings:
+        for firing in (f for part in parts for f in self.firings_of.get(part, ())):
             meta = self.compiled.rules[firing.rule]
-            if meta.node not in parts or firing.value != "U" or "m" not in firing.matched:
+            if firing.value != "U" or "m" not in firing.matched:
                 continue
             fact = firing.matched["m"]
             if meta.derive == "element":
