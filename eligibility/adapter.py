@@ -23,7 +23,7 @@ from durable import engine as _durable
 
 from .compiler import Compiled, RuleMeta
 from .engine_api import BOOKKEEPING as _BOOKKEEPING
-from .engine_api import EngineError, Firing, Run, _derived_fact, engine_facts, record_firing
+from .engine_api import EngineError, Firing, Run, _derived_fact, check_complete, engine_facts, record_firing
 
 __all__ = ["Engine", "EngineError", "Firing", "Run", "_derived_fact"]
 
@@ -91,6 +91,7 @@ class Engine:
                     raise EngineError(f"a rule action failed: {run.errors[0]!r}") from run.errors[0]
                 if isinstance(state, dict) and state.get("exception"):
                     raise EngineError(f"the rule engine reported: {state['exception']}")
+            check_complete(compiled, run)
         except _durable.MessageNotHandledException as exc:
             raise EngineError(f"no rule matched a fact, so the rulebook is not exhaustive: {exc}") from None
         except _durable.MessageObservedException as exc:

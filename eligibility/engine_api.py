@@ -79,3 +79,12 @@ def record_firing(run: Run, meta: RuleMeta, matched: dict[str, Any], consumed: b
     assert_it = first and (meta.derive != "node" or consumed)
     run.firings.append(Firing(meta.name, meta.node, meta.value, matched, assert_it, fact.get("i")))
     return fact if assert_it else None
+
+
+def check_complete(compiled: Compiled, run: Run) -> None:
+    """Every rule in force must have concluded exactly one value. durable can stop running a
+    session's actions without raising (measured: more than 10 s of wall-clock time inside one
+    action, e.g. after a clock step); a partial run must never pass for a verdict."""
+    missing = sorted(set(compiled.nodes) - set(run.conclusions))
+    if missing:
+        raise EngineError(f"the engine stopped before concluding {len(missing)} rule(s), e.g. {missing[:3]}")

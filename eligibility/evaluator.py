@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .compiler import Compiled, RuleMeta
-from .engine_api import BOOKKEEPING, EngineError, Firing, Run, engine_facts, record_firing
+from .engine_api import BOOKKEEPING, EngineError, Firing, Run, check_complete, engine_facts, record_firing
 
 __all__ = ["PythonEngine", "EngineError", "Firing", "Run"]
 
@@ -446,4 +446,5 @@ class PythonEngine:
         for fact in engine_facts(compiled, facts):
             session.assert_fact(dict(fact), "the case")
             session.quiesce()
+        check_complete(compiled, run)
         return run

@@ -85,3 +85,16 @@ def test_numbers_durable_cannot_parse_are_normalised(screener: Screener) -> None
     """durable's JSON parser rejects exponents (error 204)."""
     case = make_case(permanent_residence={"months_abroad": 1e-05}, reference_person={"years_work_or_education": 4.00001})
     screener.screen(case)
+
+
+def test_a_run_that_stops_before_every_rule_concluded_is_an_error(screener: Screener) -> None:
+    """durable can stop running a session's actions silently (more than 10 s inside one action,
+    e.g. a clock step); a partial run must be refused, never explained as a verdict."""
+    from eligibility.engine_api import Run, check_complete
+
+    compiled = screener.compiled(DAY)
+    full = screener.engine.run(compiled, case_facts(make_case(), DAY))
+    check_complete(compiled, full)
+    partial = Run(conclusions=dict(list(full.conclusions.items())[:10]))
+    with pytest.raises(EngineError, match="stopped before concluding"):
+        check_complete(compiled, partial)
