@@ -23,9 +23,9 @@ from durable import engine as _durable
 
 from .compiler import Compiled, RuleMeta
 from .engine_api import BOOKKEEPING as _BOOKKEEPING
-from .engine_api import EngineError, Firing, Run, _derived_fact, check_complete, engine_facts, record_firing
+from .engine_api import EngineError, Firing, Run, check_complete, engine_facts, record_firing
 
-__all__ = ["Engine", "EngineError", "Firing", "Run", "_derived_fact"]
+__all__ = ["Engine", "EngineError", "Firing", "Run"]
 
 
 class _Host(_durable.Host):

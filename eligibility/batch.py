@@ -53,8 +53,7 @@ from . import __version__
 from .case import Case, _inner_model
 from .atomic import open_atomically
 from .loader import MAX_BYTES, InputError, parse_text, validate_case
-from .identifiers import (KIND_TEXT, MAX_MESSAGE, Finding, guard_message, identifier_kinds,  # noqa: F401
-                          is_national_id, redact, scan_case)
+from .identifiers import KIND_TEXT, MAX_MESSAGE, guard_message, identifier_kinds, redact, scan_case
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")

@@ -46,7 +46,7 @@ def to_json(verdict: Verdict) -> str:
     return json.dumps(verdict.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, indent=2) + "\n"
 
 
-def _reason_line(reason: Reason, lang: str, failed: bool = False) -> str:
+def _reason_line(reason: Reason, failed: bool = False) -> str:
     return f"[{'-' if failed else MARK[reason.status]}] {reason.text} ({reason.citation.text})"
 
 
@@ -55,9 +55,9 @@ def _provision_text(p: ProvisionResult, lang: str) -> list[str]:
     if p.explanation:
         lines.append(f"     {p.explanation}")
     for reason in p.failed:
-        lines.append(f"     {_reason_line(reason, lang, failed=True)}")
+        lines.append(f"     {_reason_line(reason, failed=True)}")
     for reason in p.reasons:
-        lines.append(f"     {_reason_line(reason, lang)}")
+        lines.append(f"     {_reason_line(reason)}")
     if p.missing:
         lines.append(f"     {label('missing', lang)}:")
         for m in p.missing:

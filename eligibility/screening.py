@@ -55,15 +55,21 @@ class Screener:
         self.book: Rulebook = load_rulebook(rules_dir)
         self.engine = engine or Engine()
         self._compiled: dict[tuple[frozenset[str], frozenset[tuple[str, Any]]], Compiled] = {}
+        self._by_day: dict[dt.date, Compiled] = {}  # bounded memo: the epoch key costs ~80 µs a case
 
     def compiled(self, day: dt.date) -> Compiled:
         """The rules in force on ``day``, compiled once per law epoch (the same rule versions and
         parameter values), so any number of assessment dates costs one compile per change in law."""
+        if day in self._by_day:
+            return self._by_day[day]
         params = frozenset((pid, max((v.valid_from for v in p.values if v.valid_from <= day), default=None))
                            for pid, p in self.book.parameters.items())
         key = (frozenset(n.key for n in self.book.in_force(day).values()), params)
         if key not in self._compiled:
             self._compiled[key] = compile_rulebook(self.book, day)
+        if len(self._by_day) >= 4096:
+            self._by_day.clear()
+        self._by_day[day] = self._compiled[key]
         return self._compiled[key]
 
     def screen(self, case: Case, as_of: dt.date | None = None, lang: str = "en") -> Verdict:
@@ -91,10 +97,8 @@ def _given(case: Case, path: str) -> bool:
 class _Explainer:
     def __init__(self, book: Rulebook, compiled: Compiled, run: Run, lang: str):
         self.book, self.compiled, self.run, self.lang = book, compiled, run, lang
-        self.first_firing: dict[str, Firing] = {}
         self.firings_of: dict[str, list[Firing]] = {}  # rule (or condition part) -> its firings, in order
         for firing in run.firings:
-            self.first_firing.setdefault(firing.node, firing)
             self.firings_of.setdefault(firing.node, []).append(firing)
 
     # -- pieces ------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from eligibility.batch import (CRASHED, Finding, _Header, _Pool, _Progress, csv_document, identifier_kinds,
-                               is_national_id, redact, run_batch, scan_case)
+from eligibility.batch import CRASHED, _Header, _Pool, _Progress, csv_document, run_batch
+from eligibility.identifiers import Finding, identifier_kinds, is_national_id, redact, scan_case
 from eligibility.case import Case
 from eligibility.summary import build_summary, to_markdown, to_text
 
