@@ -276,6 +276,11 @@ class Rulebook:
         """sha256 over the canonicalised content of every rule file (names sorted)."""
         return hashlib.sha256(_canonical(self.file_digests)).hexdigest()
 
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each rule version's place in the rulebook (files by name, rules in file order)."""
+        return {n.key: i for i, n in enumerate(n for f in self.files.values() for n in f.nodes)}
+
     def in_force(self, day: dt.date) -> dict[str, Node]:
         """The version of each rule that is in force on ``day``."""
         active = {}

@@ -225,7 +225,7 @@ class _Explainer:
         reason; ordered by urgency, then by the catalogue's order (emergency services first)."""
         rank = {"now": 0, "soon": 1, "planned": 2}
         order = {sid: i for i, sid in enumerate(self.book.services)}
-        position = {n.key: i for i, n in enumerate(n for f in self.book.files.values() for n in f.nodes)}
+        position = self.book.position
         merged: dict[str, dict[str, Any]] = {}
         nodes = (n for n in self.compiled.nodes.values() if n.referral)
         for node in sorted(nodes, key=lambda n: (rank[n.referral.urgency], position[n.key])):  # type: ignore[union-attr]
