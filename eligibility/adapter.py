@@ -1,25 +1,35 @@
-"""The one module that talks to durable_rules (ADR 0001).
+"""The one module that talks to durable_rules (ADR 0001, ADR 0004).
 
-It follows the safe usage pattern measured in ``../shared/engine/durable_rules-notes.md`` §13:
+It drives durable's C core (`durable_rules_engine`) directly rather than through its Python
+`Host`, because the Host's per-firing wrapping (closures, JSON state round trips, action leases)
+cost more than the rules themselves, and because actions run here, in our own loop, where an
+exception cannot be swallowed into session state. The safe usage pattern of
+``../shared/engine/durable_rules-notes.md`` §13 still holds:
 
-* one `Host` per process, used from one thread, with durable's background dispatcher threads
-  disabled (they segfault under load and are only needed for timers);
-* rulesets registered from data under a name that carries their digest, from a fresh copy;
-* case data asserted as facts, never events; one session per case, deleted in ``finally``;
-* each rule's action is a closure that knows its rule, records the firing and the facts it matched,
-  and asserts the derived fact only if another rule consumes it;
-* every error is surfaced: an exception inside an action is re-raised to the caller as
-  `EngineError` instead of being swallowed into durable's session state, and a node concluding two
-  different values (which the compiler's exclusive rules make impossible) is an error too.
+* one `Engine` per process, used from one thread; no timers, so no dispatcher threads at all;
+* rulesets registered from data under a name that carries their digest;
+* case data asserted as facts, never events, one at a time and only facts some rule tests;
+* every firing is recorded with the facts it matched, and the derived fact is asserted only if
+  another rule consumes it;
+* every error is surfaced as `EngineError`: a fact no rule handles, a fact seen twice, durable's
+  C errors, an exception in our action code, a run that stopped before every rule concluded.
+
+One session per compiled ruleset is **reused** from case to case (ADR 0004): creating a session
+allocates memory for every join node of the ~840 engine rules and cost about 1 ms a case, more
+than all the rules' matching. After a case, every fact it asserted is retracted, newest first, and
+the session must then hold no fact and no pending action; anything else (an error, a refused
+retraction) deletes the session, and the next case starts a fresh one. A spurious
+"already observed" (durable's 32-bit fact index, about once in 10,000 sessions) is retried once in
+a fresh session.
 """
 
 from __future__ import annotations
 
-import copy
-import itertools
+import json
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from durable import engine as _durable
+import durable_rules_engine as _core
 
 from .compiler import Compiled, RuleMeta
 from .engine_api import BOOKKEEPING as _BOOKKEEPING
@@ -27,83 +37,137 @@ from .engine_api import EngineError, Firing, Run, check_complete, engine_facts, 
 
 __all__ = ["Engine", "EngineError", "Firing", "Run"]
 
+# Result codes of durable's assert_fact / retract_fact (src/rules/rules.h).
+_OK, _NOT_HANDLED, _OBSERVED, _DEFERRED = 0, 1, 2, 3
 
-class _Host(_durable.Host):
-    """A durable Host without its background timer threads (engine notes §8)."""
 
-    def _run(self) -> None:  # noqa: D401 - overrides durable's thread start
-        return None
+class _Observed(EngineError):
+    """durable reported a fact as already observed in this session."""
+
+
+@dataclass
+class _Session:
+    """One durable session (sid) of one ruleset, reused case after case while it stays clean."""
+
+    sid: str
+    acted: bool = False  # an action has run in it (deleting a session in which none ran segfaults)
+    asserted: list[str] = field(default_factory=list)  # JSON of every fact of the current case
 
 
 class Engine:
     """Runs compiled rulebooks on case facts. One per process; not thread-safe by design."""
 
     def __init__(self, on_fire: Callable[[RuleMeta, dict[str, Any]], None] | None = None):
-        self._host = _Host()
-        self._registered: set[str] = set()
-        self._sessions = itertools.count(1)
-        self._run: Run | None = None
-        self._on_fire = on_fire  # test hook: called inside every action
+        self._handles: dict[str, int] = {}
+        self._sessions: dict[str, _Session] = {}
+        self._next_sid = 0
+        self._on_fire = on_fire  # test hook: called for every firing, before it is recorded
 
-    def _register(self, compiled: Compiled) -> None:
-        if compiled.name in self._registered:
-            return
-        definition = copy.deepcopy(compiled.definition)  # durable mutates what it is given
-        for name, rule in definition.items():
-            rule["run"] = self._action(compiled, compiled.rules[name])
-        self._host.register_rulesets({compiled.name: definition})
-        self._registered.add(compiled.name)
+    # -- rulesets and sessions ------------------------------------------------------------------
 
-    def _action(self, compiled: Compiled, meta: RuleMeta) -> Callable[[Any], None]:
-        consumed = meta.node in compiled.consumed
-
-        def act(c: Any) -> None:
-            run = self._run
-            if run is None:  # pragma: no cover - durable only calls actions during run()
-                return
+    def _handle(self, compiled: Compiled) -> int:
+        handle = self._handles.get(compiled.name)
+        if handle is None:
+            definition = {name: {k: v for k, v in rule.items() if k != "run"}
+                          for name, rule in compiled.definition.items()}
             try:
-                matched = {alias: {k: v for k, v in fact.items() if k not in _BOOKKEEPING}
-                           for alias, fact in c._m.items()}
-                if self._on_fire is not None:
-                    self._on_fire(meta, matched)
-                fact = record_firing(run, meta, matched, consumed)
-                if fact is not None:
-                    c.assert_fact(fact)
-            except BaseException as exc:  # durable would swallow it: keep it for the caller
-                run.errors.append(exc)
-                raise
+                handle = _core.create_ruleset(compiled.name, json.dumps(definition, ensure_ascii=False))
+            except Exception as exc:  # durable's C errors (e.g. 113: too many expression entries)
+                raise EngineError(f"the rule engine refused the compiled rules: {exc}") from exc
+            self._handles[compiled.name] = handle
+        return handle
 
-        return act
+    def _session(self, compiled: Compiled) -> _Session:
+        session = self._sessions.get(compiled.name)
+        if session is None:
+            self._next_sid += 1
+            session = self._sessions[compiled.name] = _Session(str(self._next_sid))
+        return session
+
+    def _discard(self, compiled: Compiled, session: _Session) -> None:
+        """Drop a session whose state is no longer known to be empty."""
+        self._sessions.pop(compiled.name, None)
+        if session.acted:  # a session in which no action ran is left alone (its deletion segfaults)
+            try:
+                _core.delete_state(self._handles[compiled.name], session.sid)
+            except Exception:  # noqa: BLE001 - nothing more can be freed
+                pass
+
+    def _clear(self, handle: int, session: _Session) -> None:
+        """Retract the case's facts, newest first; the session must end empty and idle."""
+        while session.asserted:
+            code, _ = _core.retract_fact(handle, session.asserted.pop())
+            if code not in (_OK, _DEFERRED):
+                raise EngineError(f"the rule engine could not retract a fact (code {code})")
+        if _core.start_action(handle) is not None:
+            raise EngineError("a retraction made a rule fire")
+        if _core.get_facts(handle, session.sid) != "[]":  # nothing of this case may reach the next
+            raise EngineError("the engine kept facts of a case after retracting them")
+
+    # -- one case -------------------------------------------------------------------------------
 
     def run(self, compiled: Compiled, facts: list[dict[str, Any]]) -> Run:
-        """Assert one case's topic facts in a fresh session and collect what the rules conclude."""
-        self._register(compiled)
-        sid = str(next(self._sessions))
-        run = Run()
-        self._run = run
-        # Assert only facts some rule tests (an untested fact in a batch has crashed durable's C
-        # core outright), one at a time, so a fact no rule handles raises instead.
-        batch = [dict(f, sid=sid) for f in engine_facts(compiled, facts)]
+        """Assert one case's topic facts and collect what the rules conclude."""
         try:
-            for fact in batch:
-                state = self._host.assert_fact(compiled.name, fact)
-                if run.errors:
-                    raise EngineError(f"a rule action failed: {run.errors[0]!r}") from run.errors[0]
-                if isinstance(state, dict) and state.get("exception"):
-                    raise EngineError(f"the rule engine reported: {state['exception']}")
+            return self._run_once(compiled, facts)
+        except _Observed:  # spurious (see the module docstring): once more, in a fresh session
+            return self._run_once(compiled, facts)
+
+    def _run_once(self, compiled: Compiled, facts: list[dict[str, Any]]) -> Run:
+        handle = self._handle(compiled)
+        session = self._session(compiled)
+        run = Run()
+        try:
+            for fact in engine_facts(compiled, facts):
+                self._assert(handle, session, compiled, run, fact)
             check_complete(compiled, run)
-        except _durable.MessageNotHandledException as exc:
-            raise EngineError(f"no rule matched a fact, so the rulebook is not exhaustive: {exc}") from None
-        except _durable.MessageObservedException as exc:
-            raise EngineError(f"the engine saw a fact twice: {exc}") from None
+            self._clear(handle, session)
         except EngineError:
+            self._discard(compiled, session)
             raise
-        except Exception as exc:  # durable's C errors (e.g. error code 303) and anything else
-            raise EngineError(f"the rule engine failed: {exc}") from exc
-        finally:
-            self._run = None
-            try:
-                self._host.delete_state(compiled.name, sid)
-            except Exception:  # noqa: BLE001 - a session that was never created has nothing to free
-                pass
+        except Exception as exc:  # durable's C errors (e.g. error code 303) and our own
+            self._discard(compiled, session)
+            raise EngineError(f"the rule engine failed: {exc!r}") from exc
+        except BaseException:  # KeyboardInterrupt and the like: never reuse a half-run session
+            self._discard(compiled, session)
+            raise
         return run
+
+    def _assert(self, handle: int, session: _Session, compiled: Compiled, run: Run, fact: dict[str, Any]) -> None:
+        """Assert one topic fact and run every action it enables, to quiescence."""
+        state = self._put(handle, session, fact)
+        started = _core.start_action_for_state(handle, state)
+        message = started[1] if started else None
+        while message:
+            session.acted = True
+            for name, matched_raw in json.loads(message).items():
+                meta = compiled.rules[name]
+                matched = {alias: {k: v for k, v in f.items() if k not in _BOOKKEEPING}
+                           for alias, f in matched_raw.items()}
+                if self._on_fire is not None:
+                    self._on_fire(meta, matched)
+                derived = record_firing(run, meta, matched, meta.node in compiled.consumed)
+                if derived is not None:
+                    self._put(handle, session, derived)
+            message = _core.complete_and_start_action(handle, state)
+
+    def _put(self, handle: int, session: _Session, fact: dict[str, Any]) -> int:
+        """Assert one fact in the session; return durable's state handle for running actions."""
+        text = json.dumps(dict(fact, sid=session.sid), ensure_ascii=False)
+        code, state = _core.assert_fact(handle, text)
+        if code == _OBSERVED:
+            raise _Observed(f"the engine saw a fact twice: {fact.get('t')}")
+        if code == _NOT_HANDLED:
+            raise EngineError(f"no rule matched a fact, so the rulebook is not exhaustive: {fact.get('t')}")
+        session.asserted.append(text)
+        return state
+
+    def close(self) -> None:
+        """Free every session and ruleset (optional: a process exit frees them too)."""
+        for name, session in list(self._sessions.items()):
+            if session.acted:
+                try:
+                    _core.delete_state(self._handles[name], session.sid)
+                except Exception:  # noqa: BLE001
+                    pass
+        self._sessions.clear()

@@ -30,11 +30,56 @@ def test_an_exception_inside_an_action_reaches_the_caller(compiled: Any) -> None
             raise ValueError("boom in an action")
 
     engine = Engine(on_fire=explode)
+    facts = case_facts(make_case(relationship={"cohabitation_ended": None}), DAY)
     with pytest.raises(EngineError, match="boom in an action"):
-        engine.run(compiled, case_facts(make_case(relationship={"cohabitation_ended": None}), DAY))
-    # the engine is still usable afterwards and its session was freed
-    run = Engine().run(compiled, case_facts(make_case(), DAY))
-    assert run.conclusions
+        engine.run(compiled, facts)
+    # the same engine goes on in a fresh session: nothing of the failed case is left over
+    engine._on_fire = None
+    assert _firings(engine.run(compiled, facts)) == _firings(Engine().run(compiled, facts))
+
+
+def _firings(run: Any) -> list[tuple[str, str, bool]]:
+    return [(f.rule, repr(f.matched), f.derived) for f in run.firings]
+
+
+def test_a_reused_session_gives_the_same_firings_as_a_fresh_one(screener: Screener, compiled: Any) -> None:
+    """ADR 0004: one session serves case after case; each case's facts are retracted after it."""
+    cases = [make_case(), make_case(relationship={"cohabitation_ended": None}),
+             make_case(abuse={"incidents": [{"perpetrator": "reference_person", "victim": "applicant",
+                                             "during_cohabitation": True, "severity": "high"}]}),
+             make_case(permits=[{"basis": "utl-40", "valid_from": "2020-01-01", "valid_to": "2027-01-01"}])]
+    reused = Engine()
+    for case in cases + cases[::-1]:
+        facts = case_facts(case, DAY)
+        assert _firings(reused.run(compiled, facts)) == _firings(Engine().run(compiled, facts))
+    session = reused._sessions[compiled.name]
+    assert not session.asserted and session.acted
+
+
+def test_a_spurious_already_observed_is_retried_once_in_a_fresh_session(
+        compiled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """durable's 32-bit fact index can report a new fact as already observed (about once in
+    10,000 sessions); the case is run again in a fresh session, and a second report is an error."""
+    import eligibility.adapter as adapter
+
+    real = adapter._core.assert_fact
+    refusals = {"left": 1}
+
+    def flaky(handle: int, text: str) -> Any:
+        if refusals["left"] and '"t": "node"' in text:
+            refusals["left"] -= 1
+            return (2, 0)
+        return real(handle, text)
+
+    monkeypatch.setattr(adapter._core, "assert_fact", flaky)
+    engine = Engine()
+    facts = case_facts(make_case(), DAY)
+    sid_before = engine._session(compiled).sid
+    assert _firings(engine.run(compiled, facts)) == _firings(Engine().run(compiled, facts))
+    assert engine._sessions[compiled.name].sid != sid_before
+    refusals["left"] = 2
+    with pytest.raises(EngineError, match="saw a fact twice"):
+        engine.run(compiled, facts)
 
 
 def test_only_import_of_durable_is_the_adapter() -> None:
@@ -45,11 +90,24 @@ def test_only_import_of_durable_is_the_adapter() -> None:
     assert importers == ["adapter.py"]
 
 
-def test_sessions_are_freed_beyond_durables_1024_session_cap(screener: Screener) -> None:
-    """durable raises MemoryError at the 1,025th live session; each case deletes its own."""
+def test_sessions_are_freed_beyond_durables_1024_session_cap(screener: Screener, compiled: Any) -> None:
+    """durable raises MemoryError at the 1,025th live session. Cases share one session; a case
+    that fails deletes its session, so failures cannot exhaust them either."""
     case = make_case(relationship={"cohabitation_ended": None})
     for _ in range(1100):
         screener.screen(case)
+    seen = {"n": 0}
+
+    def fail_late(meta: Any, matched: Any) -> None:  # after some actions ran in the session
+        seen["n"] += 1
+        if seen["n"] % 5 == 0:
+            raise ValueError("late failure")
+
+    engine = Engine(on_fire=fail_late)
+    facts = case_facts(case, DAY)
+    for _ in range(1100):
+        with pytest.raises(EngineError):
+            engine.run(compiled, facts)
 
 
 def test_every_node_concludes_exactly_once_and_the_trace_records_it(screener: Screener) -> None:
