@@ -40,6 +40,11 @@ __all__ = ["Engine", "EngineError", "Firing", "Run"]
 # Result codes of durable's assert_fact / retract_fact (src/rules/rules.h).
 _OK, _NOT_HANDLED, _OBSERVED, _DEFERRED = 0, 1, 2, 3
 
+# One encoder for all facts (``json.dumps`` with a keyword builds a new encoder per call, which
+# cost more than durable's assert); non-ASCII text is passed as is, as durable's binding does.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+_decode = json.JSONDecoder().decode
+
 
 class _Observed(EngineError):
     """durable reported a fact as already observed in this session."""
@@ -52,6 +57,7 @@ class _Session:
     sid: str
     acted: bool = False  # an action has run in it (deleting a session in which none ran segfaults)
     asserted: list[str] = field(default_factory=list)  # JSON of every fact of the current case
+    texts: dict[tuple[str, int | None], str] = field(default_factory=dict)  # derived fact -> JSON
 
 
 class Engine:
@@ -140,20 +146,27 @@ class Engine:
         message = started[1] if started else None
         while message:
             session.acted = True
-            for name, matched_raw in json.loads(message).items():
+            for name, matched in _decode(message).items():
                 meta = compiled.rules[name]
-                matched = {alias: {k: v for k, v in f.items() if k not in _BOOKKEEPING}
-                           for alias, f in matched_raw.items()}
+                for f in matched.values():  # durable's bookkeeping is never part of a match
+                    for key in _BOOKKEEPING:
+                        f.pop(key, None)
                 if self._on_fire is not None:
                     self._on_fire(meta, matched)
                 derived = record_firing(run, meta, matched, meta.node in compiled.consumed)
                 if derived is not None:
-                    self._put(handle, session, derived)
+                    key = (name, derived.get("i"))
+                    text = session.texts.get(key)
+                    if text is None:  # the same conclusion is the same JSON in every case
+                        text = session.texts[key] = _encode(dict(derived, sid=session.sid))
+                    self._put(handle, session, derived, text)
             message = _core.complete_and_start_action(handle, state)
 
-    def _put(self, handle: int, session: _Session, fact: dict[str, Any]) -> int:
-        """Assert one fact in the session; return durable's state handle for running actions."""
-        text = json.dumps(dict(fact, sid=session.sid), ensure_ascii=False)
+    def _put(self, handle: int, session: _Session, fact: dict[str, Any], text: str | None = None) -> int:
+        """Assert one fact (``text``: its JSON with the session id, if already known) in the
+        session; return durable's state handle for running its actions."""
+        if text is None:
+            text = _encode(dict(fact, sid=session.sid))
         code, state = _core.assert_fact(handle, text)
         if code == _OBSERVED:
             raise _Observed(f"the engine saw a fact twice: {fact.get('t')}")
