@@ -24,6 +24,10 @@ What it does (issue 4, "Performance"):
    durable is slower).
 4. Times one cold ``eligibility screen cases/53-physical-own-account.yaml`` (``sys.executable -m
    cli``: a fresh interpreter per run; one untimed run first to warm the disk cache; median of 5).
+5. Splits durable's engine time per case into the time inside its C core (every call the adapter
+   makes to ``durable_rules_engine``) and the rest (`engine_floor`): the C core's share is a floor
+   for the rulebook as compiled today, whatever our Python code does.
+6. Reports the size of the results file per case.
 """
 
 from __future__ import annotations
@@ -261,11 +265,61 @@ def run_config(jsonl: Path, workers: int, engine: str, tmp: Path) -> dict[str, A
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--input", str(jsonl), "--out", str(out),
            "--workers-n", str(workers), "--engine", engine]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    for suffix in ("", "-wal", "-shm", "-journal"):  # 60 KB per verdict: do not keep gigabytes around
+    size = sum(Path(str(out) + suffix).stat().st_size for suffix in ("", "-wal")
+               if Path(str(out) + suffix).exists())
+    for suffix in ("", "-wal", "-shm", "-journal"):  # do not keep gigabytes around
         Path(str(out) + suffix).unlink(missing_ok=True)
     if done.returncode != 0:
         raise SystemExit(f"configuration {engine}/{workers} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["kb_per_case"] = size / 1024 / max(1, result["screened"] + result["failed"])
+    return result
+
+
+def engine_floor(n: int = 1000, seed: int = SEED) -> dict[str, float]:
+    """Where one case's engine time goes with durable: the time inside durable's C core (every
+    call the adapter makes to it) against the whole `Engine.run`, per case, on n generated cases.
+    The C core's share is a floor no change to our Python code can go below."""
+    sys.path.insert(0, str(ROOT))
+    from eligibility import adapter
+    from eligibility.case import Case
+    from eligibility.facts import case_facts
+    from eligibility.screening import Screener
+
+    screener = Screener()
+    today = dt.date.today()
+    cases = [Case.model_validate(d) for d in generate(n, seed)]
+    work = [(screener.compiled(c.assessment_date or today), case_facts(c, c.assessment_date or today))
+            for c in cases]
+    spent = {"core": 0.0, "asserts": 0}
+    real = adapter._core
+
+    class Timed:  # a stand-in for the C module that times every call
+        def __getattr__(self, name: str) -> Any:
+            function = getattr(real, name)
+
+            def timed(*args: Any) -> Any:
+                start = time.perf_counter()
+                try:
+                    return function(*args)
+                finally:
+                    spent["core"] += time.perf_counter() - start
+                    spent["asserts"] += name == "assert_fact"
+            return timed
+
+    engine = adapter.Engine()
+    for compiled, facts in work[:50]:  # warm: rulesets created, sessions open
+        engine.run(compiled, facts)
+    spent.update(core=0.0, asserts=0)
+    adapter._core = Timed()  # type: ignore[assignment]
+    try:
+        start = time.perf_counter()
+        firings = sum(len(engine.run(compiled, facts).firings) for compiled, facts in work)
+        total = time.perf_counter() - start
+    finally:
+        adapter._core = real
+    return {"engine_ms": 1000 * total / n, "core_ms": 1000 * spent["core"] / n,
+            "firings": firings / n, "asserts": spent["asserts"] / n}
 
 
 def cold_screen(runs: int = 5) -> list[float]:
@@ -401,13 +455,14 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     print()
-    print("| N | workers | engine | cases/s | s | peak RSS batch process MiB | peak RSS largest worker MiB | failed |")
-    print("|---:|---:|---|---:|---:|---:|---:|---:|")
+    print("| N | workers | engine | cases/s | s | peak RSS batch process MiB | peak RSS largest worker MiB | "
+          "results KB per case | failed |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         rates = "" if len(r["rates"]) == 1 else f" ({min(r['rates']):,.0f}–{max(r['rates']):,.0f})"
         worker = f"{r['worker_mib']:.1f}" if r["workers"] > 1 else "–"
         print(f"| {r['n']:,} | {r['workers']} | {r['engine']} | {r['rate']:,.0f}{rates} | {r['seconds']:.1f} | "
-              f"{r['self_mib']:.1f} | {worker} | {r['failed']} |")
+              f"{r['self_mib']:.1f} | {worker} | {r['kb_per_case']:.1f} | {r['failed']} |")
     ratios = []
     print()
     print("| N | workers | durable/python (time per case) |")
@@ -421,6 +476,13 @@ def main() -> None:
             ratio = other["rate"] / r["rate"]
             ratios.append(ratio)
             print(f"| {r['n']:,} | {r['workers']} | {ratio:.2f}× |")
+
+    floor = engine_floor() if "durable" in engines else None
+    if floor:
+        print()
+        print(f"durable engine per case (1,000 generated cases, one process): {floor['engine_ms']:.2f} ms in "
+              f"Engine.run, of which {floor['core_ms']:.2f} ms inside durable's C core; {floor['firings']:.0f} "
+              f"firings and {floor['asserts']:.0f} asserts per case")
 
     cold: list[float] = []
     if not args.no_cold:
