@@ -21,8 +21,8 @@ from . import __version__
 from .case import Case
 from .compiler import compile_rulebook
 from .rulebook import Rulebook
-from .screening import Screener
-from .verdict import Verdict
+from .screening import Screener, Screening
+from .verdict import Verdict, json_object
 
 RECEIPT_VERSION = 1
 
@@ -36,23 +36,19 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def make_receipt(book: Rulebook, case: Case, verdict: Verdict) -> dict[str, Any]:
-    """The receipt of one screening."""
-    body: dict[str, Any] = {
+def _receipt_body(book: Rulebook, case: Any, verdict: Verdict, firings: Any) -> dict[str, Any]:
+    """A receipt's members but its digest, with the case and the firings as given."""
+    return {
         "receipt_version": RECEIPT_VERSION,
         "engine_version": __version__,
         "rules_version": book.version,
         "rules_digest": book.digest,
         "rule_files": dict(sorted(book.file_digests.items())),
-        "case": case.model_dump(mode="json", exclude_unset=True),
+        "case": case,
         "case_digest": verdict.case_digest,
         "assessment_date": verdict.assessment_date,
         "lang": verdict.lang,
-        "firings": [
-            {"seq": i, "rule": t.rule, "version": t.version, "concluded": t.concluded, "matched": t.matched,
-             "derived": t.derived}
-            for i, t in enumerate(verdict.trace)
-        ],
+        "firings": firings,
         "verdicts": [
             {"provision": p.provision, "status": p.status, "kind": p.kind, "citation": p.citation.text,
              "rule": p.citation.rule, "failed": [r.rule for r in p.failed], "missing": [m.path for m in p.missing]}
@@ -62,8 +58,29 @@ def make_receipt(book: Rulebook, case: Case, verdict: Verdict) -> dict[str, Any]
         "referrals": [{"service": r.service, "urgency": r.urgency, "triggered_by": r.triggered_by}
                       for r in verdict.referrals],
     }
+
+
+def make_receipt(book: Rulebook, case: Case, verdict: Verdict) -> dict[str, Any]:
+    """The receipt of one screening."""
+    firings = [{"seq": i, "rule": t.rule, "version": t.version, "concluded": t.concluded, "matched": t.matched,
+                "derived": t.derived} for i, t in enumerate(verdict.trace)]
+    body = _receipt_body(book, case.model_dump(mode="json", exclude_unset=True), verdict, firings)
     body["receipt_digest"] = sha256(canonical(body))
     return body
+
+
+def receipt_json(book: Rulebook, case: Case, screening: Screening) -> str:
+    """Exactly ``canonical(make_receipt(book, case, screening.verdict))``, reusing the JSON of
+    the trace and the case encoded while screening (`Screener.screening`)."""
+    if not screening.encoded:
+        return canonical(make_receipt(book, case, screening.verdict))
+    body = _receipt_body(book, None, screening.outline, None)  # the case and the firings: below
+    members = {name: canonical(value) for name, value in body.items() if name not in ("case", "firings")}
+    members["case"] = (screening.case_json if screening.case_json is not None
+                       else canonical(case.model_dump(mode="json", exclude_unset=True)))
+    members["firings"] = screening.firings_json()
+    members["receipt_digest"] = canonical(sha256(json_object(members)))
+    return json_object(members)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,17 @@
 All inference happens in the rule engine (`adapter`). This module only orchestrates: it picks the
 law in force on the assessment date, hands the case's facts to the engine, and turns the engine's
 conclusions and firing trace into a `Verdict` explained with the rules' reviewed templates.
+
+Explaining is split in two. `_Explanations` holds what depends only on the rulebook, the law in
+force (one compiled law epoch) and the language: citations, templates with their parameters
+filled in, reasons, the provisions, notices and referral rules in order, and how each engine
+rule's firings are recorded. `Screener` builds it once per epoch and language. `_Explainer` reads
+one case's run through it.
+
+`Screener.screen` returns the `Verdict`. `Screener.screening`, for storing, encodes each trace
+entry as canonical JSON straight from the run instead of building `TraceEntry` objects, so that the verdict's JSON (`Screening.verdict_json`) and its
+receipt (`audit.receipt_json`) are written without serialising the trace again; both are
+byte-identical to serialising the verdict.
 """
 
 from __future__ import annotations
@@ -11,16 +22,20 @@ import datetime as dt
 import hashlib
 import json
 import re
+from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) encodes strings with
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar, Union
 
 from . import __version__
-from .adapter import Engine, Firing, Run
+from .adapter import Engine
 from .case import Case, question
-from .compiler import MISSING_LIST, STATUS, Compiled, compile_rulebook
+from .compiler import MISSING_LIST, STATUS, Compiled, RuleMeta, compile_rulebook
+from .engine_api import Firing, Run
 from .facts import FACT_SPECS, add_months, case_facts, current_permit, source_paths
-from .rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, Rulebook, format_cite, load_rulebook
-from .verdict import Citation, MissingFact, ProvisionResult, Reason, Referral, TraceEntry, Verdict, Warning
+from .rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, ResolvedParameter, Rulebook, format_cite, load_rulebook
+from .verdict import (Citation, MissingFact, ProvisionResult, Reason, Referral, TraceEntry, Verdict, Warning,
+                      Memo, NotPlainJSON, PLAIN, dumps, encode, encode_json, encode_plain, json_object, make_missing_fact,
+                      make_provision_result, make_referral, make_trace_entry, make_verdict)
 
 HEADLINE = {
     ("met", "entitlement"): {"en": "Entitled: the conditions are met", "nb": "Rett til tillatelse: vilkårene er oppfylt"},
@@ -32,6 +47,8 @@ HEADLINE = {
                                  "nb": "Krever vurdering av jurist eller saksbehandler"},
 }
 NEG = {"T": "F", "F": "T", "U": "U", "J": "J"}
+URGENCY_RANK = {"now": 0, "soon": 1, "planned": 2}
+WARNING_RANK = {"safety": 0, "warning": 1, "info": 2}
 
 
 def headline(status: str, kind: str, lang: str) -> str:
@@ -42,10 +59,13 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
 
 
+def _case_json(case: Case, allow_nan: bool) -> str:
+    return json.dumps(case.model_dump(mode="json", exclude_unset=True), sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"), allow_nan=allow_nan)
+
+
 def case_digest(case: Case) -> str:
-    payload = json.dumps(case.model_dump(mode="json", exclude_unset=True), sort_keys=True,
-                         ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return hashlib.sha256(_case_json(case, allow_nan=True).encode()).hexdigest()
 
 
 class Screener:
@@ -56,6 +76,9 @@ class Screener:
         self.engine = engine or Engine()
         self._compiled: dict[tuple[frozenset[str], frozenset[tuple[str, Any]]], Compiled] = {}
         self._by_day: dict[dt.date, Compiled] = {}  # bounded memo: the epoch key costs ~80 µs a case
+        # (id of a compiled epoch, language) -> its explanations; each holds its Compiled, which
+        # `_compiled` keeps alive for the screener's lifetime, so an id is never reused.
+        self._explanations: dict[tuple[int, str], _Explanations] = {}
 
     def compiled(self, day: dt.date) -> Compiled:
         """The rules in force on ``day``, compiled once per law epoch (the same rule versions and
@@ -72,11 +95,90 @@ class Screener:
         self._by_day[day] = self._compiled[key]
         return self._compiled[key]
 
+    def explanations(self, compiled: Compiled, day: dt.date, lang: str) -> _Explanations:
+        """The case-independent part of explaining under ``compiled`` (the epoch of ``day``) in
+        ``lang``, built on first use. Every parameter resolves to the same value on every day of
+        an epoch (the epoch key holds each parameter's value in force), so any day of it will do."""
+        key = (id(compiled), lang)
+        found = self._explanations.get(key)
+        if found is None:
+            other = self._explanations.get((id(compiled), "en" if lang == "nb" else "nb"))
+            trace = other.trace if other is not None else _Trace(compiled)
+            found = self._explanations[key] = _Explanations(self.book, compiled, lang, day, trace)
+        return found
+
     def screen(self, case: Case, as_of: dt.date | None = None, lang: str = "en") -> Verdict:
+        return self._screen(case, as_of, lang, encode=False).verdict
+
+    def screening(self, case: Case, as_of: dt.date | None = None, lang: str = "en") -> Screening:
+        """`screen`, for storing: `Screening.verdict_json` and `audit.receipt_json` give the
+        verdict's JSON and its receipt byte for byte as serialising the verdict does, at a
+        fraction of the cost; `Screening.verdict` builds the whole verdict only if asked."""
+        return self._screen(case, as_of, lang, encode=True)
+
+    def _screen(self, case: Case, as_of: dt.date | None, lang: str, encode: bool) -> Screening:
         day = as_of or case.assessment_date or dt.date.today()
         compiled = self.compiled(day)
         run = self.engine.run(compiled, case_facts(case, day))
-        return _Explainer(self.book, compiled, run, lang).verdict(case, day)
+        return _Explainer(self.explanations(compiled, day, lang), run).explain(case, day, encode)
+
+
+class Screening:
+    """One screened case: its `verdict`, and the texts a batch stores, `verdict_json()` (with or
+    without the trace) and `audit.receipt_json`. From `Screener.screening`, which encodes each trace entry as canonical
+    JSON while reading the engine's run (``trace_json``: each split where a receipt's firing has
+    its ``seq``; None if an entry is not plain JSON) and builds the trace's `TraceEntry`
+    objects only if `verdict` is asked for. ``outline`` is the verdict without its trace."""
+
+    def __init__(self, verdict: Verdict, trace_json: tuple[EntryJSON, ...] | None = None,
+                 case_json: str | None = None, trace: Callable[[], list[TraceEntry]] | None = None,
+                 memo: Memo | None = None):
+        self.outline = verdict
+        self.trace_json = trace_json
+        self.case_json = case_json  # the case's canonical JSON, when encoded and strict JSON
+        self._trace = trace  # builds the trace the outline leaves out; None: ``verdict`` is whole
+        self._verdict = verdict if trace is None else None
+        self._memo = memo  # the JSON of the citations, reasons and warnings shared between verdicts
+
+    @property
+    def verdict(self) -> Verdict:
+        if self._verdict is None:
+            assert self._trace is not None
+            self._verdict = self.outline.model_copy(update={"trace": self._trace()})
+        return self._verdict
+
+    @property
+    def encoded(self) -> bool:
+        return self.trace_json is not None
+
+    def verdict_json(self, trace: bool = True) -> str:
+        """Exactly ``json.dumps(verdict.model_dump(mode="json"), sort_keys=True,
+        ensure_ascii=False, separators=(",", ":"))``, without serialising the trace again; with
+        ``trace=False``, the same with ``model_dump(mode="json", exclude={"trace"})``."""
+        members = self._outline_members()
+        if members is None or (trace and self.trace_json is None):
+            doc = self.verdict.model_dump(mode="json", exclude=None if trace else {"trace"})
+            return dumps(doc)
+        if trace:
+            assert self.trace_json is not None
+            members["trace"] = "[" + ",".join([head + tail for head, tail in self.trace_json]) + "]"
+        return json_object(members)
+
+    def _outline_members(self) -> dict[str, str] | None:
+        """The verdict's members but the trace, as JSON; None if `encode` cannot write them."""
+        if not PLAIN:
+            return None
+        try:
+            return {name: encode(getattr(self.outline, name), self._memo)
+                    for name in Verdict.model_fields if name != "trace"}
+        except NotPlainJSON:
+            return None
+
+    def firings_json(self) -> str:
+        """The canonical JSON of a receipt's ``firings``: each trace entry with its ``seq``."""
+        if self.trace_json is None:
+            raise ValueError("the trace of this screening was not encoded")
+        return "[" + ",".join([f'{head}"seq":{i},{tail}' for i, (head, tail) in enumerate(self.trace_json)]) + "]"
 
 
 def _given(case: Case, path: str) -> bool:
@@ -94,48 +196,337 @@ def _given(case: Case, path: str) -> bool:
         getattr(node, last, None) is not None or path == "relationship.cohabitation_ended")
 
 
+# --- canonical JSON of trace entries -------------------------------------------------------------
+
+Matched = Callable[[Firing], dict[str, Any]]
+EntryJSON = tuple[str, str]  # an entry's JSON up to its rule, and after (a receipt has "seq" in between)
+
+
+def _new_entry(firing: Firing, version: str, matched: dict[str, Any]) -> TraceEntry:
+    """The trace entry of ``firing``. ``matched`` has string names by construction (fact paths,
+    list elements, and node ids from the facts the engine derived); the entry is built without
+    validation when the firing's own values have the field types too."""
+    if type(firing.derived) is bool and type(firing.rule) is str:
+        return make_trace_entry(rule=firing.rule, version=version, concluded=STATUS[firing.value], matched=matched,
+                                derived=firing.derived)
+    return TraceEntry(rule=firing.rule, version=version, concluded=STATUS[firing.value],  # type: ignore[arg-type]
+                      matched=matched, derived=firing.derived)
+
+
+class _Trace(dict[str, "_TraceRule"]):
+    """How the firings of the rules of one compiled law epoch are read (engine rule name ->
+    `_TraceRule`, made on first use), shared by both languages."""
+
+    def __init__(self, compiled: Compiled):
+        super().__init__()
+        self.compiled = compiled
+
+    def __missing__(self, name: str) -> _TraceRule:
+        found = self[name] = _TraceRule(self.compiled, self.compiled.rules[name])
+        return found
+
+
+class _TraceRule:
+    """How the firings of one engine rule are read: the facts it matched as the case names them
+    (``matched``), its trace entry (``entry``), the entry's canonical JSON (``encoded``), and the
+    case fields an undetermined firing shows missing (``missing``)."""
+
+    def __init__(self, compiled: Compiled, meta: RuleMeta):
+        self.meta, self.version = meta, meta.key
+        self.reads = compiled.reads.get(meta.node.split("~")[0], [])
+        prefix = f"{meta.list}[]."
+        self.subs = [p[len(prefix):] for p in self.reads if p.startswith(prefix)]  # list element attributes
+        self.fields: list[tuple[str, Any]] = []  # a condition's fact paths and their specs
+        self.paths: list[str] = []  # the same, when none is an interval: paths and fact attributes
+        self.attrs: list[str] = []
+        self.matched: Matched = self._choose()
+        self.rule_json = f',"rule":{encode_basestring(meta.name)},'
+        self.tail = f'"version":{encode_basestring(meta.key)}}}'
+        self._starts: dict[tuple[str, bool], str] = {}  # (value, derived) -> the entry's JSON before "matched"
+        self._probes_found: list[tuple[str, tuple[str, ...]]] | None = None
+
+    # -- what a firing matched, as the case names it -----------------------------------------------
+    def _choose(self) -> Matched:
+        """How this rule's firings read."""
+        meta = self.meta
+        if meta.derive == "element":
+            return self._element
+        if meta.derive == "step":
+            return self._step
+        if meta.list is not None:  # start, end, or the list is unknown
+            return self._list
+        if meta.topic is not None:
+            self.fields = [(path, FACT_SPECS[path]) for path in self.reads]
+            if any(spec.kind == "interval" for _, spec in self.fields):
+                return self._topic
+            self.paths = [path for path, _ in self.fields]
+            self.attrs = [spec.attr for _, spec in self.fields]
+            return self._values
+        return self._nodes
+
+    def _element(self, firing: Firing) -> dict[str, Any]:
+        item = firing.matched["m"]
+        return {f"{self.meta.list}[{item['i']}]": {sub: item.get(sub) for sub in self.subs}}
+
+    def _step(self, firing: Firing) -> dict[str, Any]:
+        acc, element = firing.matched["a"], firing.matched["e"]
+        lst = self.meta.list
+        return {f"{lst}[:{acc['i']}]": STATUS[acc["v"]], f"{lst}[{element['i']}]": STATUS[element["v"]]}
+
+    def _list(self, firing: Firing) -> dict[str, Any]:
+        lst = self.meta.list or ""
+        count = FACT_SPECS[lst].count_attr or ""
+        matched: dict[str, Any] = {f"{lst} (count)": firing.matched["m"].get(count)}
+        if "a" in firing.matched:
+            matched[f"{lst}[:{firing.matched['a']['i']}]"] = STATUS[firing.matched["a"]["v"]]
+        return matched
+
+    def _topic(self, firing: Firing) -> dict[str, Any]:
+        fact = firing.matched.get("m", {})
+        values: dict[str, Any] = {}
+        for path, spec in self.fields:
+            if spec.kind == "interval":
+                lo, hi = fact.get(spec.attr + "_lo"), fact.get(spec.attr + "_hi")
+                values[path] = None if lo is None else (lo if lo == hi else [lo, hi])
+            else:
+                values[path] = fact.get(spec.attr)
+        return values
+
+    def _values(self, firing: Firing) -> dict[str, Any]:
+        """`_topic` for a condition reading no interval."""
+        return dict(zip(self.paths, map(firing.matched.get("m", {}).get, self.attrs)))
+
+    def _nodes(self, firing: Firing) -> dict[str, Any]:
+        return {fact["n"]: STATUS[fact["v"]] for fact in firing.matched.values()}
+
+    def missing(self, fact: dict[str, Any]) -> list[str]:
+        """The case fields whose absence from ``fact`` made this rule conclude undetermined."""
+        meta = self.meta
+        if meta.derive == "element":
+            return [f"{meta.list}[{fact['i']}].{sub}" for sub in self.subs if sub not in fact]
+        if meta.name.endswith(MISSING_LIST):  # the list itself is absent
+            return list(source_paths(meta.list or ""))
+        if meta.list is None:
+            return [p for attr, paths in self._probes() if attr not in fact for p in paths]
+        return []
+
+    def _probes(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(fact attribute, the case fields that make it known) for each fact path it reads."""
+        if self._probes_found is None:
+            probes = []
+            for path in self.reads:
+                if "[]" in path:
+                    continue
+                spec = FACT_SPECS[path]
+                probes.append((spec.attr + "_lo" if spec.kind == "interval" else spec.attr, source_paths(path)))
+            self._probes_found = probes
+        return self._probes_found
+
+    # -- the trace entry and its JSON ---------------------------------------------------------------
+    def entry(self, firing: Firing) -> TraceEntry:
+        """The firing's trace entry."""
+        return _new_entry(firing, self.version, self.matched(firing))
+
+    def encoded(self, firing: Firing) -> EntryJSON | None:
+        """The entry's canonical JSON (keys sorted: concluded, derived, matched, rule, version),
+        split where a receipt's firing has its ``seq``; None if it is not plain JSON."""
+        start = self._starts.get((firing.value, firing.derived))
+        if start is None:
+            if type(firing.derived) is not bool:
+                return None
+            start = self._starts[(firing.value, firing.derived)] = (
+                f'{{"concluded":{encode_basestring(STATUS[firing.value])},'
+                f'"derived":{encode_plain(firing.derived)},"matched":')
+        try:
+            return start + encode_json(self.matched(firing)) + self.rule_json, self.tail
+        except NotPlainJSON:
+            return None
+
+
+# --- explanations --------------------------------------------------------------------------------
+
+SharedModel = TypeVar("SharedModel", Citation, Reason, Warning)
+Template = Union[str, tuple[str, ...]]  # filled text, or literals alternating with date placeholder names
+
+
+class _Explanations:
+    """What explaining needs that depends only on the rulebook, one compiled law epoch and the
+    language, computed on first use and kept: nothing in it depends on a case."""
+
+    def __init__(self, book: Rulebook, compiled: Compiled, lang: str, day: dt.date, trace: _Trace):
+        self.book, self.compiled, self.lang, self._day, self.trace = book, compiled, lang, day, trace
+        nodes = compiled.nodes.values()
+        self.roots = sorted((n for n in nodes if n.provision),
+                            key=lambda n: (n.provision.order if n.provision else 0, n.id))
+        self.notices = sorted((n for n in nodes if n.notice), key=lambda n: n.id)
+        position = book.position
+        self.referral_rules = sorted(
+            (n for n in nodes if n.referral),
+            key=lambda n: (URGENCY_RANK[n.referral.urgency], position[n.key]))  # type: ignore[union-attr]
+        self.service_order = {sid: i for i, sid in enumerate(book.services)}
+        self.notice_months = (book.parameter("application_notice_months", day)
+                              if "application_notice_months" in book.parameters else None)
+        self.unknown_date = "(ukjent dato)" if lang == "nb" else "(date unknown)"
+        self._citations: dict[str, Citation] = {}
+        self.json_memo: Memo = {}  # the JSON of the citations, reasons and warnings kept below
+        self._templates: dict[tuple[str, str], Template | None] = {}
+        self._reasons: dict[tuple[str, str], Reason] = {}
+        self._warnings: dict[tuple[str, str], Warning] = {}
+        self._notes: dict[str, list[str]] = {}
+        self._questions: dict[str, str] = {}
+        self._parts: dict[str, tuple[str, ...]] = {}
+        self._services: dict[str, dict[str, Any]] = {}
+
+    # -- texts -------------------------------------------------------------------------------------
+    def citation(self, node: Node) -> Citation:
+        found = self._citations.get(node.key)
+        if found is None:
+            cite = self.book.citation(node)
+            found = self._citations[node.key] = self._shared(Citation(
+                text=self.book.cite(node, self.lang), quote=node.source.quote, confidence=node.source.confidence,
+                rule=node.key, **cite))
+        return found
+
+    def _shared(self, model: SharedModel) -> SharedModel:
+        """Keep ``model`` (immutable, shared by the verdicts of every case) with its JSON."""
+        if PLAIN:
+            self.json_memo[id(model)] = (model, encode(model, self.json_memo))
+        return model
+
+    def template(self, node: Node, status: str) -> Template | None:
+        """The node's explanation for ``status`` with parameters filled in; None if it has none."""
+        key = (node.key, status)
+        if key in self._templates:
+            return self._templates[key]
+        text = getattr(node.explain, status)
+        found = self._templates[key] = None if text is None else self._prepare(text.get(self.lang))
+        return found
+
+    def _prepare(self, template: str) -> Template:
+        """Fill a template's parameters; keep its date placeholders (they depend on the case) as
+        the odd items of a tuple, or return the finished text when it has none."""
+        pieces = PLACEHOLDER.split(template)  # literal, name, literal, name, ..., literal
+        out = [pieces[0]]
+        for name, literal in zip(pieces[1::2], pieces[2::2]):
+            if name in DATE_PLACEHOLDERS:
+                out += [name, literal]
+            else:
+                out[-1] += self._parameter_text(name) + literal
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def _parameter_text(self, name: str) -> str:
+        param: ResolvedParameter | None = self.compiled.params.get(name) or self.book.parameter(name, self._day)
+        if param is None:
+            return "{" + name + "}"
+        number = param.value
+        text = f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+        return text.replace(",", "\u00a0") if self.lang == "nb" else text
+
+    def fill(self, template: Template, dates: dict[str, dt.date]) -> str:
+        if isinstance(template, str):
+            return template
+        out = list(template)
+        for i in range(1, len(out), 2):
+            day = dates.get(out[i])
+            out[i] = day.isoformat() if day else self.unknown_date
+        return "".join(out)
+
+    def text(self, node: Node, status: str, dates: dict[str, dt.date]) -> str | None:
+        template = self.template(node, status)
+        return None if template is None else self.fill(template, dates)
+
+    def reason(self, node: Node, status: str, dates: dict[str, dt.date]) -> Reason:
+        key = (node.key, status)
+        found = self._reasons.get(key)
+        if found is not None:
+            return found
+        text = (self.text(node, status, dates)
+                or f"{node.title.get(self.lang)}: {headline(status, 'entitlement', self.lang).lower()}")
+        reason = Reason(rule=node.key, status=status, text=text, citation=self.citation(node))  # type: ignore[arg-type]
+        if not isinstance(self.template(node, status), tuple):  # the same for every case
+            self._reasons[key] = self._shared(reason)
+        return reason
+
+    def warning(self, node: Node, status: str, dates: dict[str, dt.date]) -> Warning:
+        key = (node.key, status)
+        found = self._warnings.get(key)
+        if found is not None:
+            return found
+        level = node.notice.level  # type: ignore[union-attr]
+        warning = Warning(id=node.id, level=level, text=self.text(node, status, dates) or "",
+                          citation=self.citation(node))
+        if not isinstance(self.template(node, status), tuple):
+            self._warnings[key] = self._shared(warning)
+        return warning
+
+    def notes(self, node_id: str) -> list[str]:
+        """The notes of an uncertain (UNVERIFIED) rule."""
+        found = self._notes.get(node_id)
+        if found is None:
+            found = self._notes[node_id] = [t.get(self.lang) for t in self.compiled.uncertain[node_id]]
+        return found
+
+    def parts(self, node_id: str) -> tuple[str, ...]:
+        """The rule and its condition parts (the engine concludes on each separately)."""
+        found = self._parts.get(node_id)
+        if found is None:
+            found = self._parts[node_id] = (node_id, f"{node_id}~when", f"{node_id}~assess")
+        return found
+
+    def question(self, path: str) -> str:
+        """The question to ask for a missing case field (the path itself if there is none)."""
+        found = self._questions.get(path)
+        if found is None:
+            q = question(re.sub(r"\[\d+\]", "[]", path)) or {"en": path, "nb": path}
+            found = q[self.lang]
+            if len(self._questions) < 4096:
+                self._questions[path] = found
+        return found
+
+    def service(self, sid: str) -> dict[str, Any]:
+        """A referral's fields that come from the services catalogue."""
+        found = self._services.get(sid)
+        if found is None:
+            service = self.book.services[sid]
+            basis = service.basis
+            law = basis.law or "utlendingsloven"
+            short = self.book.meta.laws[law].short.get(self.lang)
+            found = self._services[sid] = dict(
+                name=service.name.get(self.lang),
+                basis=format_cite(short, basis.section or "", basis.ledd, basis.bokstav, self.lang),
+                basis_quote=basis.quote, basis_confidence=basis.confidence, does=service.does.get(self.lang),
+                contact=service.contact.get(self.lang), cost=service.cost.get(self.lang),
+                referral_needed=service.referral_needed)
+        return found
+
+
 class _Explainer:
-    def __init__(self, book: Rulebook, compiled: Compiled, run: Run, lang: str):
-        self.book, self.compiled, self.run, self.lang = book, compiled, run, lang
-        self.firings_of: dict[str, list[Firing]] = {}  # rule (or condition part) -> its firings, in order
-        for firing in run.firings:
-            self.firings_of.setdefault(firing.node, []).append(firing)
+    """The explanation of one case: its engine run read through the epoch's `_Explanations`."""
+
+    def __init__(self, explanations: _Explanations, run: Run):
+        self.ex, self.run = explanations, run
+        self.compiled, self.lang = explanations.compiled, explanations.lang
+        self.conclusions = run.conclusions
+        self._undetermined: dict[str, list[Firing]] | None = None
+        self._missing: dict[str, list[str]] = {}
+        self.dates: dict[str, dt.date] = {}
 
     # -- pieces ------------------------------------------------------------------------------
     def status(self, node_id: str, negated: bool = False) -> str:
-        value = self.run.conclusions.get(node_id)
+        value = self.conclusions.get(node_id)
         if value is None:  # every node concludes exactly one value; anything else is a bug
             raise RuntimeError(f"no conclusion for rule '{node_id}'")
         return STATUS[NEG[value] if negated else value]
 
-    def citation(self, node: Node) -> Citation:
-        cite = self.book.citation(node)
-        return Citation(text=self.book.cite(node, self.lang), quote=node.source.quote,
-                        confidence=node.source.confidence, rule=node.key, **cite)
-
-    def fill(self, template: str) -> str:
-        def value(match: Any) -> str:
-            name = match.group(1)
-            if name in DATE_PLACEHOLDERS:
-                day = self.dates.get(name)
-                return day.isoformat() if day else ("(ukjent dato)" if self.lang == "nb" else "(date unknown)")
-            param = self.compiled.params.get(name) or self.book.parameter(name, self._day)
-            if param is None:
-                return match.group(0)
-            number = param.value
-            text = f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
-            return text.replace(",", "\u00a0") if self.lang == "nb" else text
-        return PLACEHOLDER.sub(value, template)
-
-    def text(self, node: Node, status: str) -> str | None:
-        template = getattr(node.explain, status)
-        if template is None:
-            return None
-        return self.fill(template.get(self.lang))
-
-    def reason(self, node: Node, status: str) -> Reason:
-        text = self.text(node, status) or f"{node.title.get(self.lang)}: {headline(status, 'entitlement', self.lang).lower()}"
-        return Reason(rule=node.key, status=status, text=text, citation=self.citation(node))
+    @property
+    def undetermined(self) -> dict[str, list[Firing]]:
+        """Rule (or condition part) -> its firings that concluded undetermined on a fact, in order."""
+        if self._undetermined is None:
+            self._undetermined = {}
+            for firing in self.run.firings:
+                if firing.value == "U" and "m" in firing.matched:
+                    self._undetermined.setdefault(firing.node, []).append(firing)
+        return self._undetermined
 
     # -- the walk under one provision ----------------------------------------------------------
     def walk(self, node_id: str, negated: bool, seen: set[str], out: list[tuple[Node, str, str]]) -> None:
@@ -147,11 +538,12 @@ class _Explainer:
             return
         seen.add(node_id)
         node = self.compiled.nodes[node_id]
-        out.append((node, self.status(node_id), self.status(node_id, negated)))
+        own = self.status(node_id)
+        out.append((node, own, self.status(node_id, negated)))
         refs = self.compiled.refs.get(node_id, [])
-        if node.any is not None and self.status(node_id) == "met":
+        if node.any is not None and own == "met":
             refs = [(r, n) for r, n in refs if self.status(r, n) == "met"]
-        elif node.all is not None and self.status(node_id) == "not_met":  # settled: open inputs cannot matter
+        elif node.all is not None and own == "not_met":  # settled: open inputs cannot matter
             refs = [(r, n) for r, n in refs if self.status(r, n) in ("met", "not_met")]
         for ref, neg in refs:
             self.walk(ref, neg != negated, seen, out)
@@ -159,31 +551,18 @@ class _Explainer:
     def missing(self, node_id: str) -> list[str]:
         """Case fields whose absence made a condition undetermined: attributes absent from the
         fact it tested, or from the list elements that came out undetermined."""
-        parts = (node_id, f"{node_id}~when", f"{node_id}~assess")
-        reads = self.compiled.reads.get(node_id, [])
-        out: list[str] = []
-        for firing in (f for part in parts for f in self.firings_of.get(part, ())):
-            meta = self.compiled.rules[firing.rule]
-            if firing.value != "U" or "m" not in firing.matched:
-                continue
-            fact = firing.matched["m"]
-            if meta.derive == "element":
-                prefix = f"{meta.list}[]."
-                out.extend(f"{meta.list}[{fact['i']}].{p[len(prefix):]}" for p in reads
-                           if p.startswith(prefix) and p[len(prefix):] not in fact)
-            elif meta.name.endswith(MISSING_LIST):  # the list itself is absent
-                out.extend(source_paths(meta.list or ""))
-            elif meta.list is None:
-                for path in reads:
-                    if "[]" in path:
-                        continue
-                    spec = FACT_SPECS[path]
-                    attr = spec.attr + "_lo" if spec.kind == "interval" else spec.attr
-                    if attr not in fact:
-                        out.extend(source_paths(path))
-        return [p for p in dict.fromkeys(out) if not _given(self.case, p)]
+        found = self._missing.get(node_id)
+        if found is None:
+            out: list[str] = []
+            undetermined = self.undetermined
+            for part in self.ex.parts(node_id):
+                for firing in undetermined.get(part, ()):
+                    out.extend(self.ex.trace[firing.rule].missing(firing.matched["m"]))
+            found = self._missing[node_id] = [p for p in dict.fromkeys(out) if not _given(self.case, p)]
+        return found
 
     def provision(self, node: Node) -> ProvisionResult:
+        ex = self.ex
         status = self.status(node.id)
         kind = node.provision.kind if node.provision else "entitlement"
         collected: list[tuple[Node, str, str]] = []
@@ -193,42 +572,47 @@ class _Explainer:
         for child, own, effect in collected:
             if child is node:
                 continue
-            explained = self.text(child, own) is not None  # rules without a text are steps
+            explained = ex.template(child, own) is not None  # rules without a text are steps
             if effect in ("met", "needs_assessment") and explained:
-                reasons.append(self.reason(child, own))
+                reasons.append(ex.reason(child, own, self.dates))
             elif effect == "not_met" and explained:
-                failed.append(self.reason(child, own))
+                failed.append(ex.reason(child, own, self.dates))
             elif own == "undetermined" and child.when is not None:
                 for path in self.missing(child.id):
-                    q = question(re.sub(r"\[\d+\]", "[]", path)) or {"en": path, "nb": path}
                     entry = missing.get(path)
                     needed = (entry.needed_for if entry else []) + [child.key]
-                    missing[path] = MissingFact(path=path, question=q[self.lang], needed_for=needed)
+                    missing[path] = make_missing_fact(path=path, question=ex.question(path), needed_for=needed)
             if own == "needs_assessment" and child.id in self.compiled.uncertain:
-                notes.extend(t.get(self.lang) for t in self.compiled.uncertain[child.id])
-        return ProvisionResult(
+                notes.extend(ex.notes(child.id))
+        return make_provision_result(
             provision=node.id,
             title=node.title.get(self.lang),
             status=status,  # type: ignore[arg-type]
             kind=kind,
             headline=headline(status, kind, self.lang),
-            explanation=self.text(node, status) or "",
-            citation=self.citation(node),
+            explanation=ex.text(node, status, self.dates) or "",
+            citation=ex.citation(node),
             reasons=reasons,
             failed=failed,
             missing=list(missing.values()),
             notes=list(dict.fromkeys(notes)),
         )
 
+    def warnings(self) -> list[Warning]:
+        out = []
+        for node in self.ex.notices:
+            status = self.status(node.id)
+            if node.notice is not None and status in node.notice.show_when:
+                out.append(self.ex.warning(node, status, self.dates))
+        out.sort(key=lambda w: (WARNING_RANK[w.level], w.id))
+        return out
+
     def referrals(self) -> list[Referral]:
         """One suggestion per service, at the most urgent level any rule asked for, with every
         reason; ordered by urgency, then by the catalogue's order (emergency services first)."""
-        rank = {"now": 0, "soon": 1, "planned": 2}
-        order = {sid: i for i, sid in enumerate(self.book.services)}
-        position = self.book.position
+        rank = URGENCY_RANK
         merged: dict[str, dict[str, Any]] = {}
-        nodes = (n for n in self.compiled.nodes.values() if n.referral)
-        for node in sorted(nodes, key=lambda n: (rank[n.referral.urgency], position[n.key])):  # type: ignore[union-attr]
+        for node in self.ex.referral_rules:
             rule = node.referral
             status = self.status(node.id)
             if rule is None or status not in rule.show_when:
@@ -236,91 +620,64 @@ class _Explainer:
             entry = merged.setdefault(rule.service, {"urgency": rule.urgency, "reasons": [], "rules": []})
             if rank[rule.urgency] < rank[entry["urgency"]]:
                 entry["urgency"] = rule.urgency
-            entry["reasons"].append(self.text(node, status) or "")
+            entry["reasons"].append(self.ex.text(node, status, self.dates) or "")
             entry["rules"].append(node.key)
         out = []
         for sid, entry in merged.items():
-            service = self.book.services[sid]
-            basis = service.basis
-            law = basis.law or "utlendingsloven"
-            short = self.book.meta.laws[law].short.get(self.lang)
-            out.append(Referral(
-                service=sid, name=service.name.get(self.lang), urgency=entry["urgency"],
-                reason=" ".join(dict.fromkeys(r for r in entry["reasons"] if r)),
-                basis=format_cite(short, basis.section or "", basis.ledd, basis.bokstav, self.lang),
-                basis_quote=basis.quote, basis_confidence=basis.confidence, does=service.does.get(self.lang), contact=service.contact.get(self.lang),
-                cost=service.cost.get(self.lang), referral_needed=service.referral_needed, triggered_by=entry["rules"]))
+            out.append(make_referral(
+                service=sid, urgency=entry["urgency"], reason=" ".join(dict.fromkeys(r for r in entry["reasons"] if r)),
+                triggered_by=entry["rules"], **self.ex.service(sid)))
+        order = self.ex.service_order
         out.sort(key=lambda r: (rank[r.urgency], order[r.service], r.service))
         return out
 
     def trace(self) -> list[TraceEntry]:
         """Every firing in order, with the facts it matched named as the case names them."""
-        out = []
-        for firing in self.run.firings:
-            meta = self.compiled.rules[firing.rule]
-            out.append(TraceEntry(rule=firing.rule, version=meta.key, concluded=STATUS[firing.value],  # type: ignore[arg-type]
-                                  matched=self._matched(meta, firing), derived=firing.derived))
-        return out
+        rules = self.ex.trace
+        return [rules[firing.rule].entry(firing) for firing in self.run.firings]
 
-    def _matched(self, meta: Any, firing: Firing) -> dict[str, Any]:
-        node = meta.node.split("~")[0]
-        reads = self.compiled.reads.get(node, [])
-        if meta.derive == "element":
-            item = firing.matched["m"]
-            prefix = f"{meta.list}[]."
-            return {f"{meta.list}[{item['i']}]": {p[len(prefix):]: item.get(p[len(prefix):])
-                                                  for p in reads if p.startswith(prefix)}}
-        if meta.derive == "step":
-            acc, element = firing.matched["a"], firing.matched["e"]
-            return {f"{meta.list}[:{acc['i']}]": STATUS[acc["v"]], f"{meta.list}[{element['i']}]": STATUS[element["v"]]}
-        if meta.list is not None:  # start, end, or the list is unknown
-            count = FACT_SPECS[meta.list].count_attr or ""
-            matched: dict[str, Any] = {f"{meta.list} (count)": firing.matched["m"].get(count)}
-            if "a" in firing.matched:
-                matched[f"{meta.list}[:{firing.matched['a']['i']}]"] = STATUS[firing.matched["a"]["v"]]
-            return matched
-        if meta.topic is not None:
-            fact = firing.matched.get("m", {})
-            values: dict[str, Any] = {}
-            for path in reads:
-                spec = FACT_SPECS[path]
-                if spec.kind == "interval":
-                    lo, hi = fact.get(spec.attr + "_lo"), fact.get(spec.attr + "_hi")
-                    values[path] = None if lo is None else (lo if lo == hi else [lo, hi])
-                else:
-                    values[path] = fact.get(spec.attr)
-            return values
-        return {fact["n"]: STATUS[fact["v"]] for fact in firing.matched.values()}
+    def trace_json(self) -> tuple[EntryJSON, ...] | None:
+        """Each trace entry's canonical JSON (see `Screening`); None if an entry holds a value
+        that is not plain JSON."""
+        rules = self.ex.trace
+        texts = tuple([rules[firing.rule].encoded(firing) for firing in self.run.firings])
+        return None if None in texts else texts  # type: ignore[return-value]
 
-    def verdict(self, case: Case, day: dt.date) -> Verdict:
-        self._day = day
+    def explain(self, case: Case, day: dt.date, encode: bool = False) -> Screening:
         self.case = case
-        self.dates: dict[str, dt.date] = {}
         permit = current_permit(case.permits, day)
-        notice = self.book.parameter("application_notice_months", day) if "application_notice_months" in self.book.parameters else None
+        notice = self.ex.notice_months
         if permit is not None and permit.valid_to is not None:
             self.dates["permit_expires"] = permit.valid_to
             if notice is not None:
                 self.dates["apply_by"] = add_months(permit.valid_to, -int(notice.value))
-        roots = sorted((n for n in self.compiled.nodes.values() if n.provision),
-                       key=lambda n: (n.provision.order if n.provision else 0, n.id))
-        warnings = []
-        for node in sorted((n for n in self.compiled.nodes.values() if n.notice), key=lambda n: n.id):
-            status = self.status(node.id)
-            if node.notice is not None and status in node.notice.show_when:
-                warnings.append(Warning(id=node.id, level=node.notice.level, text=self.text(node, status) or "",
-                                        citation=self.citation(node)))
-        warnings.sort(key=lambda w: ({"safety": 0, "warning": 1, "info": 2}[w.level], w.id))
-        return Verdict(
+        warnings = self.warnings()
+        case_json = None
+        if encode:
+            try:
+                case_json = _case_json(case, allow_nan=False)
+                digest = hashlib.sha256(case_json.encode()).hexdigest()
+            except ValueError:  # not strict JSON (NaN): the receipt will say so
+                digest = case_digest(case)
+        else:
+            digest = case_digest(case)
+        provisions = [self.provision(n) for n in self.ex.roots]
+        referrals = self.referrals()
+        # Validated only if a value may not have its field's type (the language comes from the caller).
+        build = make_verdict if self.lang in ("nb", "en") and type(case.case_id) is str else Verdict
+        outline = dict(
             case_id=case.case_id,
             assessment_date=day.isoformat(),
-            lang=self.lang,  # type: ignore[arg-type]
+            lang=self.lang,
             engine_version=__version__,
-            rules_version=self.book.version,
-            rules_digest=self.book.digest,
-            case_digest=case_digest(case),
-            provisions=[self.provision(n) for n in roots],
+            rules_version=self.ex.book.version,
+            rules_digest=self.ex.book.digest,
+            case_digest=digest,
+            provisions=provisions,
             warnings=warnings,
-            referrals=self.referrals(),
-            trace=self.trace(),
+            referrals=referrals,
         )
+        if not encode:
+            return Screening(build(**outline, trace=self.trace()))
+        trace_json = self.trace_json()
+        return Screening(build(**outline, trace=[]), trace_json, case_json, self.trace, self.ex.json_memo)

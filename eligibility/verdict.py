@@ -12,7 +12,10 @@ Statuses (exactly these four):
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+import math
+from json.encoder import c_make_encoder, encode_basestring  # json.dumps's own C encoder and string encoder
+from typing import Any, Callable, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -106,3 +109,197 @@ class Verdict(Model):
     warnings: list[Warning]
     referrals: list[Referral]
     trace: list[TraceEntry]
+
+
+# --- building verdicts without validating them again ------------------------------------------------
+# The explainer builds every value from validated rules and cases, with the field types; validating
+# them again costs as much as the rest of explaining (the trace alone is ~230 entries a case).
+
+M = TypeVar("M", bound=BaseModel)
+_new, _store = object.__new__, object.__setattr__
+
+
+def _constructed(model: type[M], values: dict[str, Any]) -> M:
+    """An instance holding ``values`` (every field, in field order) as ``model.model_construct``
+    stores it: no validation, no copies."""
+    instance = _new(model)
+    _store(instance, "__dict__", values)
+    _store(instance, "__pydantic_fields_set__", set(values))
+    _store(instance, "__pydantic_extra__", None)
+    _store(instance, "__pydantic_private__", None)
+    return instance
+
+
+def _checked(model: type[M], build: Callable[..., M], sample: dict[str, Any]) -> Callable[..., M]:
+    """``build`` if it makes the same instance as validating does (checked once, on ``sample``),
+    else ``model`` itself (validating): pydantic may store instances differently one day."""
+    fast, slow = build(**sample), model(**sample)
+    same = (fast == slow and list(fast.__dict__.items()) == list(slow.__dict__.items())
+            and fast.model_fields_set == slow.model_fields_set and repr(fast) == repr(slow)
+            and fast.model_dump() == slow.model_dump() and fast.model_dump_json() == slow.model_dump_json())
+    return build if same else model
+
+
+def constructor(model: type[M], sample: dict[str, Any]) -> Callable[..., M]:
+    """A constructor of ``model`` for values this program built with exactly the field types
+    (every field given, by name): half the cost of validating them again."""
+    names = tuple(model.model_fields)
+
+    def build(**values: Any) -> M:
+        if len(values) != len(names):
+            raise TypeError(f"{model.__name__} takes exactly the fields {', '.join(names)}")
+        return _constructed(model, {name: values[name] for name in names})
+
+    return _checked(model, build, sample)
+
+
+def _trace_entry(*, rule: str, version: str, concluded: str, matched: dict[str, Any], derived: bool) -> TraceEntry:
+    instance = _new(TraceEntry)
+    _store(instance, "__dict__", {"rule": rule, "version": version, "concluded": concluded, "matched": matched,
+                                  "derived": derived})
+    _store(instance, "__pydantic_fields_set__", set(_TRACE_FIELDS))
+    _store(instance, "__pydantic_extra__", None)
+    _store(instance, "__pydantic_private__", None)
+    return instance
+
+
+_TRACE_FIELDS = tuple(TraceEntry.model_fields)
+_CITATION = Citation(law="utlendingsloven", section="53", ledd=1, bokstav=None, text="utl. § 53 første ledd",
+                     quote='"Søkeren" \\ har\n rett', confidence="LAW-TEXT", rule="r@2010-01-01")
+_REASON = Reason(rule="r@2010-01-01", status="met", text="Vilkåret er oppfylt – ø", citation=_CITATION)
+make_trace_entry = _checked(TraceEntry, _trace_entry, dict(rule="r#T.0", version="r@2010-01-01", concluded="met",
+                                                      matched={"a": [1, None, "x"]}, derived=True))
+make_missing_fact = constructor(MissingFact, dict(path="a.b", question="Når?", needed_for=["r@2010-01-01"]))
+make_provision_result = constructor(ProvisionResult, dict(
+    provision="p", title="Tittel", status="met", kind="entitlement", headline="h", explanation="", citation=_CITATION,
+    reasons=[_REASON], failed=[], missing=[make_missing_fact(path="a.b", question="q?", needed_for=["r"])],
+    notes=["n"]))
+_REFERRAL = dict(service="s", name="n", urgency="now", reason="r", basis="b", basis_quote="q",
+                 basis_confidence="LAW-TEXT", does="d", contact="c", cost="0", referral_needed=False,
+                 triggered_by=["r@2010-01-01"])
+make_referral = constructor(Referral, _REFERRAL)
+_SAMPLE_VERDICT = dict(
+    case_id="c", assessment_date="2026-11-26", lang="nb", engine_version="0", rules_version="1", rules_digest="d",
+    case_digest="d", provisions=[make_provision_result(
+        provision="p", title="t", status="undetermined", kind="discretionary", headline="h", explanation="e",
+        citation=_CITATION, reasons=[], failed=[_REASON], missing=[], notes=[])],
+    warnings=[Warning(id="w", level="safety", text="t", citation=_CITATION)],
+    referrals=[Referral(**_REFERRAL)],
+    trace=[make_trace_entry(rule="r#T.0", version="r@2010-01-01", concluded="met", matched={"x": {"y": 1}},
+                            derived=True)])
+make_verdict = constructor(Verdict, _SAMPLE_VERDICT)
+
+
+# --- canonical JSON -------------------------------------------------------------------------------
+
+def dumps(data: Any) -> str:
+    """Compact JSON as a verdict is stored: sorted keys, no whitespace, UTF-8 text."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_object(members: dict[str, str]) -> str:
+    """The compact JSON object of ``members`` (name -> its value already encoded as JSON), with
+    the names sorted as ``json.dumps(..., sort_keys=True)`` sorts them."""
+    return "{" + ",".join([encode_basestring(name) + ":" + text for name, text in sorted(members.items())]) + "}"
+
+
+class NotPlainJSON(Exception):
+    """A value the encoders below do not write (the caller takes the slow, exact path instead)."""
+
+
+def encode_plain(value: Any) -> str:
+    """``value`` exactly as ``json.dumps(value, sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"), allow_nan=False)`` writes it, for plain JSON types only."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    if kind is dict:
+        if not all(type(k) is str for k in value):
+            raise NotPlainJSON
+        return "{" + ",".join([encode_basestring(k) + ":" + encode_plain(v) for k, v in sorted(value.items())]) + "}"
+    if kind is list:
+        return "[" + ",".join([encode_plain(v) for v in value]) + "]"
+    raise NotPlainJSON
+
+
+def _reusable_encoder() -> Callable[[Any], str] | None:
+    """``json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    allow_nan=False)`` with one C encoder made once (json.dumps makes one per call, which costs
+    more than encoding a small dict); None where json has no C encoder or it writes differently."""
+    if c_make_encoder is None:
+        return None
+    encoder = c_make_encoder(None, None, encode_basestring, None, ":", ",", True, False, False)
+
+    def encode_json(value: Any) -> str:
+        return "".join(encoder(value, 0))
+
+    sample = {"b": [1, None, 1.5, -0.0, True, "ø\"\\\n\u2028"], "a": {"z": 10**20, "y": False}}
+    same = encode_json(sample) == json.dumps(sample, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return encode_json if same else None
+
+
+_ENCODE_JSON = _reusable_encoder()
+
+
+def encode_json(value: Any) -> str:
+    """``value`` exactly as ``json.dumps(value, sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"), allow_nan=False)`` writes it; `NotPlainJSON` where that would not
+    write plain JSON (NaN, a value of another type)."""
+    if _ENCODE_JSON is None:
+        return encode_plain(value)
+    try:
+        return _ENCODE_JSON(value)
+    except (TypeError, ValueError, RecursionError):
+        raise NotPlainJSON from None
+
+
+Memo = dict[int, tuple[Any, str]]  # id of an immutable instance shared between verdicts -> (it, its JSON)
+_MEMBERS: dict[type[BaseModel], list[tuple[str, str]]] = {}  # model -> (field, its JSON name + ":"), sorted
+
+
+def encode(value: Any, memo: Memo | None = None) -> str:
+    """``value`` (a model of this module, a list, or a plain JSON value) exactly as
+    ``dumps(value.model_dump(mode="json"))`` (or ``dumps(value)``) writes it, reusing the JSON of
+    the instances in ``memo``; `NotPlainJSON` for a value that is not plain JSON (NaN included).
+    Only for models whose fields serialise as themselves (`PLAIN`)."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is list:
+        return "[" + ",".join([encode(item, memo) for item in value]) + "]"
+    if isinstance(value, BaseModel):
+        if memo is not None:
+            found = memo.get(id(value))
+            if found is not None and found[0] is value:
+                return found[1]
+        members = _MEMBERS.get(kind)
+        if members is None:
+            members = _MEMBERS[kind] = [(n, encode_basestring(n) + ":") for n in sorted(kind.model_fields)]
+        return "{" + ",".join([name + encode(getattr(value, field), memo) for field, name in members]) + "}"
+    return encode_plain(value)
+
+
+def _serialise_as_themselves(model: type[BaseModel]) -> bool:
+    """Whether ``model_dump(mode="json")`` writes every field of ``model`` under its own name as
+    the value it holds (no aliases, exclusions, serialisers or computed fields)."""
+    decorators = model.__pydantic_decorators__
+    return (not model.model_computed_fields and not decorators.field_serializers and not decorators.model_serializers
+            and all(f.alias is None and f.serialization_alias is None and not f.exclude
+                    for f in model.model_fields.values()))
+
+
+_MODELS = (Citation, Reason, MissingFact, ProvisionResult, Warning, Referral, TraceEntry, Verdict)
+_SAMPLE = Verdict(**_SAMPLE_VERDICT)
+# Whether `encode` writes these models as dumps(model_dump(mode="json")) does (checked once here).
+PLAIN = (all(_serialise_as_themselves(m) for m in _MODELS)
+         and encode(_SAMPLE) == dumps(_SAMPLE.model_dump(mode="json")))

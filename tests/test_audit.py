@@ -136,3 +136,23 @@ def test_lint_finds_gaps_and_unused_rules(tmp_path: Path) -> None:
     assert any("demo.cond: no version in force from 2016-01-01 to 2016-12-31" in p for p in problems)
     assert any(p.startswith("demo.orphan: no provision") for p in problems)
     assert lint(load_rulebook(ROOT / "rules")) == []
+
+
+def test_the_stored_texts_equal_serialising_the_verdict_byte_for_byte(screener: Screener) -> None:
+    """Batch stores `Screening.verdict_json` and `audit.receipt_json`, which reuse the trace's JSON
+    instead of serialising the verdict again; they must be the same bytes as the slow path."""
+    import json
+
+    from eligibility.audit import receipt_json
+
+    for path in sorted((ROOT / "cases").glob("*.yaml")):
+        case = load_case_file(path)
+        for lang in ("nb", "en"):
+            verdict = screener.screen(case, lang=lang)
+            fast = screener.screening(case, lang=lang)
+            for trace in (True, False):
+                slow = json.dumps(verdict.model_dump(mode="json", exclude=None if trace else {"trace"}),
+                                  sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                assert fast.verdict_json(trace=trace) == slow, (path.name, lang, trace)
+            assert receipt_json(screener.book, case, fast) == canonical(make_receipt(screener.book, case, verdict))
+            assert fast.verdict == verdict
