@@ -173,7 +173,7 @@ def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="INPUT...")
 @click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Results: a SQLite file (created, or resumed if it exists); with --format jsonl|csv the "
+              help="Results: a SQLite file (created, or resumed if it exists; a results file of an older version is refused); with --format jsonl|csv the "
                    "export, and the SQLite results go to OUT.sqlite.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes (1: screen in this process).")
@@ -182,7 +182,7 @@ def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
               help="Language of the explanations.")
 @click.option("--format", "fmt", type=click.Choice(["sqlite", "jsonl", "csv"]), default="sqlite",
-              show_default=True, help="sqlite: the results file; jsonl: one verdict per line; csv: one row "
+              show_default=True, help="sqlite: the results file; jsonl: one verdict per line (without its trace: the receipts in the SQLite results hold every rule firing); csv: one row "
                                       "per case with each provision's status (both in input order).")
 @click.option("--allow-identifiers", is_flag=True,
               help="Screen cases even if they seem to hold national identity numbers, D-numbers, phone numbers, "

@@ -21,8 +21,18 @@ row per case to SQLite in small transactions, in input order:
   assessment date match a stored ``ok`` row is skipped. Every transaction leaves whole cases
   (the case row with its provisions, referrals and missing facts), so a killed run loses at most
   the cases of its last open transaction, and never leaves half a case.
+* **Bounded memory.** The run keeps nothing per case in memory once the case is written: the
+  stored row of a case is looked up by its key when the case is read, and the keys of this run
+  (for the repeated-case-id check and for removing the rows of cases no longer in the inputs)
+  are kept in TEMP tables of the results file's connection.
+* **Stored verdicts and receipts.** A case's verdict is stored as the JSON of ``eligibility screen
+  --format json`` *without* its ``trace``: the decision receipt, stored next to it, holds every
+  rule firing. The receipt is stored zlib-compressed (`read_receipt` returns its canonical text);
+  ``verdict_sha256`` is the sha256 of the stored verdict text, ``receipt_sha256`` that of the
+  uncompressed receipt text.
 
-The SQLite schema is `SCHEMA`; `summary` reads it.
+The SQLite schema is `SCHEMA` (version `SCHEMA_VERSION`); `summary` reads it. A results file of
+an older schema is still read (summary, exports) but never written: a run needs a new ``--out``.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ import sys
 import threading
 import time
 import types
+import zlib
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -63,7 +74,8 @@ FORMATS = ("sqlite", "jsonl", "csv")
 STATUSES = ("met", "not_met", "undetermined", "needs_assessment")
 
 APPLICATION_ID = 0x454C4731  # "ELG1": marks a results file as ours (PRAGMA application_id)
-SCHEMA_VERSION = 2  # 2: cases.receipt_json / receipt_sha256
+SCHEMA_VERSION = 3  # 2: cases.receipt_json / receipt_sha256; 3: verdicts without trace, receipt_zlib
+RECEIPT_ZLIB_LEVEL = 6
 CHUNK = 16  # cases per task sent to a worker process
 COMMIT_CASES, COMMIT_SECONDS = 50, 0.25  # a transaction holds at most this many cases / seconds
 
@@ -96,10 +108,12 @@ CREATE TABLE IF NOT EXISTS cases (
     rules_digest TEXT NOT NULL,
     lang TEXT NOT NULL,
     assessment_date TEXT,             -- the date whose law was applied
-    verdict_json TEXT,                -- the verdict of `eligibility screen --format json`, compact
-    verdict_sha256 TEXT,
-    receipt_json TEXT,                -- the decision receipt (canonical JSON; `eligibility verify` replays it)
-    receipt_sha256 TEXT,
+    verdict_json TEXT,                -- the verdict of `eligibility screen --format json`, compact, WITHOUT
+                                      -- its "trace": the receipt's "firings" hold every rule firing
+    verdict_sha256 TEXT,              -- sha256 of verdict_json exactly as stored (UTF-8)
+    receipt_zlib BLOB,                -- the decision receipt (canonical JSON, UTF-8; `eligibility verify`
+                                      -- replays it), zlib-compressed: batch.read_receipt gives the text
+    receipt_sha256 TEXT,              -- sha256 of the uncompressed receipt text
     error_path TEXT,                  -- where in the case the problem is (failed rows)
     error_message TEXT,
     run_id INTEGER NOT NULL REFERENCES runs(id)
@@ -519,19 +533,23 @@ def _worker_init(rules_dir: Path | None, engine: str, ppid: int) -> None:
 
 def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str) -> tuple[Any, ...]:
     """Screen one validated document: ("ok", verdict_json, provisions, referrals, missing,
-    assessment_date, receipt_json) or ("failed", None, message). Never raises."""
+    assessment_date, verdict_sha256, receipt_zlib, receipt_sha256) or ("failed", None, message).
+    The verdict JSON leaves out the trace (the receipt holds every firing); the receipt is
+    compressed here, in the worker. Never raises."""
     try:
         case = data if isinstance(data, Case) else Case.model_validate(data)
-        verdict = screener.screen(case, as_of=as_of, lang=lang)
-        doc = verdict.model_dump(mode="json")
-        text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        provisions = [(p["provision"], p["title"], p["status"], p["kind"]) for p in doc["provisions"]]
-        missing = list(dict.fromkeys((p["provision"], m["path"]) for p in doc["provisions"] for m in p["missing"]))
-        referrals = [(r["service"], r["name"], r["urgency"]) for r in doc["referrals"]]
-        from .audit import canonical, make_receipt  # lazily: the parent process does not screen
+        from .audit import receipt_json  # lazily: the parent process does not screen
 
-        receipt = canonical(make_receipt(screener.book, case, verdict))
-        return ("ok", text, provisions, referrals, missing, doc["assessment_date"], receipt)
+        screening = screener.screening(case, as_of=as_of, lang=lang)
+        outline = screening.outline  # the verdict without its trace
+        text = screening.verdict_json(trace=False)
+        provisions = [(p.provision, p.title, p.status, p.kind) for p in outline.provisions]
+        missing = list(dict.fromkeys((p.provision, m.path) for p in outline.provisions for m in p.missing))
+        referrals = [(r.service, r.name, r.urgency) for r in outline.referrals]
+        receipt = receipt_json(screener.book, case, screening).encode()
+        return ("ok", text, provisions, referrals, missing, outline.assessment_date,
+                hashlib.sha256(text.encode()).hexdigest(), zlib.compress(receipt, RECEIPT_ZLIB_LEVEL),
+                hashlib.sha256(receipt).hexdigest())
     except Exception as exc:  # noqa: BLE001 - one case must never stop the run
         return ("failed", None, f"screening failed ({type(exc).__name__}: {exc})")
 
@@ -604,7 +622,9 @@ def _now() -> str:
 
 
 def open_results(path: Path, *, create: bool) -> sqlite3.Connection:
-    """Open (or create) a results file; refuses a file that is not one (InputError)."""
+    """Open (or create) a results file; refuses a file that is not one (InputError). A results
+    file of an older schema is opened to be read (``create=False``: summary, exports), and refused
+    to be written (``create=True``): a run needs a new ``--out``."""
     path = Path(path)
     if path.is_dir():
         raise InputError(str(path), "is a folder, not a results file")
@@ -624,9 +644,11 @@ def open_results(path: Path, *, create: bool) -> sqlite3.Connection:
         version = con.execute("PRAGMA user_version").fetchone()[0]
         if existed and version > SCHEMA_VERSION:
             raise InputError(str(path), f"was written by a newer eligibility (schema {version})")
-        if existed and version == 1:  # results written before receipts were stored per case
-            con.executescript("BEGIN; ALTER TABLE cases ADD COLUMN receipt_json TEXT; "
-                              "ALTER TABLE cases ADD COLUMN receipt_sha256 TEXT; PRAGMA user_version=2; COMMIT;")
+        if existed and create and version < SCHEMA_VERSION:
+            raise InputError(str(path), f"holds results of an older eligibility (results schema {version}; this "
+                                        f"version writes schema {SCHEMA_VERSION}: verdicts without their trace, "
+                                        "receipts compressed). Give a new --out (its cases are screened again); "
+                                        "`eligibility summary` still reads this file")
         if create:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
@@ -639,6 +661,24 @@ def open_results(path: Path, *, create: bool) -> sqlite3.Connection:
         con.close()
         raise
     return con
+
+
+def read_receipt(con: sqlite3.Connection, key: str) -> str | None:
+    """The decision receipt of the case ``key`` of a results file: its canonical JSON text, checked
+    against ``receipt_sha256``, or None for a case without one (a failed case). KeyError if the
+    file has no such case; ValueError if the stored receipt does not match its digest."""
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    columns = {1: "NULL, NULL", 2: "receipt_json, receipt_sha256"}.get(version, "receipt_zlib, receipt_sha256")
+    row = con.execute(f"SELECT {columns} FROM cases WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        raise KeyError(key)
+    stored, digest = row[0], row[1]
+    if stored is None:
+        return None
+    data = zlib.decompress(stored) if isinstance(stored, bytes) else stored.encode()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise ValueError(f"the stored receipt of {key} does not match its receipt_sha256")
+    return data.decode()
 
 
 class _Writer:
@@ -765,6 +805,7 @@ class _Item:
     day: str | None = None
     error: InputError | None = None
     skip: bool = False
+    stored_at: tuple[int, str] | None = None  # (seq, input) of the stored row of a skipped case
     result: tuple[Any, ...] | None = None
 
 
@@ -814,13 +855,15 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         (_now(), as_of.isoformat() if as_of else None, lang, book.version, book.digest, engine,
          int(allow_identifiers), json.dumps(report.inputs, ensure_ascii=False), workers, __version__))
     run_id = report.run_id = int(cur.lastrowid or 0)
-    stored = {row[0]: row[1:] for row in con.execute(
-        "SELECT key, case_digest, rules_digest, lang, assessment_date, status, seq, input FROM cases")}
+    # What this run has seen, on disk (temp tables live as long as the connection), not in memory:
+    # the key of every case (rows of these inputs with other keys are removed at the end), and
+    # where each case id of a file was first seen (a case id must be unique within its file).
+    con.execute("CREATE TEMP TABLE run_keys (key TEXT PRIMARY KEY) WITHOUT ROWID")
+    con.execute("CREATE TEMP TABLE run_case_ids (source TEXT NOT NULL, case_id TEXT NOT NULL, "
+                "position TEXT NOT NULL, PRIMARY KEY (source, case_id)) WITHOUT ROWID")
     today = dt.date.today()
     writer = _Writer(con)
     bar = _Progress(progress, _count(resolved) if progress else 0)
-    seen_keys: set[str] = set()
-    first_line: dict[tuple[str, str], str] = {}  # (source, case_id) -> where it was first seen
     pool: _Pool | None = None
     status = "interrupted"
 
@@ -863,7 +906,11 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             item.error = InputError(raw.source, "nested deeper than a case can be")
             return item
         item.case_id = case.case_id
-        first = first_line.setdefault((raw.source, case.case_id), position_key)
+        first = position_key
+        if not con.execute("INSERT OR IGNORE INTO temp.run_case_ids VALUES (?, ?, ?)",
+                           (raw.source, case.case_id, position_key)).rowcount:
+            first = con.execute("SELECT position FROM temp.run_case_ids WHERE source = ? AND case_id = ?",
+                                (raw.source, case.case_id)).fetchone()[0]
         if first != position_key:
             item.error = InputError(raw.source, f"case_id repeats the case at {safe(first)} (case ids must be "
                                                 "unique within a file)", "case_id")
@@ -872,8 +919,14 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         item.case = case
         item.digest = case_digest(case)
         item.day = (as_of or case.assessment_date or today).isoformat()
-        previous = stored.get(item.key)
+        # The row as it was before this run (a row this run wrote has its run_id: the same key can
+        # come twice only from one file reached through two INPUTs, and then both are compared with
+        # the row before the run).
+        previous = con.execute("SELECT case_digest, rules_digest, lang, assessment_date, status, seq, input "
+                               "FROM cases WHERE key = ? AND run_id != ?", (item.key, run_id)).fetchone()
         item.skip = previous is not None and previous[:5] == (item.digest, book.digest, lang, item.day, "ok")
+        if item.skip:
+            item.stored_at = previous[5:7]
         return item
 
     def payload(item: _Item) -> Any:
@@ -881,24 +934,22 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
 
     def write(item: _Item) -> None:
         raw = item.raw
-        seen_keys.add(item.key)
         report.total += 1
         if item.skip:
             report.skipped += 1
-            if stored[item.key][5:7] != (item.seq, raw.input):
+            if item.stored_at != (item.seq, raw.input):
                 writer.reseq(item.key, item.seq, raw.input)
             return
         row: dict[str, Any] = {
             "key": item.key, "case_id": item.case_id, "input": raw.input, "source": raw.source, "line": raw.line,
             "seq": item.seq, "case_digest": item.digest, "rules_digest": book.digest, "lang": lang,
             "assessment_date": item.day, "run_id": run_id, "verdict_json": None, "verdict_sha256": None,
-            "receipt_json": None, "receipt_sha256": None, "error_path": None, "error_message": None}
+            "receipt_zlib": None, "receipt_sha256": None, "error_path": None, "error_message": None}
         result = item.result
         if item.error is None and result is not None and result[0] == "ok":
-            _, text, provisions, referrals, missing, day, receipt = result
-            row.update(status="ok", verdict_json=text, assessment_date=day,
-                       verdict_sha256=hashlib.sha256(text.encode()).hexdigest(),
-                       receipt_json=receipt, receipt_sha256=hashlib.sha256(receipt.encode()).hexdigest())
+            _, text, provisions, referrals, missing, day, verdict_sha256, receipt_zlib, receipt_sha256 = result
+            row.update(status="ok", verdict_json=text, assessment_date=day, verdict_sha256=verdict_sha256,
+                       receipt_zlib=receipt_zlib, receipt_sha256=receipt_sha256)
             writer.case(row, provisions, referrals, missing)
             report.screened += 1
             return
@@ -940,6 +991,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
                         it.result = res
                 for it in chunk:
                     write(it)
+                con.executemany("INSERT OR IGNORE INTO temp.run_keys VALUES (?)", [(it.key,) for it in chunk])
                 bar.update(report.total)
             writer.maybe_commit()
 
@@ -958,20 +1010,19 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         # The results mirror their inputs: cases of these inputs that are gone (a file removed, a
         # case id changed, a failed line since fixed) are removed.
         args = report.inputs
-        stale = [k for (k,) in con.execute(
-            f"SELECT key FROM cases WHERE input IN ({', '.join('?' * len(args))})", args) if k not in seen_keys]
-        if stale:
-            con.execute("BEGIN IMMEDIATE")
-            for i in range(0, len(stale), 500):
-                part = stale[i:i + 500]
-                marks = ", ".join("?" * len(part))
-                for table, column in (("provisions", "case_key"), ("referrals", "case_key"),
-                                      ("missing", "case_key"), ("cases", "key")):
-                    con.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", part)
-            con.execute("COMMIT")
+        con.execute("BEGIN IMMEDIATE")
+        con.execute(f"CREATE TEMP TABLE stale AS SELECT key FROM cases WHERE input IN ({', '.join('?' * len(args))}) "
+                    "AND key NOT IN (SELECT key FROM temp.run_keys)", args)
+        for table, column in (("provisions", "case_key"), ("referrals", "case_key"), ("missing", "case_key"),
+                              ("cases", "key")):
+            con.execute(f"DELETE FROM main.{table} WHERE {column} IN (SELECT key FROM temp.stale)")
+        con.execute("COMMIT")
         status = "complete"
     except BaseException:
         writer.rollback()
+        if con.in_transaction:  # interrupted while removing the rows of cases no longer in the inputs
+            with contextlib.suppress(sqlite3.Error):
+                con.execute("ROLLBACK")
         if pool is not None:
             pool.close(cancel=True)
             pool = None
@@ -999,11 +1050,13 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
 def _export_rows(con: sqlite3.Connection, inputs: list[str] | None) -> Iterator[sqlite3.Row]:
     con.row_factory = sqlite3.Row
     where = f"WHERE input IN ({', '.join('?' * len(inputs))})" if inputs else ""
-    yield from con.execute(f"SELECT * FROM cases {where} ORDER BY seq, key", inputs or [])
+    yield from con.execute("SELECT key, case_id, source, line, status, verdict_json, error_path, error_message "
+                           f"FROM cases {where} ORDER BY seq, key", inputs or [])
 
 
 def export_jsonl(results: Path, target: Path, inputs: list[str] | None = None) -> int:
-    """One line per case in input order: the verdict JSON, or for a failed case
+    """One line per case in input order: the verdict JSON as stored (without its trace: the
+    receipt in the results file holds every firing), or for a failed case
     ``{"case_id", "source", "line", "status": "failed", "error": {"path", "message"}}``."""
     con = open_results(results, create=False)
     n = 0

@@ -51,6 +51,11 @@ _NID = re.compile(r"(?<!\d)(\d{6})[ .-]?(\d{5})(?!\d)")
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_INTL = re.compile(r"(?<![\w+])(?:\+|00)\s?\(?\d[\d\s().-]{5,22}\d")
 _PHONE_NO = re.compile(r"(?<![\d+])(?:\d{8}|\d{2} \d{2} \d{2} \d{2}|\d{3} \d{2} \d{3}|\d{4} \d{4})(?!\d)")
+_NON_DIGIT = re.compile(r"\D")
+# Every identifier above contains one of these: "@" (e-mail), "+" or "00" (international phone
+# numbers), six digits in a row (identity numbers, 8-digit phone numbers) or a digit, a space and
+# a digit (phone numbers written in groups). A string without any is not scanned further.
+_MAYBE = re.compile(r"[@+]|00|\d{6}|\d \d")
 
 
 def _is_date_digits(digits: str) -> bool:
@@ -64,6 +69,12 @@ def _is_date_digits(digits: str) -> bool:
 
 def _text_findings(text: str) -> list[tuple[str, tuple[int, int]]]:
     """(kind, span) of every identifier in a string."""
+    if not _MAYBE.search(text):  # most values: choices, dates, short ids
+        return []
+    return _scan_text(text)
+
+
+def _scan_text(text: str) -> list[tuple[str, tuple[int, int]]]:
     out: list[tuple[str, tuple[int, int]]] = []
     for m in _NID.finditer(text):
         digits = m.group(1) + m.group(2)
@@ -72,7 +83,7 @@ def _text_findings(text: str) -> list[tuple[str, tuple[int, int]]]:
     for m in _EMAIL.finditer(text):
         out.append(("email", m.span()))
     for m in _PHONE_INTL.finditer(text):
-        digits = re.sub(r"\D", "", m.group(0))
+        digits = _NON_DIGIT.sub("", m.group(0))
         digits = digits[2:] if m.group(0).startswith("00") else digits
         if 8 <= len(digits) <= 15:
             out.append(("phone", m.span()))
@@ -83,6 +94,9 @@ def _text_findings(text: str) -> list[tuple[str, tuple[int, int]]]:
     return out
 
 
+_SMALL = 10_000_000  # a number below this has fewer than 8 digits, and fewer than 10 in octal: never an identifier
+
+
 def _number_finding(value: int | float) -> str | None:
     """A number that looks like an identifier: 11 digits with valid control digits (also with the
     leading zero lost, or read as YAML octal), a Norwegian mobile number (8 digits starting with 4
@@ -90,6 +104,8 @@ def _number_finding(value: int | float) -> str | None:
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         return None
     n = abs(int(value))
+    if n < _SMALL:
+        return None
     s = str(n)
     for candidate in (s.zfill(11) if len(s) in (10, 11) else "", "0" + format(n, "o")):
         if is_national_id(candidate):
@@ -150,9 +166,24 @@ class Finding:
         return KIND_TEXT[self.kind]
 
 
-def _segment(key: Any) -> str:
-    key = str(key)
-    return key if _SAFE_NAME.fullmatch(key) and not identifier_kinds(key) else "<field>"
+_FieldInfo = tuple[type[BaseModel] | None, str, list[str]]  # (model inside the field, path segment, key kinds)
+_FIELDS: dict[type[BaseModel], dict[str, _FieldInfo]] = {}
+
+
+def _key(key: Any) -> tuple[str, list[str]]:
+    """(path segment, identifier kinds) of a key: an identifying or odd name is shown as <field>."""
+    text = str(key)
+    kinds = identifier_kinds(text)
+    return (text if not kinds and _SAFE_NAME.fullmatch(text) else "<field>"), kinds
+
+
+def _fields(model: type[BaseModel]) -> dict[str, _FieldInfo]:
+    """The fields of a model, each with what `scan_case` needs to know of it (memoised per model)."""
+    table = _FIELDS.get(model)
+    if table is None:
+        table = _FIELDS[model] = {name: (_inner_model(info.annotation), *_key(name))
+                                  for name, info in model.model_fields.items()}
+    return table
 
 
 def _has_text(value: Any) -> bool:
@@ -171,14 +202,16 @@ def scan_case(data: Any) -> list[Finding]:
     findings: list[Finding] = []
 
     def walk(value: Any, path: list[str], model: type[BaseModel] | None, known: bool) -> None:
-        where = ".".join(path)
         if isinstance(value, dict):
+            fields = _fields(model) if model is not None else None
             for key, child in value.items():
-                seg = _segment(key)
+                field = fields.get(key) if fields is not None and isinstance(key, str) else None
+                if field is not None:
+                    inner, seg, key_kinds = field
+                else:
+                    inner, (seg, key_kinds) = None, _key(key)
                 sub = path + [seg]
-                info = model.model_fields.get(key) if (model is not None and isinstance(key, str)) else None
-                unknown = info is None and known and model is not None  # a field the schema does not have
-                key_kinds = identifier_kinds(str(key))
+                unknown = field is None and known and model is not None  # a field the schema does not have
                 if key_kinds:
                     findings.append(Finding(".".join(sub), key_kinds[0]))
                 elif unknown and seg == "<field>":
@@ -186,14 +219,14 @@ def scan_case(data: Any) -> list[Finding]:
                 if unknown and _has_text(child):
                     findings.append(Finding(".".join(sub), "free_text"))
                     continue  # its text is refused as a whole; do not look inside
-                walk(child, sub, _inner_model(info.annotation) if info is not None else None,
-                     known and info is not None)
+                walk(child, sub, inner, known and field is not None)
         elif isinstance(value, list):
             for i, child in enumerate(value):
                 walk(child, path + [str(i)], model, known)
-        else:
+        elif isinstance(value, str) and _MAYBE.search(value) or (  # the quick checks, without the calls
+                isinstance(value, (int, float)) and not -_SMALL < value < _SMALL):
             for kind in identifier_kinds(value):
-                findings.append(Finding(where or "(document)", kind))
+                findings.append(Finding(".".join(path) or "(document)", kind))
 
     walk(data, [], Case, True)
     return list(dict.fromkeys(findings))

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from eligibility.batch import CRASHED, _Header, _Pool, _Progress, csv_document, run_batch
-from eligibility.identifiers import Finding, identifier_kinds, is_national_id, redact, scan_case
+from eligibility.batch import (CRASHED, SCHEMA_VERSION, _Header, _Pool, _Progress, csv_document, open_results,
+                                read_receipt, run_batch)
+from eligibility.identifiers import (_MAYBE, Finding, _scan_text, _text_findings, identifier_kinds, is_national_id,
+                                     redact, scan_case)
 from eligibility.case import Case
 from eligibility.summary import build_summary, to_markdown, to_text
 
@@ -97,6 +100,27 @@ def test_phone_numbers_and_email_addresses(text: str, kinds: list[str]) -> None:
 def test_numbers_that_look_like_identifiers() -> None:
     assert identifier_kinds(91357246) == ["phone"] and identifier_kinds(4791357246) == ["phone"]
     assert identifier_kinds(450000) == [] and identifier_kinds(1994) == [] and identifier_kinds(True) == []
+    assert identifier_kinds(9999999) == [] and identifier_kinds(-9999999.0) == []  # 7 digits: never
+    assert identifier_kinds(int(FNR_LEADING_ZERO)) == ["national_id"] and int(FNR_LEADING_ZERO) < 10**10
+
+
+def test_the_quick_text_check_never_hides_an_identifier() -> None:
+    """Strings without "@", "+", "00", six digits in a row or digit-space-digit are not scanned
+    further: every identifier the full scan finds has one of them."""
+    import random
+
+    r = random.Random(20261126)
+    alphabet = "0123456789" * 3 + "00 +-.()@_/:,\nab\u0663\u0665x"  # also non-ASCII digits
+    pieces = [FNR, f"{FNR[:6]} {FNR[6:]}", DNR, PHONE, PHONE.replace(" ", ""), "91 35 72 46", "9135 7246",
+              "+47 913 57 246", "0047 91357246", "+1 (555) 123-4567", EMAIL, "a@b.no", "2026-11-26", "20261126"]
+    for i in range(20000):
+        if i % 2:
+            text = "".join(r.choice(alphabet) for _ in range(r.randint(0, 30)))
+        else:
+            text = "".join(r.choice(pieces) if r.random() < 0.5 else r.choice(alphabet) for _ in range(r.randint(1, 5)))
+        assert _text_findings(text) == _scan_text(text), text
+        if _scan_text(text):
+            assert _MAYBE.search(text), text
 
 
 def test_the_guard_names_fields_outside_the_schema_and_identifying_values() -> None:
@@ -301,6 +325,9 @@ def test_mixed_inputs_each_case_gets_its_own_row(mixed: dict[str, Any]) -> None:
             verdict = json.loads(row["verdict_json"])
             assert verdict["case_digest"] == row["case_digest"] and len(row["rules_digest"]) == 64
             assert hashlib.sha256(row["verdict_json"].encode()).hexdigest() == row["verdict_sha256"]
+            assert "trace" not in verdict  # the receipt holds every firing
+        else:
+            assert row["verdict_json"] is None and row["receipt_zlib"] is None
     assert [r["seq"] for r in rows(mixed["db"])] == list(range(1, len(EXPECTED) + 1))
     assert "29 cases: 7 screened, 0 already done, 22 failed" in mixed["result"].stderr
 
@@ -347,8 +374,12 @@ def test_workers_give_the_same_results_in_the_same_order(mixed: dict[str, Any], 
     assert (report.screened, report.failed, report.total) == (7, 22, 29)
 
     def table(path: Path) -> list[tuple[Any, ...]]:
-        return [(r["seq"], r["key"], r["status"], r["verdict_json"], r["receipt_json"], r["receipt_sha256"],
-                 r["error_path"], r["error_message"]) for r in rows(path)]
+        con = sqlite3.connect(path)
+        try:
+            return [(r["seq"], r["key"], r["status"], r["verdict_json"], read_receipt(con, r["key"]),
+                     r["receipt_sha256"], r["error_path"], r["error_message"]) for r in rows(path)]
+        finally:
+            con.close()
     assert table(db) == table(mixed["db"])  # receipts byte-identical whatever the number of workers
 
 
@@ -356,12 +387,76 @@ def test_stored_receipts_verify(mixed: dict[str, Any]) -> None:
     from eligibility.audit import verify_receipt
     from eligibility.screening import Screener
 
-    receipts = [r["receipt_json"] for r in rows(mixed["db"]) if r["status"] == "ok"]
+    con = sqlite3.connect(mixed["db"])
+    try:
+        receipts = [read_receipt(con, r["key"]) for r in rows(mixed["db"]) if r["status"] == "ok"]
+        assert read_receipt(con, next(r["key"] for r in rows(mixed["db"]) if r["status"] == "failed")) is None
+        with pytest.raises(KeyError):
+            read_receipt(con, "no such case")
+    finally:
+        con.close()
     assert receipts and all(r is not None for r in receipts)
     screener = Screener()
     for text in receipts:
         result = verify_receipt(json.loads(text), screener)
         assert result.ok, result.detail
+
+
+def test_stored_verdicts_and_receipts_are_those_of_screen(tmp_path: Path) -> None:
+    """The stored verdict is `screen --format json` without its trace; the stored receipt, once
+    decompressed, is byte for byte the receipt of `screen --receipt` (whose firings are the trace)."""
+    case = tmp_path / "c.yaml"
+    case.write_text(yaml.safe_dump(example(VALID[0], "r-1")), encoding="utf-8")
+    runner = CliRunner()
+    screened = runner.invoke(main, ["screen", str(case), "--format", "json", "--as-of", AS_OF, "--lang", "en",
+                                    "--receipt", str(tmp_path / "r.json")], catch_exceptions=False)
+    assert screened.exit_code == 0
+    db = tmp_path / "r.sqlite"
+    run_batch([case], db, as_of=dt.date.fromisoformat(AS_OF), lang="en")
+    (row,) = rows(db)
+    full = json.loads(screened.stdout)
+    trace = full.pop("trace")
+    assert json.loads(row["verdict_json"]) == full
+    con = sqlite3.connect(db)
+    try:
+        receipt = read_receipt(con, row["key"])
+    finally:
+        con.close()
+    assert receipt is not None and receipt + "\n" == (tmp_path / "r.json").read_text(encoding="utf-8")
+    assert hashlib.sha256(receipt.encode()).hexdigest() == row["receipt_sha256"]
+    assert [(f["rule"], f["concluded"]) for f in json.loads(receipt)["firings"]] == [
+        (t["rule"], t["concluded"]) for t in trace]
+    con = sqlite3.connect(db)
+    con.execute("UPDATE cases SET receipt_zlib = ?", (zlib.compress(receipt.replace("met", "mot").encode()),))
+    with pytest.raises(ValueError, match="does not match"):
+        read_receipt(con, row["key"])
+    con.close()
+
+
+def test_results_of_an_older_schema_are_read_but_not_written(tmp_path: Path) -> None:
+    source = tmp_path / "few.jsonl"
+    source.write_text(json.dumps(example(VALID[0], "o-1")) + "\n", encoding="utf-8")
+    db = tmp_path / "old.sqlite"
+    run_batch([source], db, as_of=dt.date.fromisoformat(AS_OF))
+    con = sqlite3.connect(db)
+    (key,) = con.execute("SELECT key FROM cases").fetchone()
+    receipt = read_receipt(con, key)
+    con.executescript("ALTER TABLE cases ADD COLUMN receipt_json TEXT; UPDATE cases SET receipt_zlib = NULL; "
+                      "PRAGMA user_version = 2;")  # the receipt where schema 2 kept it
+    con.execute("UPDATE cases SET receipt_json = ?", (receipt,))
+    con.commit()
+    con.close()
+    assert SCHEMA_VERSION == 3
+    result = CliRunner().invoke(main, ["batch", str(source), "--out", str(db)])
+    assert result.exit_code == 2 and "older eligibility" in result.output and "new --out" in result.output
+    assert "Traceback" not in result.output
+    assert build_summary(db, "en")["cases"] == 1  # still read
+    con = open_results(db, create=False)
+    try:
+        assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1  # the refused run left no trace
+        assert read_receipt(con, key) == receipt
+    finally:
+        con.close()
 
 
 # -- resume after SIGKILL -------------------------------------------------------------------------
@@ -438,6 +533,34 @@ def test_a_killed_run_loses_nothing_committed_and_resumes(tmp_path: Path) -> Non
         r["key"]: r["verdict_json"] for r in before}
 
 
+def test_a_second_run_reorders_skipped_cases_and_removes_cases_no_longer_there(tmp_path: Path) -> None:
+    source = tmp_path / "cases.jsonl"
+
+    def write(*docs: dict[str, Any]) -> None:
+        source.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+
+    a, b, c, z = (example(VALID[i], f"s-{name}") for i, name in enumerate("abcz"))
+    db = tmp_path / "r.sqlite"
+    write(a, b, c)
+    first = run_batch([source], db, as_of=dt.date.fromisoformat(AS_OF))
+    assert (first.screened, first.skipped, first.failed) == (3, 0, 0)
+    write(z, a, c, dict(b, case_id="s-c"), c)  # b gone; a and c moved; c repeated twice
+    second = run_batch([source], db, as_of=dt.date.fromisoformat(AS_OF))
+    assert (second.screened, second.skipped, second.failed, second.total) == (1, 2, 2, 5)
+    found = [(r["key"].split("/")[-1], r["seq"], r["status"], r["run_id"], r["error_message"]) for r in rows(db)]
+    assert [f[:4] for f in found] == [("cases.jsonl#s-z", 1, "ok", 2), ("cases.jsonl#s-a", 2, "ok", 1),
+                                      ("cases.jsonl#s-c", 3, "ok", 1), ("cases.jsonl:4", 4, "failed", 2),
+                                      ("cases.jsonl:5", 5, "failed", 2)]
+    for message in (found[3][4], found[4][4]):  # the first position of the case id, not the last
+        assert message.startswith(f"case_id repeats the case at {source}:3 ")
+    con = sqlite3.connect(db)
+    for table in ("provisions", "referrals", "missing"):
+        assert con.execute(f"SELECT COUNT(*) FROM {table} WHERE case_key LIKE '%#s-b'").fetchone()[0] == 0
+    con.close()
+    check = run_batch([source], db, as_of=dt.date.fromisoformat(AS_OF))  # nothing left to do
+    assert (check.screened, check.skipped, check.failed) == (0, 3, 2)
+
+
 # -- exports, summary, CLI ------------------------------------------------------------------------
 
 def test_exports_are_in_input_order(tmp_path: Path) -> None:
@@ -452,7 +575,7 @@ def test_exports_are_in_input_order(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     assert [d.get("case_id") for d in lines] == ["x-1", None, "x-2"]
     assert lines[1]["status"] == "failed" and "not valid JSON" in lines[1]["error"]["message"]
-    assert lines[0]["provisions"] and lines[0]["trace"]
+    assert lines[0]["provisions"] and "trace" not in lines[0]  # the trace is in the receipt, in the SQLite results
     assert Path(str(jsonl) + ".sqlite").exists()
     table = tmp_path / "out.csv"
     result = runner.invoke(main, ["batch", str(source), "--out", str(table), "--format", "csv", "--as-of", AS_OF],
