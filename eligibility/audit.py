@@ -22,14 +22,14 @@ from .case import Case
 from .compiler import compile_rulebook
 from .rulebook import Rulebook
 from .screening import Screener, Screening
-from .verdict import Verdict, json_object
+from .verdict import Verdict, dumps, json_object
 
 RECEIPT_VERSION = 1
 
 
 def canonical(data: Any) -> str:
     """Canonical JSON: sorted keys, no insignificant whitespace, UTF-8 text."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return dumps(data, allow_nan=False)
 
 
 def sha256(text: str) -> str:

@@ -192,9 +192,10 @@ make_verdict = constructor(Verdict, _SAMPLE_VERDICT)
 
 # --- canonical JSON -------------------------------------------------------------------------------
 
-def dumps(data: Any) -> str:
-    """Compact JSON as a verdict is stored: sorted keys, no whitespace, UTF-8 text."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def dumps(data: Any, allow_nan: bool = True) -> str:
+    """Compact JSON as a verdict is stored: sorted keys, no whitespace, UTF-8 text (receipts use it
+    with ``allow_nan=False``: `audit.canonical`)."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=allow_nan)
 
 
 def json_object(members: dict[str, str]) -> str:
