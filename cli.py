@@ -425,9 +425,7 @@ def rules_check(rules_dir: Path | None, dates: list[dt.date]) -> None:
     from eligibility.rulebook import load_rulebook
 
     book = load_rulebook(rules_dir)
-    days = sorted({n.valid_from for versions in book.versions.values() for n in versions}
-                  | {n.valid_to + dt.timedelta(days=1) for versions in book.versions.values()
-                     for n in versions if n.valid_to} | set(dates) | {dt.date.today()})
+    days = sorted(set(book.change_dates()) | set(dates) | {dt.date.today()})
     for day in days:
         compiled = compile_rulebook(book, day)
         provisions = sorted(n for n, node in compiled.nodes.items() if node.provision)

@@ -150,7 +150,7 @@ def _tree(compiled: Any, node_id: str, seen: set[str] | None = None) -> set[str]
 def law_change(screener: Screener, cases: list[Case], before: dt.date, after: dt.date) -> list[Change]:
     """Which verdicts change when the same cases are assessed under the law of two dates, and
     which rule versions (in force on one date only) sit under each changed provision."""
-    old_rules, new_rules = compile_rulebook(screener.book, before), compile_rulebook(screener.book, after)
+    old_rules, new_rules = screener.compiled(before), screener.compiled(after)
     changes: list[Change] = []
     for case in cases:
         a = {p.provision: p.status for p in screener.screen(case, as_of=before).provisions}

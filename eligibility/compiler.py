@@ -15,6 +15,7 @@ The compiler refuses a rulebook that would exceed durable's measured limits (not
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -180,9 +181,9 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
                 rules[name] = RuleMeta(name, node_id, node.key, value, inputs=tuple(r for r, _ in inputs))
 
     _check_limits(definition, nodes, used_topics)
-    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:20]
     return Compiled(
-        name=f"eligibility_{digest}",
+        name=epoch_name(definition, rules, nodes, {pid: book.parameter(pid, day) for pid in book.parameters},
+                        uncertain),
         definition=definition,
         rules=rules,
         topics=tuple(sorted(used_topics)),
@@ -194,6 +195,30 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
         params=params,
         uncertain=uncertain,
     )
+
+
+def epoch_name(definition: dict[str, Any], rules: dict[str, RuleMeta], nodes: dict[str, Node],
+               params: dict[str, ResolvedParameter | None], uncertain: dict[str, list[Any]]) -> str:
+    """The name of one compiled law epoch: a digest of everything that can change an output.
+
+    Two epochs can compile to the same engine definition and still differ in what a firing
+    means: an UNVERIFIED point maps "met" to "needs assessment" only in the meta, a new rule
+    version changes only its key, a new amount may only show in an explanation. Engines cache
+    rulesets, sessions and derived-fact texts by this name, so it covers the metas, the rule
+    versions, every parameter in force (``params``: None where none is) and the notes as well:
+    a verdict must never depend on the cases screened before it."""
+    identity = {
+        "definition": definition,
+        "rules": {name: dataclasses.astuple(meta) for name, meta in rules.items()},
+        "nodes": sorted(node.key for node in nodes.values()),
+        "params": {pid: None if p is None else [p.value, p.valid_from.isoformat(),
+                                                p.unverified.model_dump() if p.unverified else None]
+                   for pid, p in params.items()},
+        "uncertain": {nid: [n.model_dump() if hasattr(n, "model_dump") else n for n in notes]
+                      for nid, notes in uncertain.items()},
+    }
+    text = json.dumps(identity, sort_keys=True, ensure_ascii=False, default=str)
+    return "eligibility_" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _condition_rules(part_id: str, node: Node, expr: Any, topic: str, c3: Compiler3, mapping: dict[str, str],

@@ -290,6 +290,15 @@ class Rulebook:
                     active[node_id] = node
         return active
 
+    def change_dates(self) -> list[dt.date]:
+        """Every date on which the law this rulebook encodes changes: a rule version comes into
+        force or lapses, or a parameter takes a new value (ADR 0003). Each starts a law epoch."""
+        days = {n.valid_from for versions in self.versions.values() for n in versions}
+        days |= {n.valid_to + dt.timedelta(days=1) for versions in self.versions.values()
+                 for n in versions if n.valid_to}
+        days |= {v.valid_from for p in self.parameters.values() for v in p.values}
+        return sorted(days)
+
     def parameter(self, pid: str, day: dt.date) -> ResolvedParameter | None:
         param = self.parameters[pid]
         candidates = [v for v in param.values if v.valid_from <= day]

@@ -71,8 +71,8 @@ def case_digest(case: Case) -> str:
 class Screener:
     """Holds one rulebook and one engine; screens cases one after the other."""
 
-    def __init__(self, rules_dir: Path | None = None, engine: Engine | None = None):
-        self.book: Rulebook = load_rulebook(rules_dir)
+    def __init__(self, rules_dir: Path | None = None, engine: Engine | None = None, book: Rulebook | None = None):
+        self.book: Rulebook = book if book is not None else load_rulebook(rules_dir)
         self.engine = engine or Engine()
         self._compiled: dict[tuple[frozenset[str], frozenset[tuple[str, Any]]], Compiled] = {}
         self._by_day: dict[dt.date, Compiled] = {}  # bounded memo: the epoch key costs ~80 µs a case
