@@ -317,10 +317,23 @@ def diff(cases: tuple[Path, ...], before: dt.date, after: dt.date, fmt: str) -> 
     click.echo(f"{len(changes)} verdict(s) changed in {len({c.case_id for c in changes})} case(s) between {before} and {after}")
 
 
+def _law_sources(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """`--notes` alone means the law-sources document beside the rules in use."""
+    if value is None:
+        return None
+    from eligibility.rulebook import law_sources_path
+
+    path = Path(value) if value else law_sources_path()
+    if not path.is_file():
+        raise click.BadParameter(f"'{path}': no such file", ctx, param)
+    return path
+
+
 @main.command()
 @click.argument("cases", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--notes", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="The law notes: also list their atomic condition ids that no rule covers.")
+@click.option("--notes", type=click.Path(dir_okay=False), is_flag=False, flag_value="", callback=_law_sources,
+              metavar="[FILE]", help="Also list the atomic condition ids of the law notes that no rule covers "
+              "(FILE default: the law-sources document shipped with the rules).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_guarded
 def coverage(cases: tuple[Path, ...], notes: Path | None, fmt: str) -> None:

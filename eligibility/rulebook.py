@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.resources
 import json
 import os
 import re
@@ -351,11 +352,24 @@ def format_cite(law_short: str, section: str, ledd: int | None, bokstav: str | N
     return text
 
 
+LAW_SOURCES = "law-sources.md"
+
+
 def default_rules_dir() -> Path:
+    """$ELIGIBILITY_RULES if set; else the rules installed with the package (``eligibility/rules``
+    in a wheel); else ``rules/`` beside the package in a source checkout or editable install."""
     env = os.environ.get("ELIGIBILITY_RULES")
     if env:
         return Path(env)
+    installed = importlib.resources.files(__package__ or "eligibility").joinpath("rules")
+    if isinstance(installed, Path) and (installed / "rulebook.yaml").is_file():
+        return installed
     return Path(__file__).resolve().parent.parent / "rules"
+
+
+def law_sources_path(directory: Path | None = None) -> Path:
+    """The law-sources document shipped with the rules (the "law notes" the rules cite by section)."""
+    return (Path(directory) if directory else default_rules_dir()) / LAW_SOURCES
 
 
 def load_rulebook(directory: Path | None = None) -> Rulebook:

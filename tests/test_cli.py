@@ -136,3 +136,12 @@ def test_html_is_a_self_contained_page_with_the_why_tree_and_quotes() -> None:
     assert code == 0 and out.startswith("<!doctype html>")
     assert "<script" not in out and "http" not in out and "<link" not in out
     assert "<details open>" in out and "«samlivet er opphørt»" in out and "as soon as the applicant moves out" in out
+
+
+def test_coverage_notes_defaults_to_the_shipped_law_sources() -> None:
+    """`--notes` alone reads rules/law-sources.md: its condition ids that no rule encodes are listed."""
+    code, out, _ = run("coverage", str(ROOT / "cases" / "53-physical-own-account.yaml"), "--notes")
+    line = next(line for line in out.splitlines() if line.startswith("in the law notes but in no rule:"))
+    assert code == 0 and "B11" in line and "C40-8" in line and "B3" not in line.split(":", 1)[1].split(", ")
+    code, _, err = run("coverage", CASE, "--notes", str(ROOT / "no-such-notes.md"))
+    assert code == 2 and "no-such-notes.md" in err and "Traceback" not in err

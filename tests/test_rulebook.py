@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from eligibility.compiler import MAX_SIBLING_TESTS, RulebookLimitError, compile_rulebook
-from eligibility.rulebook import RuleFileError, load_rulebook
+from eligibility.rulebook import RuleFileError, law_sources_path, load_rulebook
 
 from .conftest import ROOT
 
@@ -157,22 +157,42 @@ def test_tests_that_cannot_match_together_are_within_the_limit(tmp_path: Path) -
     compile_rulebook(book, dt.date(2026, 1, 1))
 
 
-def test_every_law_text_quote_is_verbatim_in_the_law_notes() -> None:
-    """A quote tagged LAW-TEXT must stand in the statute text of ../shared/law (markdown emphasis,
-    guillemets and line breaks aside): never a paraphrase passed off as the Act."""
+def law_sources_text() -> str:
+    """The shipped law-sources document, with markdown emphasis, guillemets, block-quote markers and
+    line breaks taken out so that a quote matches however the document lays it out."""
     import re
 
-    notes_path = ROOT.parent / "shared" / "law" / "utlendingsloven-notes.md"
-    if not notes_path.is_file():
-        pytest.skip("the shared law notes are not beside this checkout")
+    text = law_sources_path(ROOT / "rules").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^>\s?", "", text)
+    return norm_quote(text)
 
-    def norm(text: str) -> str:
-        return re.sub(r"\s+", " ", re.sub(r"[*«»]", "", text)).strip()
 
-    notes = norm(notes_path.read_text(encoding="utf-8"))
+def norm_quote(text: str) -> str:
+    import re
+
+    return re.sub(r"\s+", " ", re.sub(r"[*«»]", "", text)).strip()
+
+
+def test_every_law_text_quote_is_verbatim_in_the_shipped_law_sources() -> None:
+    """A quote tagged LAW-TEXT must stand in the statute text quoted by rules/law-sources.md, the
+    document shipped with the rules: never a paraphrase passed off as the Act."""
+    law = law_sources_text()
     book = load_rulebook(ROOT / "rules")
     sources = [(n.key, n.source) for f in book.files.values() for n in f.nodes]
     sources += [(p.id, p.reference) for p in book.parameters.values()]
     sources += [(s.id, s.basis) for s in book.services.values()]
-    wrong = [(key, src.quote) for key, src in sources if src.confidence == "LAW-TEXT" and norm(src.quote) not in notes]
+    wrong = [(key, src.quote) for key, src in sources if src.confidence == "LAW-TEXT" and norm_quote(src.quote) not in law]
     assert not wrong, wrong
+
+
+def test_every_law_notes_section_the_rules_cite_is_in_the_shipped_law_sources() -> None:
+    """"law notes § 18", "notes § 15.4" and "§ 19 item 5" in a rule file name a section heading of
+    rules/law-sources.md, so an installed copy resolves every citation without ../shared."""
+    import re
+
+    headings = set(re.findall(r"(?m)^#{2,3} (\d+(?:\.\d+)?)\.? ", law_sources_path(ROOT / "rules").read_text(encoding="utf-8")))
+    cited: set[str] = set()
+    for path in sorted((ROOT / "rules").glob("*.yaml")):
+        for chain in re.findall(r"notes,? (§ \d+(?:\.\d+)?(?:(?:,| and) § \d+(?:\.\d+)?)*)", path.read_text(encoding="utf-8")):
+            cited.update(re.findall(r"\d+(?:\.\d+)?", chain))
+    assert cited and not cited - headings, sorted(cited - headings)
