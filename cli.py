@@ -264,9 +264,9 @@ def summary(results: Path, fmt: str, lang: str, output: Path | None) -> None:
               help="Rules directory to verify against (default: the shipped rules).")
 @_guarded
 def verify(receipts: tuple[Path, ...], rules_dir: Path | None) -> None:
-    """Re-run each RECEIPT under the rulebook it names: identical, differs, or rulebook not
-    available. Exit 0 only if every receipt is identical, else 3."""
-    from eligibility.audit import Verification, read_receipt, verify_receipt
+    """Re-run each RECEIPT under the rulebook it names: identical, differs (saying what),
+    rulebook-unavailable, or malformed receipt. Exit 0 only if every receipt is identical, else 3."""
+    from eligibility.audit import MalformedReceipt, Verification, read_receipt, verify_receipt
     from eligibility.screening import Screener
 
     screener = Screener(rules_dir)
@@ -274,12 +274,15 @@ def verify(receipts: tuple[Path, ...], rules_dir: Path | None) -> None:
     for path in receipts:
         try:
             data = read_receipt(path)
-        except (ValueError, OSError) as exc:
-            results.append(Verification(str(path), "invalid", f"cannot read: {exc}"))
+        except MalformedReceipt as exc:
+            results.append(Verification(str(path), "malformed", str(exc)))
+            continue
+        except OSError as exc:
+            results.append(Verification(str(path), "unreadable", exc.strerror or type(exc).__name__))
             continue
         results.append(verify_receipt(data, screener, str(path)))
     for r in results:
-        click.echo(f"{r.source}: {r.outcome}: {r.detail}")
+        click.echo(f"{r.source}: {r.label}: {r.detail}")
     if not all(r.ok for r in results):
         sys.exit(3)
 

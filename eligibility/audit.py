@@ -4,8 +4,9 @@ A *receipt* is one canonical JSON document (sorted keys, fixed separators, UTF-8
 needed to prove a screening: the program and rulebook versions, the sha256 of every rule file and
 of the whole rulebook, the canonical case facts and their digest, the assessment date, every rule
 firing in order with the facts it matched and what it concluded, the verdicts, warnings and
-referrals, and a digest over all of that. `verify_receipt` re-runs the case under the rulebook the
-receipt names and reports the first difference.
+referrals, and a digest over all of that. `verify_receipt` checks the receipt's shape (a malformed
+receipt is named as such, never raised), its seal and that the program and rulebook replaying it are
+the ones it names, re-runs the case and says what differs first, in words.
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
 from .case import Case
 from .compiler import compile_rulebook
+from .loader import InputError, validate_case
 from .rulebook import Rulebook
 from .screening import Screener, Screening
-from .verdict import Verdict, dumps, json_object
+from .verdict import Status, Verdict, dumps, json_object
 
 RECEIPT_VERSION = 1
 
@@ -83,48 +88,325 @@ def receipt_json(book: Rulebook, case: Case, screening: Screening) -> str:
     return json_object(members)
 
 
+# --- verify: the receipt's shape, its seal, the rulebook it names, the re-run ------------------------
+
+MAX_RECEIPT_BYTES = 64 * 1024 * 1024
+MAX_RECEIPT_DEPTH = 16  # receipt → case → abuse → incidents → [i] → field is 6; leave room, refuse bombs
+MAX_INT_DIGITS = 1000  # far above any fact; below Python's int-to-text limit (4300 digits)
+_HEX64 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+_DAY = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+
+
+class MalformedReceipt(ValueError):
+    """Not a receipt this version can read; the message says what is wrong and where."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class _Firing(_Strict):
+    seq: int
+    rule: str
+    version: str
+    concluded: Status
+    matched: dict[str, Any]
+    derived: bool
+
+
+class _VerdictRow(_Strict):
+    provision: str
+    status: Status
+    kind: str
+    citation: str
+    rule: str
+    failed: list[str]
+    missing: list[str]
+
+
+class _ReferralRow(_Strict):
+    service: str
+    urgency: str
+    triggered_by: list[str]
+
+
+class ReceiptDocument(_Strict):
+    """The members of a version-1 receipt, exactly (`make_receipt`)."""
+
+    receipt_version: Literal[1]
+    engine_version: str
+    rules_version: str
+    rules_digest: _HEX64
+    rule_files: dict[str, _HEX64]
+    case: dict[str, Any]
+    case_digest: _HEX64
+    assessment_date: _DAY
+    lang: Literal["nb", "en"]
+    firings: list[_Firing]
+    verdicts: list[_VerdictRow]
+    warnings: list[str]
+    referrals: list[_ReferralRow]
+    receipt_digest: _HEX64
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value from a receipt as a message may show it: printable, one line, short."""
+    if isinstance(value, str) and value.isprintable() and value.strip() == value and value:
+        text = value
+    else:
+        try:
+            text = json.dumps(value, sort_keys=True, ensure_ascii=True, allow_nan=False)
+        except (TypeError, ValueError, RecursionError):
+            text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _json_problem(value: Any) -> str | None:
+    """Where and why ``value`` is not plain JSON a receipt can hold, without recursion."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        where = ".".join(shown(p, 30) for p in path)
+        if len(path) > MAX_RECEIPT_DEPTH:
+            return f"{where}: nested deeper than a receipt can be ({MAX_RECEIPT_DEPTH} levels)"
+        if isinstance(item, dict):
+            for key, member in item.items():
+                if not isinstance(key, str):
+                    return f"{where or '(top)'}: a member name that is not text"
+                stack.append((key, path + ("(name)",)))
+                stack.append((member, path + (key,)))
+        elif isinstance(item, list):
+            stack.extend((member, path + (i,)) for i, member in enumerate(item))
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"{where}: text that is not valid Unicode (a lone surrogate)"
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if item.bit_length() > MAX_INT_DIGITS * 3.33:
+                return f"{where}: a number with more than {MAX_INT_DIGITS} digits"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return f"{where}: a number out of range ({item})"
+        else:
+            return f"{where}: a {type(item).__name__}, which JSON does not have"
+    return None
+
+
+def _shape_problem(exc: ValidationError) -> str:
+    """The first problem pydantic found, as `path: what` (a version-1 receipt has exactly its members)."""
+    err = exc.errors()[0]
+    where = ".".join(shown(p, 30) for p in err["loc"] if not (isinstance(p, str) and p.startswith(("literal[", "function-")))) or "(top)"
+    if err["type"] == "missing":
+        what = "missing"
+    elif err["type"] == "extra_forbidden":
+        what = f"unknown member (refused: a version-{RECEIPT_VERSION} receipt has no such member)"
+    else:
+        what = err["msg"]
+    more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+    return f"{where}: {what}{more}"
+
+
+def check_receipt(receipt: Any) -> ReceiptDocument:
+    """``receipt`` as a version-1 receipt, or `MalformedReceipt` saying what is wrong and where."""
+    if not isinstance(receipt, dict):
+        raise MalformedReceipt(f"a receipt is a JSON object, not a {type(receipt).__name__}")
+    problem = _json_problem(receipt)
+    if problem:
+        raise MalformedReceipt(problem)
+    try:
+        doc = ReceiptDocument.model_validate(receipt)
+    except ValidationError as exc:
+        raise MalformedReceipt(_shape_problem(exc)) from None
+    try:
+        dt.date.fromisoformat(doc.assessment_date)
+    except ValueError:
+        raise MalformedReceipt(f"assessment_date: not a date ({shown(doc.assessment_date)})") from None
+    return doc
+
+
+def read_receipt(path: Path) -> dict[str, Any]:
+    """A receipt file as a JSON object; `MalformedReceipt` if it is not UTF-8 JSON text of one
+    (NaN, infinities, duplicate member names and nesting bombs included)."""
+    raw = Path(path).read_bytes()
+    if len(raw) > MAX_RECEIPT_BYTES:
+        raise MalformedReceipt(f"larger than {MAX_RECEIPT_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedReceipt(f"not UTF-8 text (byte {exc.start})") from None
+
+    def no_constant(name: str) -> Any:
+        raise MalformedReceipt(f"{name} is not a JSON number")
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        names = [name for name, _ in pairs]
+        if len(set(names)) != len(names):
+            raise MalformedReceipt(f"member name {shown(next(n for n in names if names.count(n) > 1))} repeats")
+        return dict(pairs)
+
+    try:
+        data = json.loads(text, parse_constant=no_constant, object_pairs_hook=unique)
+    except RecursionError:
+        raise MalformedReceipt(f"nested deeper than a receipt can be ({MAX_RECEIPT_DEPTH} levels)") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedReceipt(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except MalformedReceipt:
+        raise
+    except ValueError as exc:  # e.g. an integer longer than Python converts
+        raise MalformedReceipt(f"not a JSON document this program reads: {exc}") from None
+    if not isinstance(data, dict):
+        raise MalformedReceipt(f"a receipt is a JSON object, not a {type(data).__name__}")
+    problem = _json_problem(data)  # e.g. 1e999, which Python reads as an infinity
+    if problem:
+        raise MalformedReceipt(problem)
+    return data
+
+
 @dataclass(frozen=True)
 class Verification:
     source: str
-    outcome: str  # identical | differs | rulebook-unavailable | invalid
+    outcome: str  # identical | differs | rulebook-unavailable | malformed
     detail: str
 
     @property
     def ok(self) -> bool:
         return self.outcome == "identical"
 
+    @property
+    def label(self) -> str:
+        return "malformed receipt" if self.outcome == "malformed" else self.outcome
 
-def verify_receipt(receipt: dict[str, Any], screener: Screener, source: str = "receipt") -> Verification:
-    """Re-run a receipt's case under the current rulebook, if it is the one the receipt names."""
+
+def _provenance(doc: ReceiptDocument, book: Rulebook) -> list[str]:
+    """How the program and rulebook the receipt names differ from the ones replaying it."""
+    diffs = []
+    if doc.engine_version != __version__:
+        diffs.append(f"engine_version differs: receipt has {shown(doc.engine_version)}, this program is {__version__}")
+    if doc.rules_version != book.version:
+        diffs.append(f"rules_version differs: receipt has {shown(doc.rules_version)}, the rulebook has {book.version}")
+    for name in sorted(set(doc.rule_files) | set(book.file_digests)):
+        mine, theirs = doc.rule_files.get(name), book.file_digests.get(name)
+        if theirs is None:
+            diffs.append(f"rule file {shown(name)}: in the receipt, not in the rulebook")
+        elif mine is None:
+            diffs.append(f"rule file {name}: in the rulebook, not in the receipt")
+        elif mine != theirs:
+            diffs.append(f"rule file {name}: hash differs: receipt has {mine[:12]}…, the rulebook has {theirs[:12]}…")
+    if doc.rules_digest != book.digest:
+        diffs.append(f"rules_digest differs: receipt has {doc.rules_digest[:12]}…, the rulebook has {book.digest[:12]}…")
+    if not _adds_up(doc):
+        diffs.append("the receipt's rule-file hashes do not add up to its rules_digest")
+    return diffs
+
+
+def _adds_up(doc: ReceiptDocument) -> bool:
+    """Whether the receipt's rules_digest is the hash of its rule-file hashes (as `Rulebook.digest`)."""
+    return sha256(canonical(doc.rule_files)) == doc.rules_digest
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as canonical JSON (in Python 1 == 1.0 == True; in a receipt they differ)."""
+    return canonical(a) == canonical(b)
+
+
+def _fields(old: dict[str, Any], new: dict[str, Any], labels: dict[str, str] | None = None) -> list[str]:
+    """Each member of two rows that differs, in words."""
+    out = []
+    for name in sorted(set(old) | set(new)):
+        label = (labels or {}).get(name, name)
+        if name not in new:
+            out.append(f"{shown(label)}: only in the receipt")
+        elif name not in old:
+            out.append(f"{label}: only on re-run")
+        elif not _same(old[name], new[name]):
+            out.append(f"{shown(label)} differs: receipt has {shown(old[name])}, re-run gives {shown(new[name])}")
+    return out
+
+
+def _firing_difference(i: int, old: dict[str, Any], new: dict[str, Any]) -> str:
+    """What differs in firing ``i``: "firing 12 (utl-53.mishandling): matched value of X differs: ..."."""
+    rule_id = str(new["version"]).partition("@")[0]
+    parts = []
+    if not _same(old["rule"], new["rule"]):
+        parts.append(f"rule differs: receipt has {shown(old['rule'])} → {old['concluded']}, "
+                     f"re-run gives {new['rule']} → {new['concluded']}")
+    if not _same(old["version"], new["version"]):
+        parts.append(f"rule version differs: receipt {shown(old['version'])}, re-run {new['version']}")
+    parts += [f"matched {p}" for p in _fields(old["matched"], new["matched"],
+                                                {k: f"value of {k}" for k in set(old["matched"]) | set(new["matched"])})]
+    if not _same(old["concluded"], new["concluded"]) and _same(old["rule"], new["rule"]):
+        parts.append(f"conclusion differs: receipt has {old['concluded']}, re-run gives {new['concluded']}")
+    for name, label in (("derived", "derived"), ("seq", "sequence number")):
+        if not _same(old[name], new[name]):
+            parts.append(f"{label} differs: receipt has {shown(old[name])}, re-run gives {shown(new[name])}")
+    return f"firing {i} ({rule_id}): " + "; ".join(parts)
+
+
+def _rows_difference(noun: str, old: list[Any], new: list[Any], key: str | None) -> str | None:
+    """The first differing row of the verdicts, warnings or referrals, in words."""
+    for i, (a, b) in enumerate(zip(old, new)):
+        if _same(a, b):
+            continue
+        if key is None:
+            return f"{noun} {i} differs: receipt has {shown(a)}, re-run gives {shown(b)}"
+        return f"{noun} {i} ({shown(b[key])}): " + "; ".join(_fields(a, b))
+    if len(old) != len(new):
+        return f"{len(old)} {noun}s in the receipt, {len(new)} on re-run"
+    return None
+
+
+def verify_receipt(receipt: Any, screener: Screener, source: str = "receipt") -> Verification:
+    """Check a receipt's shape and seal, that the program and rulebook replaying it are the ones it
+    names (every rule file's hash, the rules version, the engine version), then re-run its case
+    and compare every member: identical only if the re-run gives the receipt again, byte for byte."""
     try:
-        claimed = receipt["receipt_digest"]
+        doc = check_receipt(receipt)
         body = {k: v for k, v in receipt.items() if k != "receipt_digest"}
-        if sha256(canonical(body)) != claimed:
+        if sha256(canonical(body)) != doc.receipt_digest:
             return Verification(source, "differs", "the receipt was altered after it was issued (digest mismatch)")
-        book = screener.book
-        if receipt["rules_digest"] != book.digest:
-            changed = sorted(name for name in set(receipt["rule_files"]) | set(book.file_digests)
-                             if receipt["rule_files"].get(name) != book.file_digests.get(name))
-            return Verification(source, "rulebook-unavailable",
-                                f"issued under rules {receipt['rules_version']} ({receipt['rules_digest'][:12]}); "
-                                f"these rule files differ now: {', '.join(changed)}")
-        case = Case.model_validate(receipt["case"])
-        verdict = screener.screen(case, as_of=dt.date.fromisoformat(receipt["assessment_date"]), lang=receipt["lang"])
-        again = make_receipt(book, case, verdict)
-    except (KeyError, TypeError, ValueError) as exc:
-        return Verification(source, "invalid", f"not a receipt this version can read: {exc}")
+        diffs = _provenance(doc, screener.book)
+        if diffs:
+            if doc.rules_digest != screener.book.digest and _adds_up(doc):  # issued under another rulebook
+                return Verification(source, "rulebook-unavailable",
+                                    f"issued under rules {shown(doc.rules_version)} ({doc.rules_digest[:12]}), "
+                                    f"not the rulebook here: " + "; ".join(diffs))
+            return Verification(source, "differs", "; ".join(diffs))
+        try:
+            case = validate_case(receipt["case"], "case")
+        except InputError as exc:
+            raise MalformedReceipt(f"case.{exc.path}: {exc.message}" if exc.path else f"case: {exc.message}") from None
+    except MalformedReceipt as exc:
+        return Verification(source, "malformed", str(exc))
+    verdict = screener.screen(case, as_of=dt.date.fromisoformat(doc.assessment_date), lang=doc.lang)
+    again = make_receipt(screener.book, case, verdict)
+    return _compare(receipt, again, source)
+
+
+def _compare(receipt: dict[str, Any], again: dict[str, Any], source: str) -> Verification:
+    """The first difference between a receipt and the receipt of its re-run, in words."""
+    def differs(detail: str) -> Verification:
+        return Verification(source, "differs", detail)
+
     if again["case_digest"] != receipt["case_digest"]:
-        return Verification(source, "differs", "the case facts do not match their digest")
+        return differs("the case facts do not match their digest")
+    if not _same(receipt["case"], again["case"]):
+        return differs("the case differs from its facts as re-read (" + "; ".join(_fields(receipt["case"], again["case"])) + ")")
     for i, (old, new) in enumerate(zip(receipt["firings"], again["firings"])):
-        if old != new:
-            return Verification(source, "differs", f"firing {i} differs: receipt has {old['rule']} → {old['concluded']}, "
-                                                   f"re-run gives {new['rule']} → {new['concluded']}")
+        if not _same(old, new):
+            return differs(_firing_difference(i, old, new))
     if len(receipt["firings"]) != len(again["firings"]):
-        return Verification(source, "differs", f"{len(receipt['firings'])} firings in the receipt, "
-                                               f"{len(again['firings'])} on re-run")
-    for key in ("verdicts", "warnings", "referrals"):
-        if receipt[key] != again[key]:
-            return Verification(source, "differs", f"the {key} differ")
+        return differs(f"{len(receipt['firings'])} firings in the receipt, {len(again['firings'])} on re-run")
+    for noun, member, key in (("verdict", "verdicts", "provision"), ("warning", "warnings", None),
+                              ("referral", "referrals", "service")):
+        detail = _rows_difference(noun, receipt[member], again[member], key)
+        if detail:
+            return differs(detail)
+    rest = [name for name in sorted(again) if name != "receipt_digest" and not _same(receipt.get(name), again[name])]
+    if rest:  # a member not compared above: never "identical" unless every byte is
+        return differs("these members differ from the re-run: " + ", ".join(rest))
     return Verification(source, "identical", f"{len(again['firings'])} firings and {len(again['verdicts'])} verdicts match")
 
 
@@ -189,10 +471,6 @@ def graph(book: Rulebook, day: dt.date, fmt: str = "dot") -> str:
     lines += [f'  "{a}" -> "{b}"' + (' [style=dashed, label="not"];' if neg else ";") for a, b, neg in edges]
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def read_receipt(path: Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 # --- coverage in statutory units ----------------------------------------------------------------

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from eligibility.audit import canonical, graph, law_change, make_receipt, sha256, verify_receipt
 from eligibility.loader import load_case_file
@@ -52,7 +57,7 @@ def test_an_edited_and_resealed_receipt_is_caught_by_replay(screener: Screener) 
     receipt = receipt_for(screener)
     receipt["verdicts"][0]["status"] = "not_met"
     result = verify_receipt(reseal(receipt), screener)
-    assert result.outcome == "differs" and "verdicts" in result.detail
+    assert result.outcome == "differs" and "verdict 0" in result.detail
 
 
 def test_a_changed_case_is_caught(screener: Screener) -> None:
@@ -156,3 +161,221 @@ def test_the_stored_texts_equal_serialising_the_verdict_byte_for_byte(screener: 
                 assert fast.verdict_json(trace=trace) == slow, (path.name, lang, trace)
             assert receipt_json(screener.book, case, fast) == canonical(make_receipt(screener.book, case, verdict))
             assert fast.verdict == verdict
+
+
+# -- issue 9 point 5: what a re-sealed receipt may not claim, malformed receipts, what differs --------
+
+def test_a_resealed_rule_file_hash_is_named(screener: Screener) -> None:
+    receipt = receipt_for(screener)
+    receipt["rule_files"]["utl-53.yaml"] = "0" * 64
+    result = verify_receipt(reseal(receipt), screener)
+    assert not result.ok and "rule file utl-53.yaml: hash differs: receipt has 000000000000" in result.detail
+
+
+def test_a_resealed_extra_or_missing_rule_file_is_named(screener: Screener) -> None:
+    receipt = receipt_for(screener)
+    receipt["rule_files"]["utl-99.yaml"] = "0" * 64
+    del receipt["rule_files"]["utl-62.yaml"]
+    result = verify_receipt(reseal(receipt), screener)
+    assert not result.ok
+    assert "rule file utl-99.yaml: in the receipt, not in the rulebook" in result.detail
+    assert "rule file utl-62.yaml: in the rulebook, not in the receipt" in result.detail
+
+
+def test_a_resealed_rules_version_is_named(screener: Screener) -> None:
+    receipt = receipt_for(screener)
+    receipt["rules_version"] = "2010.1.1"
+    result = verify_receipt(reseal(receipt), screener)
+    assert not result.ok and f"rules_version differs: receipt has 2010.1.1, the rulebook has {screener.book.version}" in result.detail
+
+
+def test_a_resealed_engine_version_is_named(screener: Screener) -> None:
+    from eligibility import __version__
+
+    receipt = receipt_for(screener)
+    receipt["engine_version"] = "0.0.1"
+    result = verify_receipt(reseal(receipt), screener)
+    assert not result.ok and f"engine_version differs: receipt has 0.0.1, this program is {__version__}" in result.detail
+
+
+def test_a_resealed_extra_member_is_refused(screener: Screener) -> None:
+    receipt = receipt_for(screener)
+    receipt["approved_by"] = "someone"
+    result = verify_receipt(reseal(receipt), screener)
+    assert result.outcome == "malformed" and "approved_by: unknown member" in result.detail
+
+
+def test_a_changed_matched_value_names_the_firing_and_both_values(screener: Screener) -> None:
+    receipt = receipt_for(screener)
+    firing = receipt["firings"][12]
+    assert firing["version"] == "utl-53.mishandling@2018-11-01"
+    (fact, value), = firing["matched"].items()
+    firing["matched"][fact] = value + 1
+    result = verify_receipt(reseal(receipt), screener)
+    assert result.outcome == "differs"
+    assert result.detail == (f"firing 12 (utl-53.mishandling): matched value of {fact} differs: "
+                             f"receipt has {value + 1}, re-run gives {value}")
+
+
+def test_a_changed_rule_version_names_both_versions(screener: Screener) -> None:
+    receipt = receipt_for(screener)
+    receipt["firings"][12]["version"] = "utl-53.mishandling@2010-01-01"
+    result = verify_receipt(reseal(receipt), screener)
+    assert result.detail == ("firing 12 (utl-53.mishandling): rule version differs: receipt "
+                             "utl-53.mishandling@2010-01-01, re-run utl-53.mishandling@2018-11-01")
+
+
+def test_a_changed_verdict_names_the_provision_and_field(screener: Screener) -> None:
+    receipt = receipt_for(screener)
+    receipt["verdicts"][0]["status"] = "not_met"
+    result = verify_receipt(reseal(receipt), screener)
+    assert result.detail == "verdict 0 (utl-53-1-b): status differs: receipt has not_met, re-run gives met"
+
+
+def test_an_int_for_a_float_is_not_identical(screener: Screener) -> None:
+    """1 == 1.0 == True in Python, but not in the receipt's canonical bytes."""
+    receipt = receipt_for(screener)
+    firing = next(f for f in receipt["firings"] if any(v is True for v in f["matched"].values()))
+    fact = next(k for k, v in firing["matched"].items() if v is True)
+    firing["matched"][fact] = 1
+    result = verify_receipt(reseal(receipt), screener)
+    assert not result.ok and fact in result.detail
+
+
+def deeply_nested(depth: int) -> list[Any]:
+    inner: list[Any] = []
+    for _ in range(depth):
+        inner = [inner]
+    return inner
+
+
+MALFORMED = {
+    "firings not a list": (lambda r: r.update(firings={"0": r["firings"][0]}), "firings: "),
+    "verdicts missing": (lambda r: r.pop("verdicts"), "verdicts: missing"),
+    "a firing without its rule": (lambda r: r["firings"][3].pop("rule"), "firings.3.rule: missing"),
+    "a status that is no status": (lambda r: r["verdicts"][1].update(status="maybe"), "verdicts.1.status: "),
+    "deep nesting": (lambda r: r["firings"][0]["matched"].update(x=deeply_nested(100_000)), "nested deeper"),
+    "a huge integer": (lambda r: r["firings"][0]["matched"].update(x=10 ** 5000), "firings.0.matched.x: a number"),
+    "an infinite float": (lambda r: r["firings"][0]["matched"].update(x=float("inf")), "firings.0.matched.x: a number"),
+    "a lone surrogate": (lambda r: r["warnings"].append("\udc80"), "warnings.2: text that is not valid Unicode"),
+    "a member name that is not text": (lambda r: r["case"].update({1: 2}), "case: a member name that is not text"),
+    "a case the case schema refuses": (lambda r: r["case"].update(shoe_size=42), "case.shoe_size: unknown field"),
+    "an impossible date": (lambda r: r.update(assessment_date="2026-13-01"), "assessment_date: "),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_a_malformed_receipt_is_named_not_raised(screener: Screener, name: str) -> None:
+    mutate, expected = MALFORMED[name]
+    receipt = receipt_for(screener)
+    mutate(receipt)
+    try:
+        receipt = reseal(receipt)  # a forger's receipt: only the shape can be wrong
+    except (ValueError, TypeError, RecursionError):
+        pass  # what canonical JSON cannot hold cannot be sealed either
+    result = verify_receipt(receipt, screener)
+    assert result.outcome == "malformed" and expected in result.detail, (name, result)
+
+
+@pytest.mark.parametrize("document", [b"[]", b"42", b"\xff\xfe{}", b"[" * 100_000, b"{\"a\": NaN}",
+                                      b"{\"a\": 1e999}", b"{\"a\": " + b"9" * 5000 + b"}", b"{\"a\": 1, \"a\": 2}",
+                                      b"not json"])
+def test_read_receipt_refuses_what_is_not_a_receipt_document(tmp_path: Path, document: bytes) -> None:
+    from eligibility.audit import MalformedReceipt, read_receipt
+
+    path = tmp_path / "r.json"
+    path.write_bytes(document)
+    with pytest.raises(MalformedReceipt):
+        read_receipt(path)
+
+
+def test_cli_verify_says_malformed_receipt_with_exit_3(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    files = {"nested.json": b"[" * 100_000, "latin1.json": "{\"a\": \"bl\u00e5\"}".encode("latin-1"),
+             "shape.json": b"{\"firings\": 1}"}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        result = CliRunner().invoke(main, ["verify", str(tmp_path / name)])
+        assert result.exit_code == 3, (name, result.output)
+        assert f"{tmp_path / name}: malformed receipt: " in result.stdout, (name, result.output)
+        assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# -- a property: re-sealed mutations of a genuine receipt never raise and are never "identical" ----------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8)
+
+
+def like(value: Any) -> st.SearchStrategy[Any]:
+    """Values of the same JSON type as ``value``: they pass the shape check, so the seal, the
+    rulebook comparison and the replay are what must catch them."""
+    if isinstance(value, bool):
+        return st.booleans()
+    if isinstance(value, int):
+        return st.integers(-2, 40) | st.floats(-2, 40)
+    if isinstance(value, str):
+        return st.sampled_from(["met", "not_met", "undetermined", "needs_assessment", "nb", "en", "2026-11-25",
+                                "utl-53.mishandling@2010-01-01", "0" * 64, value.upper(), value + " "])
+    return json_values
+
+
+@st.composite
+def mutations(draw: st.DrawFn, receipt: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """A deep copy of ``receipt`` with one value replaced, removed or added somewhere inside it,
+    re-sealed or not."""
+    doc = copy.deepcopy(receipt)
+    parent: Any = doc
+    while True:
+        keys = list(parent) if isinstance(parent, dict) else list(range(len(parent)))
+        key = draw(st.sampled_from(keys)) if keys else None
+        child = parent[key] if keys else None
+        if isinstance(child, (dict, list)) and child and draw(st.integers(0, 4)):  # mostly deeper
+            parent = child
+            continue
+        break
+    action = draw(st.sampled_from(["replace", "remove", "add"] if keys else ["add"]))
+    if action == "replace":
+        parent[key] = draw(like(child) if draw(st.integers(0, 2)) else json_values)
+    elif action == "remove":
+        del parent[key]
+    elif isinstance(parent, dict):
+        parent[draw(st.text(max_size=6))] = draw(json_values)
+    else:
+        parent.insert(draw(st.integers(0, len(parent))), draw(json_values))
+    return doc, draw(st.booleans())
+
+
+def _same_document(a: Any, b: Any) -> bool:
+    try:
+        return canonical(a) == canonical(b)
+    except (ValueError, TypeError, RecursionError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def genuine(screener: Screener) -> dict[str, Any]:
+    return receipt_for(screener)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_receipts_never_raise_and_are_never_identical(screener: Screener, genuine: dict[str, Any],
+                                                             data: st.DataObject) -> None:
+    doc, sealed = data.draw(mutations(genuine))
+    body = {k: v for k, v in doc.items() if k != "receipt_digest"}
+    original = {k: v for k, v in genuine.items() if k != "receipt_digest"}
+    if sealed:
+        try:
+            doc["receipt_digest"] = sha256(canonical(body))
+        except (ValueError, TypeError, RecursionError, UnicodeError):
+            pass
+    result = verify_receipt(doc, screener)
+    assert result.outcome in ("identical", "differs", "rulebook-unavailable", "malformed")
+    if result.ok:
+        assert _same_document(body, original), result
