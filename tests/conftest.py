@@ -6,12 +6,31 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 from eligibility.case import Case
 from eligibility.screening import Screener
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests (README, "Tests"): the default profile is quick and derandomized, so a run is
+# never flaky and a failure repeats as it is; `HYPOTHESIS_PROFILE=exhaustive` draws ten times as
+# many examples from a fresh seed each run and prints the blob that reproduces a failure.
+settings.register_profile("default", derandomize=True, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("exhaustive", derandomize=False, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+settings.load_profile(PROFILE)
+
+
+def examples(quick: int) -> int:
+    """How many examples a property test draws: ``quick`` by default, ten times as many in the
+    exhaustive profile."""
+    return quick * 10 if PROFILE == "exhaustive" else quick
 
 
 @pytest.fixture(scope="session")

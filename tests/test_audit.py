@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eligibility.audit import canonical, graph, law_change, make_receipt, sha256, verify_receipt
 from eligibility.loader import load_case_file
 from eligibility.screening import Screener
 
-from .conftest import ROOT, make_case
+from .conftest import ROOT, examples, make_case
 
 CASE = ROOT / "cases" / "53-physical-own-account.yaml"
 
@@ -363,7 +363,7 @@ def genuine(screener: Screener) -> dict[str, Any]:
     return receipt_for(screener)
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100))
 @given(data=st.data())
 def test_mutated_receipts_never_raise_and_are_never_identical(screener: Screener, genuine: dict[str, Any],
                                                              data: st.DataObject) -> None:

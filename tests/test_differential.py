@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eligibility.adapter import Engine
@@ -32,7 +32,7 @@ from eligibility.loader import load_case_file
 from eligibility.render import to_json
 from eligibility.screening import Screener
 
-from .conftest import ROOT
+from .conftest import ROOT, examples
 from .strategies import case_dicts
 
 CASES = sorted((ROOT / "cases").glob("*.yaml"))
@@ -114,7 +114,7 @@ def test_engines_agree_on_every_example_case(screener: Screener, python_screener
             assert_agree(screener, python_screener, case, day, lang)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60))
 @given(case_dicts(), st.sampled_from(["nb", "en"]))
 def test_engines_agree_on_generated_cases(screener: Screener, python_screener: Screener,
                                           data: dict[str, Any], lang: str) -> None:

@@ -9,10 +9,12 @@ from hypothesis import strategies as st
 
 from eligibility.facts import add_months, full_years, months_before
 
+from .conftest import examples
+
 days = st.dates(dt.date(2000, 1, 1), dt.date(2040, 12, 31))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500))
 @given(days, days, st.integers(1, 24))
 def test_months_before_agrees_with_the_apply_by_date(as_of: dt.date, expiry: dt.date, months: int) -> None:
     """A deadline 'N months before expiry' has passed exactly when fewer than N months remain."""

@@ -5,15 +5,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eligibility.case import Case
 from eligibility.render import to_json
 
+from .conftest import examples
 from .strategies import FIELDS, case_dicts
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(80))
 STATUSES = {"met", "not_met", "undetermined", "needs_assessment"}
 
 
