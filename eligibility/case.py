@@ -303,6 +303,9 @@ class Safety(Facts):
     lives_with_abuser: bool | None = ask(
         "Does the applicant still live with the abuser?", "Bor søkeren fortsatt sammen med den som utøver vold?"
     )
+    at_shelter: bool | None = ask(
+        "Is the applicant staying at a crisis shelter now?", "Bor søkeren på krisesenter nå?"
+    )
     housing_need: bool | None = ask("Does the applicant need somewhere to live?", "Trenger søkeren et sted å bo?")
     own_income: bool | None = ask("Does the applicant have an income of their own?", "Har søkeren egen inntekt?")
     children_in_household: bool | None = ask(

@@ -276,6 +276,15 @@ def _incident(inc: Incident, rel_start: dt.date | None, rel_end: dt.date | None 
     return out
 
 
+def _lives_with_violent_partner(case: Case, still_together: bool) -> bool:
+    """The couple still live together (``cohabitation_ended: null``, or an end after the
+    assessment date) and the partner is recorded as a perpetrator: the applicant lives with the
+    abuser (issue 10 point 16). Only ever derives *true*: after a separation the applicant may
+    still share a home with a household member or in-law, so nothing is derived then."""
+    incidents = case.abuse.incidents or []
+    return still_together and any(i.perpetrator == "reference_person" for i in incidents)
+
+
 ITEM_FACT = "item"
 
 
@@ -311,6 +320,8 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
         if start is not None:
             topics["relationship"]["established_before_reference_entry"] = start < case.reference_person.entry_date
 
+    if case.safety.lives_with_abuser is None and _lives_with_violent_partner(case, still_together):
+        topics["safety"]["lives_with_abuser"] = True
     if case.abuse.incidents is not None:
         topics["abuse"]["incidents"] = [
             _incident(i, rel.cohabitation_started, rel.cohabitation_ended, still_together) for i in case.abuse.incidents

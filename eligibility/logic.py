@@ -6,6 +6,11 @@ A rule's ``when`` is data (ADR 0002)::
     {fact: applicant.age, at_least: {param: adult_age}}
     {all: [...]}, {any: [...]}, {not: ...}
     {some: abuse.incidents, where: {all: [{item: perpetrator, in: [reference_person]}, ...]}}
+    {fact: safety.immediate_danger, known: false}
+
+``known`` tests knowledge itself: it is true or false, never unknown. It lets a rule act on a fact
+nobody has asked about yet (ask the safety questions first; refer to a shelter unless the
+applicant is known to be at one) without ever reading *unknown* as *false*.
 
 Each expression *e* compiles to three durable expressions T(e), F(e) and U(e) that are mutually
 exclusive and together exhaustive over every possible fact (strong Kleene logic, where *unknown*
@@ -33,6 +38,7 @@ OPS = {
     "less_than": ("$lt", "$gte"),
 }
 SET_OPS = ("in", "not_in")
+KNOWN = "known"  # {fact: x, known: true}: whether the case states x (never unknown itself)
 
 
 @dataclass(frozen=True)
@@ -129,9 +135,14 @@ def _parse_test(data: dict[str, Any], params: dict[str, Any], list_spec: FactSpe
             raise ValueError(f"'{path}' is a list: test it with 'some'", f"{at}.fact")
     ops = [k for k in data if k not in ("fact", "item")]
     if len(ops) != 1:
-        raise ValueError("a test needs exactly one operator (is, is_not, in, not_in, at_least, more_than, at_most, less_than)", at)
+        raise ValueError("a test needs exactly one operator (is, is_not, in, not_in, at_least, more_than, at_most, "
+                         "less_than, known)", at)
     op = ops[0]
     raw = data[op]
+    if op == KNOWN:
+        if not isinstance(raw, bool):
+            raise ValueError("'known' takes true or false", f"{at}.{op}")
+        return Test(path, spec, op, raw, is_item)
     if op not in OPS and op not in SET_OPS:
         raise ValueError(f"unknown operator '{op}'", f"{at}.{op}")
     value = _parse_value(raw, op, spec, params, f"{at}.{op}")
@@ -270,6 +281,10 @@ class Compiler3:
         raise ValueError("'some' is compiled by the rule compiler, not inside an expression")
 
     def _test(self, test: Test) -> tuple[D, D, D]:
+        if test.op == KNOWN:
+            attr = self._attr(test, test.spec.attr + "_lo") if test.spec.kind == "interval" else self._attr(test)
+            stated, absent = {"$ex": {attr: 1}}, {"$nex": {attr: 1}}
+            return (stated, absent, NEVER) if test.value else (absent, stated, NEVER)
         if test.spec.kind == "interval":
             return self._interval(test)
         a = self._attr(test)

@@ -24,7 +24,7 @@ import json
 import re
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) encodes strings with
 from pathlib import Path
-from typing import Any, Callable, TypeVar, Union
+from typing import Any, Callable, Iterable, TypeVar, Union
 
 from . import __version__
 from .adapter import Engine
@@ -179,6 +179,12 @@ class Screening:
         if self.trace_json is None:
             raise ValueError("the trace of this screening was not encoded")
         return "[" + ",".join([f'{head}"seq":{i},{tail}' for i, (head, tail) in enumerate(self.trace_json)]) + "]"
+
+
+def safety_first(missing: Iterable[MissingFact]) -> list[MissingFact]:
+    """Missing facts with the safety questions (``safety.*``) first, the rest in the order the
+    rules read them: safety first in every output (issue 10 point 16)."""
+    return sorted(missing, key=lambda m: not m.path.startswith("safety."))
 
 
 def _given(case: Case, path: str) -> bool:
@@ -594,7 +600,7 @@ class _Explainer:
             citation=ex.citation(node),
             reasons=reasons,
             failed=failed,
-            missing=list(missing.values()),
+            missing=safety_first(missing.values()),
             notes=list(dict.fromkeys(notes)),
         )
 

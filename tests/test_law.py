@@ -140,9 +140,10 @@ def test_an_empty_incident_list_means_none_reported(screener: Any) -> None:
 def test_safety_message_whenever_a_family_permit_holder_reports_abuse(screener: Any, lang: str, words: list[str]) -> None:
     verdict = screener.screen(abuse_case(), lang=lang)
     safety = [w for w in verdict.warnings if w.level == "safety"]
-    assert [w.id for w in safety] == ["utl-53.safety-no-waiting"]
+    # nothing is known about safety, so the safety questions come first (issue 10 point 16)
+    assert [w.id for w in safety] == ["referral.safety-unknown-ask", "utl-53.safety-no-waiting"]
     for word in words:
-        assert word in safety[0].text
+        assert word in safety[1].text
 
 
 def test_no_safety_message_without_abuse_indications(screener: Any) -> None:

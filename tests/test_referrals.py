@@ -76,13 +76,15 @@ def test_immediate_danger_calls_the_police_on_112_first(screener: Any) -> None:
     assert "referral.immediate-danger" in {t.split("@")[0] for t in first.triggered_by}
     assert by_service(verdict)["krisesenter"].urgency == "now"
 
-    calm = screener.screen(violence_case(safety={"immediate_danger": False, "housing_need": True}), lang="en")
+    calm = screener.screen(violence_case(safety={"immediate_danger": False, "lives_with_abuser": False,
+                                                 "housing_need": True}), lang="en")
     assert not {"referral.immediate-danger", "referral.danger-shelter"} & rules_fired(calm)
     assert by_service(calm)["police"].urgency == "planned"  # only the optional police report
 
 
 def test_still_living_with_the_abuser_puts_safety_before_permits(screener: Any) -> None:
-    verdict = screener.screen(violence_case(ended=None, safety={"lives_with_abuser": True}), lang="en")
+    verdict = screener.screen(violence_case(ended=None, safety={"lives_with_abuser": True, "immediate_danger": False}),
+                              lang="en")
     services = [r.service for r in verdict.referrals]
     shelter = by_service(verdict)["krisesenter"]
     assert shelter.urgency == "now" and services.index("krisesenter") < services.index("udi")
@@ -90,11 +92,114 @@ def test_still_living_with_the_abuser_puts_safety_before_permits(screener: Any) 
     assert "section 53 first paragraph letter (b)" in shelter.reason
     assert by_service(verdict)["police"].urgency == "soon"  # safety planning, visiting ban
     assert "visiting ban" in by_service(verdict)["police"].reason
-    assert by_service(verdict)["vo-linjen"].urgency == "soon"
+    assert by_service(verdict)["vo-linjen"].urgency == "now"  # the helpline works when going out is not safe
 
-    moved_out = screener.screen(violence_case(safety={"lives_with_abuser": False}), lang="en")
+    moved_out = screener.screen(violence_case(safety={"lives_with_abuser": False, "immediate_danger": False}),
+                                lang="en")
     assert not {r for r in rules_fired(moved_out) if r.startswith("referral.lives-with-abuser")}
     assert "krisesenter" not in by_service(moved_out)
+
+
+# --- issue 10 point 16: safety referrals when the safety section is empty ----------------------------
+
+REPEATED_SERIOUS = [INCIDENT, {**INCIDENT, "kind": "threats"}]
+
+
+def test_living_together_with_a_violent_partner_is_derived_from_the_relationship(screener: Any) -> None:
+    """The couple still live together (cohabitation_ended: null) and the partner is violent: that
+    is living with the abuser, though nothing is recorded under `safety`."""
+    verdict = screener.screen(violence_case(ended=None, incidents=REPEATED_SERIOUS), lang="en")
+    services = by_service(verdict)
+    assert services["krisesenter"].urgency == "now"
+    assert services["vo-linjen"].urgency == "now"
+    assert services["police"].urgency == "now" and "112" in services["police"].reason
+    assert "referral.lives-with-abuser-shelter" in rules_fired(verdict)
+    trace_facts = [e.matched for e in verdict.trace if e.version.startswith("referral.lives-with-abuser@")]
+    assert any(m.get("safety.lives_with_abuser") is True for m in trace_facts)
+
+
+def test_abuse_by_someone_else_while_together_is_not_living_with_the_abuser(screener: Any) -> None:
+    other = {**INCIDENT, "perpetrator": "other"}
+    verdict = screener.screen(violence_case(ended=None, incidents=[other],
+                                            safety={"immediate_danger": False}), lang="en")
+    assert "referral.lives-with-abuser-shelter" not in rules_fired(verdict)
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_unknown_safety_with_recorded_abuse_puts_safety_first(screener: Any, lang: str) -> None:
+    """Abuse recorded, separated, nothing under `safety`: shelter and 116 006 now, the police now
+    with 112 for danger, and a safety notice first that asks the safety questions."""
+    verdict = screener.screen(violence_case(), lang=lang)
+    services = by_service(verdict)
+    assert (services["krisesenter"].urgency, services["vo-linjen"].urgency, services["police"].urgency) == (
+        "now", "now", "now")
+    assert "112" in services["police"].reason
+    assert verdict.referrals[0].service == "police"
+    first = verdict.warnings[0]
+    assert first.id == "referral.safety-unknown-ask" and first.level == "safety"
+    for path in ("safety.immediate_danger", "safety.lives_with_abuser", "safety.at_shelter"):
+        assert question_text(path, lang) in first.text, path
+
+
+def question_text(path: str, lang: str) -> str:
+    from eligibility.case import question
+    return (question(path) or {})[lang]
+
+
+def test_known_safety_facts_need_no_safety_questions(screener: Any) -> None:
+    safe = screener.screen(violence_case(safety={"immediate_danger": False, "lives_with_abuser": False,
+                                                 "at_shelter": False}), lang="en")
+    assert "referral.safety-unknown-ask" not in warning_ids(safe)
+    assert "vo-linjen" not in by_service(safe)
+    assert by_service(safe)["police"].urgency == "planned"
+
+
+def test_no_safety_referrals_without_recorded_abuse(screener: Any) -> None:
+    verdict = screener.screen(violence_case(incidents=[]), lang="en")
+    assert "referral.safety-unknown-ask" not in warning_ids(verdict)
+    assert not {"krisesenter", "vo-linjen", "police"} & set(by_service(verdict))
+
+
+@pytest.mark.parametrize("safety", [
+    {"at_shelter": True},
+    {"at_shelter": True, "immediate_danger": True},
+    {"at_shelter": True, "lives_with_abuser": True, "housing_need": True, "children_in_household": True},
+])
+def test_someone_already_at_a_shelter_is_not_told_to_go_to_one(screener: Any, safety: dict[str, Any]) -> None:
+    verdict = screener.screen(violence_case(ended=None, incidents=REPEATED_SERIOUS, safety=safety), lang="en")
+    assert "krisesenter" not in by_service(verdict)
+    for referral in verdict.referrals:
+        assert "turn up" not in referral.contact.lower() + referral.reason.lower(), referral.service
+    assert by_service(verdict)["vo-linjen"].urgency == "now" or "immediate_danger" not in safety
+
+
+def test_safety_questions_come_first_among_the_missing_facts(tmp_path: Path) -> None:
+    """A provision that reads a safety fact lists it before the other missing facts, whatever the
+    order the rule reads them in."""
+    from eligibility.screening import Screener
+
+    directory = rules_copy(tmp_path)
+    (directory / "zz-probe.yaml").write_text(yaml.safe_dump({
+        "unit": "zz-probe", "law": "krisesenterlova", "section": "2",
+        "title": {"nb": "Prøve", "en": "Probe"},
+        "nodes": [{
+            "id": "zz-probe", "valid_from": "2010-01-01", "title": {"nb": "Prøve", "en": "Probe"},
+            "source": {"quote": "Paraphrase: a probe", "confidence": "DERIVED"},
+            "provision": {"kind": "entitlement"},
+            "all": ["zz-probe.a", "zz-probe.b", "zz-probe.c"],
+            "explain": {"met": {"nb": "ja", "en": "yes"}, "not_met": {"nb": "nei", "en": "no"}},
+        }] + [{
+            "id": f"zz-probe.{name}", "valid_from": "2010-01-01", "title": {"nb": "Fakta", "en": "Facts"},
+            "source": {"quote": "Paraphrase: a probe", "confidence": "DERIVED"},
+            "when": test,
+        } for name, test in (("a", {"fact": "relationship.type", "is": "marriage"}),
+                             ("b", {"fact": "safety.immediate_danger", "is": False}),
+                             ("c", {"fact": "applicant.needs_interpreter", "is": False}))],
+    }, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    verdict = Screener(directory).screen(make_case(assessment_date=TODAY), lang="en")
+    probe = next(p for p in verdict.provisions if p.provision == "zz-probe")
+    assert [m.path for m in probe.missing] == [
+        "safety.immediate_danger", "relationship.type", "applicant.needs_interpreter"]
 
 
 def test_a_mistreated_child_brings_child_welfare_worded_with_care(screener: Any) -> None:
@@ -202,7 +307,8 @@ def test_a_housing_need_brings_nav_the_housing_office_and_the_shelter(screener: 
     assert "section 27" in services["nav"].reason
     assert "section 15" in services["housing-office"].reason
     assert "referral.housing-after-violence" in rules_fired(verdict)
-    housed = screener.screen(violence_case(safety={"housing_need": False}), lang="en")
+    housed = screener.screen(violence_case(safety={"housing_need": False, "immediate_danger": False,
+                                                   "lives_with_abuser": False}), lang="en")
     assert not {"nav", "housing-office", "krisesenter"} & set(by_service(housed))
 
 
@@ -289,7 +395,10 @@ def test_no_referral_anywhere_advises_waiting_for_permanent_residence(screener: 
 # --- the § 61(7) deadline --------------------------------------------------------------------------
 
 def deadline_case(valid_to: str, on: dt.date, valid_from: str = "2024-01-01") -> Any:
-    return violence_case(permits=[permit(valid_to=valid_to, valid_from=valid_from)], on=on)
+    """Separated and known to be safe, so that the deadline is the most urgent matter (with safety
+    unknown, the police on 112 come first: point 16)."""
+    return violence_case(permits=[permit(valid_to=valid_to, valid_from=valid_from)], on=on,
+                         safety={"immediate_danger": False, "lives_with_abuser": False})
 
 
 def warning_text(verdict: Any, wid: str) -> str:
