@@ -254,6 +254,9 @@ class ForcedMarriageLawsuit(Facts):
     freed_from_coercion_on: dt.date | None = ask(
         "On what date did the applicant become free of the coercion?", "Hvilken dato ble søkeren fri fra tvangen?"
     )
+    filed_on: dt.date | None = ask(
+        "On what date was the lawsuit filed with the court?", "Hvilken dato ble søksmålet reist for retten?"
+    )
 
 
 class PermanentResidence(Facts):

@@ -45,7 +45,7 @@ SECTIONS = (
 # Fields that rules reach only through measurements (dates) or that the law makes irrelevant to
 # engine tests; they are still part of the case and of the trace.
 _NOT_TESTABLE = {"birth_date", "birth_year", "married_on", "cohabitation_started", "entry_date",
-                 "death_date", "valid_from", "valid_to", "date", "freed_from_coercion_on"}
+                 "death_date", "valid_from", "valid_to", "date", "freed_from_coercion_on", "filed_on"}
 
 
 def _spec_for(path: str, topic: str, attr: str, annotation: Any, sources: tuple[str, ...]) -> FactSpec | None:
@@ -127,6 +127,9 @@ def _build_specs() -> dict[str, FactSpec]:
         FactSpec("current_permit.months_held", "current_permit", "months_held", "number", ("permits[].valid_from",)),
         FactSpec("permanent_residence.qualifying_years", "permanent_residence", "qualifying_years", "number",
                  ("permits",)),
+        FactSpec("forced_marriage_lawsuit.filed_in_time", "forced_marriage_lawsuit", "filed_in_time", "bool",
+                 ("forced_marriage_lawsuit.filed_on", "forced_marriage_lawsuit.freed_from_coercion_on",
+                  "relationship.married_on")),
     ]
     for spec in measured:
         specs[spec.path] = spec
@@ -276,6 +279,22 @@ def _incident(inc: Incident, rel_start: dt.date | None, rel_end: dt.date | None 
     return out
 
 
+def lawsuit_filed_in_time(case: Case) -> bool | None:
+    """Whether the forced-marriage suit was filed within ekteskapsloven § 16 fourth paragraph
+    (applied by § 23 third paragraph): within one year after the applicant became free of the
+    coercion, and never later than five years after the marriage. A year counts to the same
+    calendar date (DERIVED). Late on either limit is known from that limit's dates alone; in time
+    needs both. None when that cannot be told."""
+    suit, married = case.forced_marriage_lawsuit, case.relationship.married_on
+    if suit.filed_on is None:
+        return None
+    limits = [add_months(day, months) for day, months in ((suit.freed_from_coercion_on, 12), (married, 60))
+              if day is not None]
+    if any(suit.filed_on > limit for limit in limits):
+        return False
+    return True if len(limits) == 2 else None
+
+
 def _lives_with_violent_partner(case: Case, still_together: bool) -> bool:
     """The couple still live together (``cohabitation_ended: null``, or an end after the
     assessment date) and the partner is recorded as a perpetrator: the applicant lives with the
@@ -330,6 +349,9 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
         topics["permits"] = {"items": [{**_plain(p), **({"started": p.valid_from <= as_of} if p.valid_from else {})}
                                        for p in case.permits], "count": len(case.permits)}
     topics["current_permit"] = _current_permit(case.permits, as_of)
+    in_time = lawsuit_filed_in_time(case)
+    if in_time is not None:
+        topics["forced_marriage_lawsuit"]["filed_in_time"] = in_time
     years = qualifying_years(case.permits, as_of)
     if years is not None:
         topics["permanent_residence"]["qualifying_years"] = years

@@ -180,3 +180,57 @@ def test_every_reason_cites_a_provision_with_a_quote(screener: Any) -> None:
         for r in [p] + p.reasons + p.failed:
             citation = r.citation
             assert citation.law and citation.section and len(citation.quote) >= 3 and "@" in citation.rule
+
+
+# --- issue 10 point 9: the forced-marriage time bar (ekteskapsloven § 16 fourth paragraph) ----------
+
+def lawsuit_case(*, married: str | None = "2023-06-01", freed: str | None = "2026-01-10",
+                 filed: str | None = "2026-03-01", outcome: str = "pending") -> Any:
+    """A spouse who sued under ekteskapsloven § 16 third paragraph; dates vary per test."""
+    lawsuit = {"filed": True, "outcome": outcome, "applicant_used_coercion": False}
+    lawsuit.update({k: v for k, v in (("freed_from_coercion_on", freed), ("filed_on", filed)) if v})
+    return make_case(
+        permits=PERMIT_40,
+        relationship={"type": "marriage", **({"married_on": married} if married else {}),
+                      "cohabitation_started": "2023-06-01", "cohabitation_ended": "2026-01-10"},
+        forced_marriage_lawsuit=lawsuit, safety={"forced_marriage_indicators": True})
+
+
+def test_a_suit_filed_within_a_year_of_freedom_and_five_years_of_the_wedding_is_in_time(screener: Any) -> None:
+    assert provision(screener.screen(lawsuit_case()), "utl-53-3").status == "met"
+
+
+@pytest.mark.parametrize("freed, filed, married", [
+    ("2024-01-10", "2026-03-01", "2023-06-01"),  # more than a year after the coercion ended
+    ("2026-01-10", "2026-03-01", "2020-06-01"),  # more than five years after the wedding
+])
+def test_a_late_suit_needs_assessment_never_entitled(screener: Any, freed: str, filed: str, married: str) -> None:
+    result = provision(screener.screen(lawsuit_case(freed=freed, filed=filed, married=married), lang="en"), "utl-53-3")
+    assert result.status == "needs_assessment"
+    assert any("section 16 fourth paragraph" in r.text for r in result.reasons)
+
+
+def test_the_last_day_of_the_year_is_in_time_and_the_next_is_not(screener: Any) -> None:
+    assert provision(screener.screen(lawsuit_case(freed="2025-03-01", filed="2026-03-01")), "utl-53-3").status == "met"
+    late = screener.screen(lawsuit_case(freed="2025-03-01", filed="2026-03-02"))
+    assert provision(late, "utl-53-3").status == "needs_assessment"
+
+
+def test_an_unknown_filing_date_asks_for_it(screener: Any) -> None:
+    result = provision(screener.screen(lawsuit_case(filed=None)), "utl-53-3")
+    assert result.status == "undetermined"
+    assert "forced_marriage_lawsuit.filed_on" in {m.path for m in result.missing}
+
+
+def test_a_decided_annulment_needs_no_time_bar_check(screener: Any) -> None:
+    case = lawsuit_case(filed=None, freed=None, outcome="annulled")
+    assert provision(screener.screen(case), "utl-53-3").status == "met"
+
+
+@pytest.mark.parametrize("lang, wrong, right", [
+    ("nb", "fristen overholdt", "advokat"), ("en", "the deadline was met", "lawyer")])
+def test_the_deadline_referral_never_says_a_filed_suit_met_the_deadline(screener: Any, lang: str, wrong: str,
+                                                                       right: str) -> None:
+    verdict = screener.screen(lawsuit_case(freed="2024-01-10"), lang=lang)
+    text = next(w.text for w in verdict.warnings if w.id == "referral.forced-marriage-deadline")
+    assert wrong not in text and right in text

@@ -178,7 +178,9 @@ def test_safety_questions_come_first_among_the_missing_facts(tmp_path: Path) -> 
     order the rule reads them in."""
     from eligibility.screening import Screener
 
-    directory = rules_copy(tmp_path)
+    directory = tmp_path / "rules"
+    directory.mkdir()
+    shutil.copy(ROOT / "rules" / "rulebook.yaml", directory / "rulebook.yaml")
     (directory / "zz-probe.yaml").write_text(yaml.safe_dump({
         "unit": "zz-probe", "law": "krisesenterlova", "section": "2",
         "title": {"nb": "Prøve", "en": "Probe"},
