@@ -199,7 +199,8 @@ class ParameterFile(Strict):
 
 class LawName(Strict):
     short: Text
-    id: str
+    id: str  # Lovdata id, e.g. LOV-2008-05-15-35
+    id_unverified: str | None = None  # why the id is not confirmed by the law notes
 
 
 class Meta(Strict):

@@ -196,3 +196,23 @@ def test_every_law_notes_section_the_rules_cite_is_in_the_shipped_law_sources() 
         for chain in re.findall(r"notes,? (§ \d+(?:\.\d+)?(?:(?:,| and) § \d+(?:\.\d+)?)*)", path.read_text(encoding="utf-8")):
             cited.update(re.findall(r"\d+(?:\.\d+)?", chain))
     assert cited and not cited - headings, sorted(cited - headings)
+
+
+def _lovdata_forms(law_id: str) -> list[str]:
+    """How the law notes may write a Lovdata id: as the id, or «lov 4. juli 1991 nr. 47»."""
+    months = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
+              "november", "desember"]
+    _kind, year, month, day, number = law_id.split("-")
+    return [law_id, f"{int(day)}. {months[int(month) - 1]} {year} nr. {number}"]
+
+
+def test_every_law_id_is_in_the_law_notes_or_marked_unverified() -> None:
+    """Issue 10 point 15: a Lovdata id our law sources do not give is marked, never silently trusted."""
+    notes = "\n".join(line for line in law_sources_path(ROOT / "rules").read_text(encoding="utf-8").splitlines()
+                      if "UNVERIFIED" not in line)
+    book = load_rulebook(ROOT / "rules")
+    for name, law in book.meta.laws.items():
+        found = any(form in notes for form in _lovdata_forms(law.id))
+        assert found != bool(law.id_unverified), (name, law.id, "in notes" if found else "not in notes")
+    assert {n for n, law in book.meta.laws.items() if law.id_unverified} == {
+        "straffeprosessloven", "straffeloven", "rettshjelploven"}
