@@ -152,14 +152,13 @@ def schema(output: Path | None) -> None:
 @_guarded
 def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
     """List the catalogue of services that referrals point to."""
-    from eligibility.rulebook import format_cite, load_rulebook
+    from eligibility.rulebook import load_rulebook
 
     book = load_rulebook(rules_dir)
     entries = []
     for service in book.services.values():
         law = service.basis.law or "utlendingsloven"
-        basis = format_cite(book.meta.laws[law].short.get(lang), service.basis.section or "",
-                            service.basis.ledd, service.basis.bokstav, lang)
+        basis = book.cite_source(service.basis, lang, law)
         entries.append({"id": service.id, "name": service.name.get(lang), "does": service.does.get(lang),
                         "contact": service.contact.get(lang), "cost": service.cost.get(lang),
                         "referral_needed": service.referral_needed, "basis": basis})

@@ -58,9 +58,24 @@ class Text(Strict):
         return self.nb if lang == "nb" else self.en
 
 
-class Source(Strict):
-    """Where a rule comes from: law, section, paragraph (ledd), letter (bokstav), verbatim quote."""
+SourceKind = Literal["statute", "regulation", "preparatory_works", "circular", "practice"]
+# Kinds that are not a law's text: cited by their document, never as a section of a law.
+DOCUMENT_KINDS = ("preparatory_works", "circular", "practice")
+_DOCUMENT_LABEL = {
+    "practice": {"nb": "{by}-praksis", "en": "{by} practice"},
+    "circular": {"nb": "Rundskriv/retningslinje", "en": "Circular/guideline"},
+    "preparatory_works": {"nb": "Forarbeider", "en": "Preparatory works"},
+}
 
+
+class Source(Strict):
+    """Where a rule comes from: law, section, paragraph (ledd), letter (bokstav), verbatim quote,
+    and its kind. A statute or regulation is cited by section; preparatory works, a circular or
+    practice by its ``document`` (e.g. UNE decision N2307420111), never as a section of a law."""
+
+    kind: SourceKind | None = None  # defaults to the kind of the law (statute or regulation)
+    document: str | None = None  # for preparatory works, circulars and practice: which document
+    by: str = "UNE"  # for practice: whose practice (UNE, UDI)
     law: str | None = None  # defaults to the file's law
     section: str | None = None  # defaults to the file's section
     ledd: int | None = Field(default=None, ge=1, le=20)
@@ -69,6 +84,12 @@ class Source(Strict):
     confidence: Literal["LAW-TEXT", "OFFICIAL", "DERIVED", "SECONDARY", "UNVERIFIED"] = "LAW-TEXT"
     conditions: list[str] = Field(default_factory=list)  # atomic-condition ids in the law notes
     reference: str | None = None  # e.g. a regulation, guideline or decision the quote is from
+
+    @model_validator(mode="after")
+    def _document(self) -> "Source":
+        if self.kind in DOCUMENT_KINDS and not self.document:
+            raise ValueError(f"a source of kind '{self.kind}' needs 'document' (which decision, circular or bill)")
+        return self
 
 
 class Provision(Strict):
@@ -200,6 +221,7 @@ class ParameterFile(Strict):
 class LawName(Strict):
     short: Text
     id: str  # Lovdata id, e.g. LOV-2008-05-15-35
+    kind: Literal["statute", "regulation"] = "statute"
     id_unverified: str | None = None  # why the id is not confirmed by the law notes
 
 
@@ -315,13 +337,26 @@ class Rulebook:
         return ResolvedParameter(pid, round((chosen.multiply or 0) * base.value, 2), chosen.valid_from,
                                  chosen.unverified or base.unverified)
 
-    def cite(self, node: Node, lang: str) -> str:
-        """A human citation: 'utl. § 53 første ledd bokstav b' / 'Immigration Act section 53(1)(b)'."""
-        unit = self.unit_of[node.key]
-        law = node.source.law or unit.law
-        section = node.source.section or unit.section
+    def kind(self, source: Source, default_law: str = "utlendingsloven") -> str:
+        """The kind of a source: its own, else its law's (statute or regulation)."""
+        law = self.meta.laws.get(source.law or default_law)
+        return source.kind or (law.kind if law else "statute")
+
+    def cite_source(self, source: Source, lang: str, default_law: str = "utlendingsloven",
+                    default_section: str = "") -> str:
+        """'utl. § 53 første ledd bokstav b' for a law; 'UNE-praksis (N2307420111)' for practice."""
+        kind = self.kind(source, default_law)
+        if kind in DOCUMENT_KINDS:
+            return format_document(kind, source.document or "", source.by, lang)
+        law = source.law or default_law
         return format_cite(self.meta.laws[law].short.get(lang) if law in self.meta.laws else law,
-                           section, node.source.ledd, node.source.bokstav, lang)
+                           source.section or default_section, source.ledd, source.bokstav, lang)
+
+    def cite(self, node: Node, lang: str) -> str:
+        """A human citation: 'utl. § 53 første ledd bokstav b' / 'Immigration Act section 53(1)(b)',
+        or the document for preparatory works, circulars and practice."""
+        unit = self.unit_of[node.key]
+        return self.cite_source(node.source, lang, unit.law, unit.section)
 
     def citation(self, node: Node) -> dict[str, Any]:
         unit = self.unit_of[node.key]
@@ -330,11 +365,17 @@ class Rulebook:
             "section": node.source.section or unit.section,
             "ledd": node.source.ledd,
             "bokstav": node.source.bokstav,
+            "kind": self.kind(node.source, unit.law),
         }
 
 
 _ORDINAL_NB = ["første", "annet", "tredje", "fjerde", "femte", "sjette", "sjuende", "åttende", "niende", "tiende"]
 _ORDINAL_EN = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+
+
+def format_document(kind: str, document: str, by: str, lang: str) -> str:
+    """A citation of preparatory works, a circular or practice: 'UNE practice (N2307420111)'."""
+    return f"{_DOCUMENT_LABEL[kind][lang].format(by=by)} ({document})"
 
 
 def format_cite(law_short: str, section: str, ledd: int | None, bokstav: str | None, lang: str) -> str:

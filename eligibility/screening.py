@@ -32,7 +32,7 @@ from .case import Case, question
 from .compiler import MISSING_LIST, STATUS, Compiled, RuleMeta, compile_rulebook
 from .engine_api import Firing, Run
 from .facts import FACT_SPECS, add_months, case_facts, current_permit, source_paths
-from .rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, ResolvedParameter, Rulebook, format_cite, load_rulebook
+from .rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, ResolvedParameter, Rulebook, load_rulebook
 from .verdict import (Citation, MissingFact, ProvisionResult, Reason, Referral, TraceEntry, Verdict, Warning,
                       Memo, NotPlainJSON, PLAIN, dumps, encode, encode_json, encode_plain, json_object, make_missing_fact,
                       make_provision_result, make_referral, make_trace_entry, make_verdict)
@@ -496,10 +496,9 @@ class _Explanations:
             service = self.book.services[sid]
             basis = service.basis
             law = basis.law or "utlendingsloven"
-            short = self.book.meta.laws[law].short.get(self.lang)
             found = self._services[sid] = dict(
                 name=service.name.get(self.lang),
-                basis=format_cite(short, basis.section or "", basis.ledd, basis.bokstav, self.lang),
+                basis=self.book.cite_source(basis, self.lang, law),
                 basis_quote=basis.quote, basis_confidence=basis.confidence, does=service.does.get(self.lang),
                 contact=service.contact.get(self.lang), cost=service.cost.get(self.lang),
                 referral_needed=service.referral_needed)

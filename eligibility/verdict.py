@@ -35,6 +35,7 @@ class Citation(Model):
     text: str  # human citation in the output language
     quote: str
     confidence: str
+    kind: str  # statute, regulation, preparatory_works, circular or practice
     rule: str  # versioned rule id, id@valid_from
 
 
@@ -165,7 +166,7 @@ def _trace_entry(*, rule: str, version: str, concluded: str, matched: dict[str, 
 
 _TRACE_FIELDS = tuple(TraceEntry.model_fields)
 _CITATION = Citation(law="utlendingsloven", section="53", ledd=1, bokstav=None, text="utl. § 53 første ledd",
-                     quote='"Søkeren" \\ har\n rett', confidence="LAW-TEXT", rule="r@2010-01-01")
+                     quote='"Søkeren" \\ har\n rett', confidence="LAW-TEXT", kind="statute", rule="r@2010-01-01")
 _REASON = Reason(rule="r@2010-01-01", status="met", text="Vilkåret er oppfylt – ø", citation=_CITATION)
 make_trace_entry = _checked(TraceEntry, _trace_entry, dict(rule="r#T.0", version="r@2010-01-01", concluded="met",
                                                       matched={"a": [1, None, "x"]}, derived=True))

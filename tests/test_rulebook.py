@@ -216,3 +216,72 @@ def test_every_law_id_is_in_the_law_notes_or_marked_unverified() -> None:
         assert found != bool(law.id_unverified), (name, law.id, "in notes" if found else "not in notes")
     assert {n for n, law in book.meta.laws.items() if law.id_unverified} == {
         "straffeprosessloven", "straffeloven", "rettshjelploven"}
+
+
+# --- issue 10 point 14: every citation carries its kind -------------------------------------------------
+
+UNE_DECISION = r"\b(N\d{10}|PB\d{6})\b"
+
+
+def _all_sources(book: Any) -> list[tuple[str, Any, str]]:
+    """(where, source, default law) for every rule version and every service basis."""
+    out = [(node.key, node.source, rule_file.law) for rule_file in book.files.values() for node in rule_file.nodes]
+    return out + [(f"service {sid}", s.basis, "utlendingsloven") for sid, s in book.services.items()]
+
+
+def test_every_source_has_a_kind_and_practice_is_never_cited_as_a_section() -> None:
+    import re
+
+    book = load_rulebook(ROOT / "rules")
+    for where, source, law in _all_sources(book):
+        kind = book.kind(source, law)
+        assert kind in ("statute", "regulation", "preparatory_works", "circular", "practice"), where
+        for lang in ("nb", "en"):
+            text = book.cite_source(source, lang, law, "53")
+            if kind in ("preparatory_works", "circular", "practice"):
+                assert "§" not in text and "section" not in text, (where, text)
+        # A quote that is not statute text, taken from a UNE decision, is UNE practice.
+        if source.confidence != "LAW-TEXT" and re.search(UNE_DECISION, source.reference or "") and \
+                "klageren" in source.quote:
+            assert kind == "practice", where
+
+
+@pytest.mark.parametrize("lang, text", [("nb", "UNE-praksis (N2307420111)"), ("en", "UNE practice (N2307420111)")])
+def test_the_reduced_quality_of_life_condition_is_cited_as_une_practice(screener: Any, lang: str, text: str) -> None:
+    from eligibility.case import Case
+
+    case = Case.model_validate({
+        "case_id": "t", "assessment_date": "2026-11-26",
+        "permits": [{"basis": "utl-40", "valid_from": "2020-01-01", "valid_to": "2027-12-31"}],
+        "relationship": {"type": "marriage", "cohabitation_started": "2020-01-01", "cohabitation_ended": "2026-09-01"},
+        "abuse": {"incidents": [{"kind": "physical", "perpetrator": "reference_person", "victim": "applicant",
+                                 "during_cohabitation": True, "severity": "high", "repeated": True}],
+                  "account_credible": True, "reduced_quality_of_life": True}})
+    verdict = screener.screen(case, lang=lang)
+    p53 = next(p for p in verdict.provisions if p.provision == "utl-53-1-b")
+    cited = {r.rule.split("@")[0]: r.citation for r in p53.reasons}
+    quality = cited["utl-53.reduced-quality-of-life"]
+    assert (quality.kind, quality.text) == ("practice", text)
+    assert p53.citation.kind == "statute"
+    from eligibility.render import to_html, to_json, to_markdown, to_text
+    for render in (to_text, to_markdown, to_html):
+        assert text in render(verdict), render.__name__
+    assert '"kind": "practice"' in to_json(verdict)
+
+
+def test_a_regulation_is_cited_with_kind_regulation() -> None:
+    book = load_rulebook(ROOT / "rules")
+    kinds = {book.citation(n)["kind"] for f in book.files.values() for n in f.nodes
+             if (n.source.law or f.law) == "utlendingsforskriften"}
+    assert kinds == {"regulation"}
+
+
+def test_practice_without_its_document_is_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", directory)
+    path = directory / "utl-53.yaml"
+    text = path.read_text(encoding="utf-8").replace("      document: N2307420111\n", "", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleFileError) as info:
+        load_rulebook(directory)
+    assert info.value.rule == "utl-53.reduced-quality-of-life" and "document" in str(info.value)
