@@ -156,7 +156,7 @@ FIELDS: dict[str, dict[str, Gen]] = {
         "applicant_used_coercion": _bool,
     },
     "permanent_residence": {
-        "months_abroad": _float(0, 24),
+        "months_abroad_last_3_years": _float(0, 24),
         "norwegian_oral_level": _choice("none", "A1", "A2", "B1", "B2", "C1", "C2"),
         "tests_exempt": _bool,
         "social_studies_passed": _bool,

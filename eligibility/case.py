@@ -15,7 +15,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 
 def ask(en: str, nb: str, **kwargs: Any) -> Any:
@@ -25,6 +26,23 @@ def ask(en: str, nb: str, **kwargs: Any) -> Any:
 
 class Facts(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+
+
+def refuse_replaced(data: Any, replaced: dict[str, str]) -> Any:
+    """Refuse a field that has been removed, naming what replaces it (a clear error, not "unknown field")."""
+    if isinstance(data, dict):
+        for old, instead in replaced.items():
+            if old in data:
+                raise PydanticCustomError(
+                    "replaced_field", "the field {old} has been removed: {instead}", {"old": old, "instead": instead}
+                )
+    return data
+
+
+REPLACED_PERMANENT_RESIDENCE = {
+    "months_abroad": "give months_abroad_last_3_years and months_abroad_last_5_years instead (utl. § 62 "
+                     "counts at most 7 months abroad in the last three years, or 10 in the last five)",
+}
 
 
 Year = Annotated[int, Field(ge=1900, le=2100)]
@@ -262,10 +280,17 @@ class ForcedMarriageLawsuit(Facts):
 class PermanentResidence(Facts):
     """utl. § 62."""
 
-    months_abroad: float | None = ask(
-        "How many months in total has the applicant been outside Norway in the qualifying period?",
-        "Hvor mange måneder totalt har søkeren vært utenfor Norge i opptjeningsperioden?",
-        ge=0, le=1200,
+    # § 62(1)(a) and (2) count time abroad in two windows (7 months in 3 years, 10 in 5 years):
+    # one number cannot answer both, so each window is its own fact (issue 10 point 11).
+    months_abroad_last_3_years: float | None = ask(
+        "How many months in total has the applicant been outside Norway in the last three years?",
+        "Hvor mange måneder totalt har søkeren vært utenfor Norge de siste tre årene?",
+        ge=0, le=36,
+    )
+    months_abroad_last_5_years: float | None = ask(
+        "How many months in total has the applicant been outside Norway in the last five years?",
+        "Hvor mange måneder totalt har søkeren vært utenfor Norge de siste fem årene?",
+        ge=0, le=60,
     )
     norwegian_oral_level: Literal["none", "A1", "A2", "B1", "B2", "C1", "C2"] | None = ask(
         "What level did the applicant reach in the oral Norwegian test?",
@@ -297,6 +322,23 @@ class PermanentResidence(Facts):
     additional_residence_time_running: bool | None = ask(
         "Is an additional residence time (tilleggstid) still running?", "Løper det fortsatt en tilleggstid?"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_fields(cls, data: Any) -> Any:
+        return refuse_replaced(data, REPLACED_PERMANENT_RESIDENCE)
+
+    @model_validator(mode="after")
+    def _windows_nest(self) -> "PermanentResidence":
+        three, five = self.months_abroad_last_3_years, self.months_abroad_last_5_years
+        if three is not None and five is not None and three > five:
+            raise PydanticCustomError(
+                "windows_inconsistent",
+                "months_abroad_last_3_years ({three}) is more than months_abroad_last_5_years ({five}): the last "
+                "three years are part of the last five, so count both windows again",
+                {"three": three, "five": five},
+            )
+        return self
 
 
 class Safety(Facts):

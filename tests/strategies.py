@@ -74,7 +74,7 @@ FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "applicant_used_coercion": bools,
     },
     "permanent_residence": {
-        "months_abroad": st.floats(0, 24, allow_nan=False),
+        "months_abroad_last_3_years": st.floats(0, 24, allow_nan=False),
         "norwegian_oral_level": st.sampled_from(["none", "A1", "A2", "B1", "B2", "C1", "C2"]),
         "tests_exempt": bools,
         "social_studies_passed": bools,

@@ -143,7 +143,7 @@ def test_facts_no_rule_tests_do_not_reach_the_engine(screener: Screener) -> None
 
 def test_numbers_durable_cannot_parse_are_normalised(screener: Screener) -> None:
     """durable's JSON parser rejects exponents (error 204)."""
-    case = make_case(permanent_residence={"months_abroad": 1e-05}, reference_person={"years_work_or_education": 4.00001})
+    case = make_case(permanent_residence={"months_abroad_last_3_years": 1e-05}, reference_person={"years_work_or_education": 4.00001})
     screener.screen(case)
 
 

@@ -234,3 +234,59 @@ def test_the_deadline_referral_never_says_a_filed_suit_met_the_deadline(screener
     verdict = screener.screen(lawsuit_case(freed="2024-01-10"), lang=lang)
     text = next(w.text for w in verdict.warnings if w.id == "referral.forced-marriage-deadline")
     assert wrong not in text and right in text
+
+# --- § 62 (issue 10 points 5, 10, 11, 12) ------------------------------------------------------------
+
+PR_FACTS: dict[str, Any] = {
+    "norwegian_oral_level": "A2", "social_studies_passed": True, "self_supporting_12_months": True,
+    "meets_temporary_permit_conditions": True, "criminal_matter_pending": False,
+    "additional_residence_time_running": False, "months_abroad_last_3_years": 0, "months_abroad_last_5_years": 0,
+}
+
+
+def pr_case(permits: list[dict[str, Any]], *, on: dt.date = dt.date(2026, 11, 26), reference: str = "norwegian_citizen",
+            birth: str = "1990-01-01", **pr: Any) -> Any:
+    return make_case(assessment_date=on, applicant={"birth_date": birth}, reference_person={"status": reference},
+                     permits=permits, permanent_residence={**PR_FACTS, **pr})
+
+
+def pr_status(screener: Any, case: Any) -> Any:
+    return provision(screener.screen(case), "utl-62")
+
+
+def test_time_abroad_is_counted_per_window_three_year_rule(screener: Any) -> None:
+    """§ 62(1)(a): at most seven months abroad in the last THREE years; months spent abroad four
+    years ago count only towards the five-year window (§ 62(2))."""
+    case = pr_case([{"basis": "work", "valid_from": "2020-01-01", "valid_to": "2027-12-31",
+                     "forms_basis_for_permanent": True}], months_abroad_last_3_years=5, months_abroad_last_5_years=12)
+    result = pr_status(screener, case)
+    assert result.status == "met", result
+
+
+def test_time_abroad_is_counted_per_window_five_year_rule(screener: Any) -> None:
+    """§ 62(2): at most ten months abroad in the last five years for a § 28 holder."""
+    permits = [{"basis": "utl-28", "valid_from": "2020-01-01", "valid_to": "2027-12-31", "forms_basis_for_permanent": True}]
+    assert pr_status(screener, pr_case(permits, months_abroad_last_3_years=8, months_abroad_last_5_years=9)).status == "met"
+    failing = pr_status(screener, pr_case(permits, months_abroad_last_3_years=2, months_abroad_last_5_years=11))
+    assert failing.status == "not_met" and "utl-62.abroad-10" in rule_ids(failing.failed)
+
+
+def test_five_year_window_unknown_is_undetermined_on_the_five_year_rule(screener: Any) -> None:
+    permits = [{"basis": "utl-28", "valid_from": "2020-01-01", "valid_to": "2027-12-31", "forms_basis_for_permanent": True}]
+    case = pr_case(permits, months_abroad_last_3_years=8, months_abroad_last_5_years=None)
+    result = pr_status(screener, case)
+    assert result.status == "undetermined"
+    assert [m.path for m in result.missing] == ["permanent_residence.months_abroad_last_5_years"]
+
+
+@pytest.mark.parametrize("data, words", [
+    ({"permanent_residence": {"months_abroad": 3}}, ["months_abroad_last_3_years", "months_abroad_last_5_years"]),
+    ({"permanent_residence": {"months_abroad_last_3_years": 6, "months_abroad_last_5_years": 4}},
+     ["months_abroad_last_3_years", "months_abroad_last_5_years"]),
+])
+def test_removed_or_inconsistent_time_abroad_is_a_clear_input_error(data: dict[str, Any], words: list[str]) -> None:
+    from eligibility.loader import InputError, validate_case
+
+    with pytest.raises(InputError) as err:
+        validate_case({"case_id": "x", **data}, "case.yaml")
+    assert all(w in str(err.value) for w in words) and "permanent_residence" in str(err.value)
