@@ -130,8 +130,10 @@ FIELDS: dict[str, dict[str, Gen]] = {
         "expecting_child": _bool,
         "either_married_to_other": _bool,
         "lasting_obstacle_to_divorce": _bool,
-        "established_before_reference_entry": _bool,
-        "established_while_both_lawful": _bool,
+        "union_established_before_reference_entry": _bool,
+        "child_conceived_before_reference_entry": _bool,
+        "union_established_while_both_lawful": _bool,
+        "child_conceived_while_both_lawful": _bool,
     },
     "abuse": {
         "incidents": _list(_section({

@@ -44,6 +44,13 @@ REPLACED_PERMANENT_RESIDENCE = {
                      "counts at most 7 months abroad in the last three years, or 10 in the last five)",
 }
 
+REPLACED_RELATIONSHIP = {
+    "established_before_reference_entry": "give union_established_before_reference_entry (marriage or "
+    "cohabitation, utl. § 41 a) and child_conceived_before_reference_entry (utl. § 40 a, § 41) instead",
+    "established_while_both_lawful": "give union_established_while_both_lawful (marriage or cohabitation, "
+    "utl. § 41 a) and child_conceived_while_both_lawful (utl. § 40 a, § 41) instead",
+}
+
 
 Year = Annotated[int, Field(ge=1900, le=2100)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -167,14 +174,30 @@ class Relationship(Facts):
         "Is there a lasting obstacle to ending that other marriage?",
         "Er det varige hindringer for å oppløse det andre ekteskapet?",
     )
-    established_before_reference_entry: bool | None = ask(
-        "Was the marriage or cohabitation established (or a child conceived) before the reference person entered Norway?",
-        "Ble ekteskapet eller samlivet inngått (eller barn unnfanget) før referansepersonen reiste inn i Norge?",
+    # When the couple's union began and when a child was conceived are separate facts: § 41 a looks
+    # only at the marriage or cohabitation, § 40 a second paragraph at the marriage or the child,
+    # and § 41 second paragraph (cohabitants) only at the child (issue 10 point 12).
+    union_established_before_reference_entry: bool | None = ask(
+        "Were they married, or did the cohabitation start, before the reference person entered Norway?",
+        "Ble ekteskapet inngått, eller samlivet etablert, før referansepersonen reiste inn i Norge?",
     )
-    established_while_both_lawful: bool | None = ask(
-        "Was the marriage or cohabitation established (or a child conceived) while both had a Norwegian permit or citizenship?",
-        "Ble ekteskapet eller samlivet inngått (eller barn unnfanget) mens begge hadde norsk tillatelse eller statsborgerskap?",
+    child_conceived_before_reference_entry: bool | None = ask(
+        "Did they conceive a child together before the reference person entered Norway?",
+        "Unnfanget de et felles barn før referansepersonen reiste inn i Norge?",
     )
+    union_established_while_both_lawful: bool | None = ask(
+        "Were they married, or did they live in an established cohabitation in Norway, while both had a Norwegian permit or Norwegian or Nordic citizenship?",
+        "Ble ekteskapet inngått, eller levde de i et etablert samliv i Norge, mens begge hadde norsk tillatelse eller norsk eller nordisk statsborgerskap?",
+    )
+    child_conceived_while_both_lawful: bool | None = ask(
+        "Did they conceive a child together while both had a Norwegian residence permit?",
+        "Unnfanget de et felles barn mens begge hadde oppholdstillatelse i Norge?",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_fields(cls, data: Any) -> Any:
+        return refuse_replaced(data, REPLACED_RELATIONSHIP)
 
 
 PermitBasis = Literal[

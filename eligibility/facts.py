@@ -334,10 +334,13 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
         end = as_of if still_together else rel.cohabitation_ended
         if isinstance(end, dt.date):
             topics["relationship"]["cohabitation_years"] = full_years(rel.cohabitation_started, min(end, as_of))
-    if rel.established_before_reference_entry is None and case.reference_person.entry_date is not None:
+    if rel.union_established_before_reference_entry is None and case.reference_person.entry_date is not None:
         start = rel.married_on if rel.type == "marriage" else rel.cohabitation_started
         if start is not None:
-            topics["relationship"]["established_before_reference_entry"] = start < case.reference_person.entry_date
+            topics["relationship"]["union_established_before_reference_entry"] = start < case.reference_person.entry_date
+    if rel.children_together == 0 and rel.expecting_child is False:  # no child: none was conceived
+        for name in ("child_conceived_before_reference_entry", "child_conceived_while_both_lawful"):
+            topics["relationship"].setdefault(name, False)
 
     if case.safety.lives_with_abuser is None and _lives_with_violent_partner(case, still_together):
         topics["safety"]["lives_with_abuser"] = True

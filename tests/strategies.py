@@ -47,8 +47,10 @@ FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "expecting_child": bools,
         "either_married_to_other": bools,
         "lasting_obstacle_to_divorce": bools,
-        "established_before_reference_entry": bools,
-        "established_while_both_lawful": bools,
+        "union_established_before_reference_entry": bools,
+        "child_conceived_before_reference_entry": bools,
+        "union_established_while_both_lawful": bools,
+        "child_conceived_while_both_lawful": bools,
     },
     "abuse": {
         "incidents": st.lists(section({

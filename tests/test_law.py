@@ -290,3 +290,54 @@ def test_removed_or_inconsistent_time_abroad_is_a_clear_input_error(data: dict[s
     with pytest.raises(InputError) as err:
         validate_case({"case_id": "x", **data}, "case.yaml")
     assert all(w in str(err.value) for w in words) and "permanent_residence" in str(err.value)
+
+
+def family_case(relationship: dict[str, Any], reference: dict[str, Any], *, applicant_birth: str = "2004-04-02") -> Any:
+    return make_case(applicant={"birth_date": applicant_birth},
+                     reference_person={"birth_date": "1996-10-30", "lives_in_norway": True, "expected_income": 900000,
+                                       "entry_date": "2017-08-15", **reference},
+                     relationship={"intend_to_live_together": True, **relationship})
+
+
+def test_a_child_conceived_before_entry_does_not_lift_the_24_year_rule(screener: Any) -> None:
+    """§ 41 a(a) looks only at when the marriage or cohabitation was established; § 40 a(2)(a) also
+    at when a child was conceived. A child conceived before entry lifts § 40 a, not § 41 a."""
+    case = family_case({"type": "marriage", "married_on": "2025-06-21", "child_conceived_before_reference_entry": True,
+                        "union_established_while_both_lawful": False},
+                       {"status": "protection", "years_work_or_education": 1})
+    verdict = screener.screen(case)
+    result = provision(verdict, "utl-40")
+    assert result.status == "not_met"
+    failed = rule_ids(result.failed)
+    assert "utl-41a.exempt" in failed and "utl-40a.requirement" not in failed
+
+
+def test_a_cohabitation_established_before_entry_does_not_lift_the_four_year_rule_for_a_child(screener: Any) -> None:
+    """§ 41(2): § 40 a applies to cohabitants with a child unless the CHILD was conceived before
+    entry or while both held permits; when the cohabitation began does not matter there."""
+    case = family_case({"type": "cohabitation", "cohabitation_started": "2016-01-01", "cohabitation_ended": None,
+                        "children_together": 1, "either_married_to_other": False,
+                        "child_conceived_before_reference_entry": False, "child_conceived_while_both_lawful": False},
+                       {"status": "protection", "years_work_or_education": 1}, applicant_birth="1990-01-01")
+    verdict = screener.screen(case, as_of=dt.date(2017, 12, 1))
+    assert "utl-40a.exempt-timing" in rule_ids(provision(verdict, "utl-41").failed)
+
+
+def test_no_children_means_no_child_was_conceived(screener: Any) -> None:
+    case = family_case({"type": "marriage", "married_on": "2025-06-21", "children_together": 0, "expecting_child": False,
+                        "union_established_while_both_lawful": False},
+                       {"status": "protection", "years_work_or_education": 1}, applicant_birth="1990-01-01")
+    result = provision(screener.screen(case), "utl-40")
+    assert result.status == "not_met" and "utl-40a.exempt-timing" in rule_ids(result.failed)
+
+
+@pytest.mark.parametrize("old, new", [
+    ("established_before_reference_entry", ["union_established_before_reference_entry", "child_conceived_before_reference_entry"]),
+    ("established_while_both_lawful", ["union_established_while_both_lawful", "child_conceived_while_both_lawful"]),
+])
+def test_the_mixed_relationship_fact_is_refused_naming_its_replacements(old: str, new: list[str]) -> None:
+    from eligibility.loader import InputError, validate_case
+
+    with pytest.raises(InputError) as err:
+        validate_case({"case_id": "x", "relationship": {old: True}}, "case.yaml")
+    assert all(w in str(err.value) for w in [old, *new, "relationship"])
