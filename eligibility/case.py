@@ -202,6 +202,9 @@ class Relationship(Facts):
 
 PermitBasis = Literal[
     "utl-40", "utl-41", "utl-53", "utl-28", "utl-38", "utl-34", "utl-48", "utl-62",
+    # § 53 with the paragraph and letter printed on the decision ("utl-53" when not recorded):
+    # utf. § 11-12 first paragraph letter b exempts only a § 53(1)(b) permit from self-support.
+    "utl-53-1-a", "utl-53-1-b", "utl-53-2", "utl-53-3",
     "eea-card", "student", "work", "other",
 ]
 
@@ -344,6 +347,19 @@ class PermanentResidence(Facts):
     )
     additional_residence_time_running: bool | None = ask(
         "Is an additional residence time (tilleggstid) still running?", "Løper det fortsatt en tilleggstid?"
+    )
+    # Conditions of earlier periods (issue 10 point 10): asked so they are checked, never assumed met.
+    received_social_assistance_12_months: bool | None = ask(
+        "Has the applicant received financial social assistance (økonomisk stønad under the Social Services Act) in the "
+        "last 12 months, other than supplementary assistance or assistance while waiting for a benefit or housing allowance?",
+        "Har søkeren mottatt økonomisk stønad etter sosialtjenesteloven de siste tolv månedene, utenom supplerende "
+        "sosialhjelp eller stønad i påvente av trygdeytelser eller bostøtte?",
+    )
+    norwegian_training_completed: bool | None = ask(
+        "Has the applicant completed the compulsory training in Norwegian and social studies, or been exempted from it "
+        "(for example by a municipal decision or A2 in all parts of the Norwegian test)?",
+        "Har søkeren gjennomført pliktig opplæring i norsk og samfunnskunnskap, eller er søkeren fritatt fra den "
+        "(for eksempel ved vedtak fra kommunen eller A2 på alle delprøver i norsk)?",
     )
 
     @model_validator(mode="before")

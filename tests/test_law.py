@@ -341,3 +341,51 @@ def test_the_mixed_relationship_fact_is_refused_naming_its_replacements(old: str
     with pytest.raises(InputError) as err:
         validate_case({"case_id": "x", "relationship": {old: True}}, "case.yaml")
     assert all(w in str(err.value) for w in [old, *new, "relationship"])
+
+
+PERMITS_53 = [{"basis": "utl-40", "valid_from": "2021-09-01", "valid_to": "2023-11-30", "forms_basis_for_permanent": True},
+              {"basis": "utl-53-1-b", "valid_from": "2023-12-01", "valid_to": "2027-11-30", "forms_basis_for_permanent": True}]
+
+
+def test_a_section_53_1_b_holder_is_exempt_from_self_support(screener: Any) -> None:
+    """utf. § 11-12 first paragraph letter b (from 1 January 2021): no self-support requirement for
+    a holder of a § 53(1)(b) permit."""
+    case = pr_case(PERMITS_53, self_supporting_12_months=False, self_support_exempt=False)
+    result = pr_status(screener, case)
+    assert result.status == "met", result
+    assert any(r.rule.startswith("utl-62.abuse-victim-exemption@2021-01-01") for r in result.reasons)
+
+
+@pytest.mark.parametrize("basis, expected", [
+    ("utl-53", "needs_assessment"),  # letter not recorded: may be (1)(b)
+    ("utl-53-1-a", "needs_assessment"),  # not letter b, but "særlige grunner" (§ 11-12 third paragraph)
+    ("work", "not_met"),
+])
+def test_failing_self_support_without_letter_b(screener: Any, basis: str, expected: str) -> None:
+    permits = [{**PERMITS_53[1], "basis": basis, "valid_from": "2020-12-01"}]
+    result = pr_status(screener, pr_case(permits, self_supporting_12_months=False, self_support_exempt=False))
+    assert result.status == expected
+
+
+@pytest.mark.parametrize("on, expected", [(dt.date(2024, 4, 17), "not_met"), (dt.date(2024, 4, 18), "met")])
+def test_social_assistance_barred_permanent_residence_until_17_april_2024(screener: Any, on: dt.date, expected: str) -> None:
+    """utf. § 11-11 second paragraph (2017-09-01 to 2024-04-17): no financial social assistance in
+    the last 12 months; repealed by forskrift 12.03.2024 nr. 425 from 18 April 2024."""
+    permits = [{"basis": "work", "valid_from": "2019-01-01", "valid_to": "2027-12-31", "forms_basis_for_permanent": True}]
+    case = pr_case(permits, on=on, received_social_assistance_12_months=True, norwegian_training_completed=True,
+                   self_support_exempt=False)
+    assert pr_status(screener, case).status == expected
+
+
+def test_social_assistance_unknown_is_never_met_before_18_april_2024(screener: Any) -> None:
+    permits = [{"basis": "work", "valid_from": "2019-01-01", "valid_to": "2027-12-31", "forms_basis_for_permanent": True}]
+    result = pr_status(screener, pr_case(permits, on=dt.date(2023, 6, 1), norwegian_training_completed=True))
+    assert result.status == "undetermined"
+    assert "permanent_residence.received_social_assistance_12_months" in [m.path for m in result.missing]
+
+
+@pytest.mark.parametrize("completed, expected", [(True, "met"), (False, "needs_assessment"), (None, "undetermined")])
+def test_completed_norwegian_training_was_a_condition_before_september_2025(screener: Any, completed: Any, expected: str) -> None:
+    permits = [{"basis": "work", "valid_from": "2019-01-01", "valid_to": "2027-12-31", "forms_basis_for_permanent": True}]
+    case = pr_case(permits, on=dt.date(2025, 6, 1), norwegian_training_completed=completed)
+    assert pr_status(screener, case).status == expected
