@@ -125,6 +125,14 @@ def _build_specs() -> dict[str, FactSpec]:
         FactSpec("current_permit.months_to_expiry", "current_permit", "months_to_expiry", "number",
                  ("permits[].valid_to",)),
         FactSpec("current_permit.months_held", "current_permit", "months_held", "number", ("permits[].valid_from",)),
+        FactSpec("current_permit.pending_application", "current_permit", "pending_application", "bool",
+                 ("application_date",)),
+        FactSpec("current_permit.applied_months_before_expiry", "current_permit", "applied_months_before_expiry",
+                 "number", ("application_date",)),
+        # yyyymmdd as a range: exact when the date is known; otherwise not before the marriage or
+        # cohabitation began (a family-immigration application as spouse or cohabitant cannot
+        # predate it), with no upper bound.
+        FactSpec("application.lodged_on", "application", "lodged_on", "interval", ("application_date",)),
         FactSpec("permanent_residence.qualifying_years", "permanent_residence", "qualifying_years", "number",
                  ("permits",)),
         FactSpec("forced_marriage_lawsuit.filed_in_time", "forced_marriage_lawsuit", "filed_in_time", "bool",
@@ -219,21 +227,37 @@ def _plain(model: BaseModel) -> dict[str, Any]:
     return out
 
 
-def _current_permit(permits: list[Permit] | None, as_of: dt.date) -> dict[str, Any]:
-    """The permit valid on ``as_of`` (the latest-starting one if several). Unknown when the list
-    is unknown or a permit's start date is; basis "none" when no permit is valid that day."""
+def pending_permit(permits: list[Permit] | None, applied: dt.date | None, as_of: dt.date) -> Permit | None:
+    """The permit held when the application was lodged, if it has expired by ``as_of`` and no
+    permit is valid then: while the application is decided the applicant may stay on its terms
+    (utl. § 61 sixth and seventh paragraphs, utf. § 11-7). Whether that is a right depends on how
+    long before expiry the application was lodged: the rules compare that with their parameter."""
+    if applied is None or applied > as_of or current_permit(permits, as_of) is not None:
+        return None
+    held = current_permit(permits, applied)
+    return held if held is not None and held.valid_to is not None and held.valid_to < as_of else None
+
+
+def _current_permit(permits: list[Permit] | None, as_of: dt.date, applied: dt.date | None = None) -> dict[str, Any]:
+    """The permit valid on ``as_of`` (the latest-starting one if several), or else the one a
+    pending application keeps (`pending_permit`). Unknown when the list is unknown or a permit's
+    start date is; basis "none" when no permit is valid that day and none is kept."""
     if permits is None or any(p.valid_from is None for p in permits):
         return {}
     valid = [p for p in permits if p.valid_from <= as_of and (p.valid_to is None or as_of <= p.valid_to)]  # type: ignore[operator]
-    if not valid:
+    kept = pending_permit(permits, applied, as_of) if not valid else None
+    if not valid and kept is None:
         return {"basis": "none"}
-    current = max(valid, key=lambda p: (p.valid_from, p.valid_to or dt.date.max))
-    out: dict[str, Any] = {"months_held": full_months(current.valid_from, as_of)}  # type: ignore[arg-type]
+    current = kept or max(valid, key=lambda p: (p.valid_from, p.valid_to or dt.date.max))
+    out: dict[str, Any] = {"months_held": full_months(current.valid_from, as_of),  # type: ignore[arg-type]
+                           "pending_application": kept is not None}
+    if kept is not None:
+        out["applied_months_before_expiry"] = months_before(applied, kept.valid_to)  # type: ignore[arg-type]
     if current.basis is not None:
         out["basis"] = current.basis
     if current.forms_basis_for_permanent is not None:
         out["forms_basis_for_permanent"] = current.forms_basis_for_permanent
-    if current.valid_to is not None:
+    if current.valid_to is not None and kept is None:
         out["months_to_expiry"] = months_before(as_of, current.valid_to)
     return out
 
@@ -246,11 +270,16 @@ def current_permit(permits: list[Permit] | None, as_of: dt.date) -> Permit | Non
     return max(valid, key=lambda p: (p.valid_from, p.valid_to or dt.date.max)) if valid else None
 
 
-def qualifying_years(permits: list[Permit] | None, as_of: dt.date) -> int | None:
+def qualifying_years(permits: list[Permit] | None, as_of: dt.date, applied: dt.date | None = None) -> int | None:
     """Full years of the unbroken stretch, up to ``as_of``, of permits forming the basis for
-    permanent residence; ``None`` when a permit's dates or status are unknown."""
+    permanent residence; ``None`` when a permit's dates or status are unknown. A permit kept by an
+    application lodged before it expired (`pending_permit`) counts until ``as_of``: a renewed or
+    new permit then runs from the old expiry (utf. §§ 10-24, 10-26; § 11-1 last paragraph)."""
     if permits is None:
         return None
+    kept = pending_permit(permits, applied, as_of) if all(p.valid_from for p in permits) else None
+    if kept is not None:
+        permits = [p.model_copy(update={"valid_to": as_of}) if p is kept else p for p in permits]
     if any(p.valid_from is None or p.forms_basis_for_permanent is None for p in permits):
         return None
     spans = sorted((p.valid_from, min(p.valid_to or as_of, as_of)) for p in permits  # type: ignore[type-var]
@@ -265,6 +294,18 @@ def qualifying_years(permits: list[Permit] | None, as_of: dt.date) -> int | None
     if start is None or end is None or end < as_of:
         return 0
     return full_years(start, as_of)
+
+
+def _lodged_on(case: Case) -> tuple[int, int] | None:
+    """(earliest, latest) possible application date as yyyymmdd (see the `application.lodged_on` spec)."""
+    def number(day: dt.date) -> int:
+        return day.year * 10000 + day.month * 100 + day.day
+
+    if case.application_date is not None:
+        return number(case.application_date), number(case.application_date)
+    rel = case.relationship
+    began = rel.married_on if rel.type == "marriage" else rel.cohabitation_started if rel.type == "cohabitation" else None
+    return (number(began), 99991231) if began is not None else None
 
 
 def _incident(inc: Incident, rel_start: dt.date | None, rel_end: dt.date | None | Literal[True], still_together: bool) -> dict[str, Any]:
@@ -351,11 +392,14 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
     if case.permits is not None:  # "started": the permit had begun by the assessment date
         topics["permits"] = {"items": [{**_plain(p), **({"started": p.valid_from <= as_of} if p.valid_from else {})}
                                        for p in case.permits], "count": len(case.permits)}
-    topics["current_permit"] = _current_permit(case.permits, as_of)
+    topics["current_permit"] = _current_permit(case.permits, as_of, case.application_date)
     in_time = lawsuit_filed_in_time(case)
     if in_time is not None:
         topics["forced_marriage_lawsuit"]["filed_in_time"] = in_time
-    years = qualifying_years(case.permits, as_of)
+    lodged = _lodged_on(case)
+    if lodged is not None:  # as numbers yyyymmdd, for transitional rules keyed to the application date
+        topics["application"]["lodged_on_lo"], topics["application"]["lodged_on_hi"] = lodged
+    years = qualifying_years(case.permits, as_of, case.application_date)
     if years is not None:
         topics["permanent_residence"]["qualifying_years"] = years
 

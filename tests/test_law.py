@@ -389,3 +389,36 @@ def test_completed_norwegian_training_was_a_condition_before_september_2025(scre
     permits = [{"basis": "work", "valid_from": "2019-01-01", "valid_to": "2027-12-31", "forms_basis_for_permanent": True}]
     case = pr_case(permits, on=dt.date(2025, 6, 1), norwegian_training_completed=completed)
     assert pr_status(screener, case).status == expected
+
+
+PERMITS_53_ENDED = [
+    {"basis": "utl-40", "valid_from": "2023-02-15", "valid_to": "2024-05-31", "forms_basis_for_permanent": True},
+    {"basis": "utl-53-1-b", "valid_from": "2024-06-01", "valid_to": "2026-01-31", "forms_basis_for_permanent": True}]
+
+
+@pytest.mark.parametrize("applied, expected", [
+    ("2025-12-15", "met"),  # at least one month before expiry: a right to stay on the same terms
+    ("2026-01-20", "needs_assessment"),  # in the last month: discretion (utf. § 11-7 last sentence)
+    ("2026-02-10", "not_met"),  # after expiry: no permit, and a gap
+])
+def test_a_timely_application_keeps_the_permit_while_it_is_decided(screener: Any, applied: str, expected: str) -> None:
+    """utf. § 11-7 (and utl. § 61 sixth and seventh paragraphs): applying at least one month before
+    the permit expires gives a right to stay on the same terms until the application is decided;
+    the pending time counts (utf. § 11-1 last paragraph with § 10-24; UDI accepts applications up
+    to three months before the residence time is met)."""
+    case = pr_case(PERMITS_53_ENDED, on=dt.date(2026, 3, 1), self_supporting_12_months=False, self_support_exempt=False)
+    case = case.model_copy(update={"application_date": dt.date.fromisoformat(applied)})
+    assert pr_status(screener, case).status == expected
+
+
+def test_the_24_year_rule_does_not_apply_to_applications_lodged_before_2017(screener: Any) -> None:
+    """§ 41 a «gjelder for søknader som fremmes 1 jan 2017 eller senere» (Lovdata note)."""
+    case = family_case({"type": "marriage", "married_on": "2016-06-21", "union_established_while_both_lawful": False},
+                       {"status": "norwegian_citizen", "birth_date": "1994-10-30", "entry_date": "2010-01-01"},
+                       applicant_birth="1995-04-02")
+    late = case.model_copy(update={"application_date": dt.date(2017, 1, 2)})
+    early = case.model_copy(update={"application_date": dt.date(2016, 12, 20)})
+    on = dt.date(2017, 3, 1)
+    assert "utl-41a.age-requirement" in rule_ids(provision(screener.screen(late, as_of=on), "utl-40").failed)
+    result = provision(screener.screen(early, as_of=on), "utl-40")  # income amount of 2017 unconfirmed
+    assert result.status == "needs_assessment" and "utl-41a.applied-before-2017" in rule_ids(result.reasons)
