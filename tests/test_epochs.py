@@ -131,3 +131,31 @@ def test_receipts_of_a_mixed_epoch_run_verify_one_by_one(engine: str, alone: Any
 
 def _statuses(verdict_json: str) -> dict[str, str]:
     return {p["provision"]: p["status"] for p in json.loads(verdict_json)["provisions"]}
+
+
+def test_a_mixed_date_batch_stores_what_screening_each_case_alone_gives(tmp_path: Any) -> None:
+    """The reported reproducer, through `batch`: the same case on 2026-11-26 and on 2025-09-01
+    in one run; each stored verdict is the one `screen` gives alone, and each receipt verifies."""
+    import sqlite3
+    import zlib
+
+    from eligibility.batch import run_batch
+
+    source = (ROOT / "cases" / "53-forced-marriage-lawsuit.yaml").read_text(encoding="utf-8")
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for name, day in (("a", "2026-11-26"), ("b", "2025-09-01")):
+        text = "\n".join(f"case_id: {name}" if line.startswith("case_id:") else
+                         f"assessment_date: {day}" if line.startswith("assessment_date:") else line
+                         for line in source.splitlines())
+        (folder / f"{name}.yaml").write_text(text + "\n", encoding="utf-8")
+    run_batch([folder], tmp_path / "r.sqlite", lang="en")
+    con = sqlite3.connect(tmp_path / "r.sqlite")
+    stored = con.execute("SELECT case_id, verdict_json, receipt_zlib FROM cases ORDER BY seq").fetchall()
+    con.close()
+    assert [row[0] for row in stored] == ["a", "b"]
+    for case_id, verdict, receipt in stored:
+        alone = Screener(book=BOOK).screen(load_case_file(folder / f"{case_id}.yaml"))
+        assert _statuses(verdict) == {p.provision: p.status for p in alone.provisions}, case_id
+        result = verify_receipt(json.loads(zlib.decompress(receipt)), Screener(book=BOOK), case_id)
+        assert result.ok, result.detail
