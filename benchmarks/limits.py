@@ -65,6 +65,15 @@ CASES = {
         host.assert_fact("rs", {"t": "x", "sid": "1", "a": "y", "b": True})
         print("fired" if fired else "did not fire (wrong)")
     """,
+    "1,800 rules over 130 conclusion names (rule count alone; names stay few)": """
+        import time
+        t = time.time()
+        host = ruleset({f"r{k}": {"all": [{"m": {"$and": [{"t": "node"}, {"n": f"c{k % 130}"}, {"v": "TFUJ"[k % 4]}]}},
+                                          {"x": {"$and": [{"t": "node"}, {"n": f"c{(k + 1) % 130}"}]}}]}
+                        for k in range(1800)})
+        host.assert_fact("rs", {"t": "node", "sid": "1", "n": "c1", "v": "F"})
+        print(f"ok in {time.time() - t:.1f} s")
+    """,
     "float written with an exponent (1e-05)": """
         host = ruleset({"r": {"all": [{"m": {"$and": [{"t": "x"}, {"$gte": {"a": 0}}]}}]}})
         host.assert_fact("rs", {"t": "x", "sid": "1", "a": 1e-05}); print("ok")

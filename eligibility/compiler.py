@@ -36,7 +36,8 @@ MISSING_LIST = "U.list-unknown"  # the rule concluding undetermined because a wh
 MAX_NODE_NAMES = 400  # create_ruleset hangs at about 512 distinct tests under one alpha node
 # The hang is about distinct tests under one alpha node (MAX_NODE_NAMES), not the number of rules:
 # the 2026 rulebook replicated three times under new node names (2,796 rules) was created in 0.14 s
-# (ADR 0007). This bound only keeps per-session memory (about 20 KB a rule) in view.
+# (ADR 0007; benchmarks/limits.py measures it). This bound only keeps per-session memory (about
+# 20 KB a rule) in view.
 MAX_RULES = 2000
 MAX_PROPERTIES = 250  # error 302 at 255 properties per fact
 MAX_SIBLING_TESTS = 60  # error 303 when one fact matches more than 64 sibling alpha nodes
