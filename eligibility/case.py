@@ -200,6 +200,32 @@ class Relationship(Facts):
         return refuse_replaced(data, REPLACED_RELATIONSHIP)
 
 
+class FamilyApplication(Facts):
+    """The family-immigration application under utl. §§ 40/41 and its income exemptions
+    (utf. § 10-8 first, fourth and fifth paragraphs)."""
+
+    registered_on: dt.date | None = ask(
+        "When was the family-immigration application registered online with the fee paid, or lodged? "
+        "For a renewal: the first family-immigration application.",
+        "Når ble søknaden om familieinnvandring registrert på nettet og gebyret betalt, eller levert? "
+        "Ved fornyelse: den første søknaden om familieinnvandring.",
+    )
+    reference_protection_granted_on: dt.date | None = ask(
+        "If the reference person has protection (refugee status): on what date were they granted it "
+        "(the date in the decision letter)?",
+        "Hvis referansepersonen har beskyttelse (flyktningstatus): hvilken dato fikk vedkommende det "
+        "(datoen i vedtaksbrevet)?",
+    )
+    married_before_reference_entry: bool | None = ask(
+        "Did the spouses marry before the reference person entered Norway?",
+        "Giftet ektefellene seg før referansepersonen reiste inn i Norge?",
+    )
+    prevented_from_applying_in_time: bool | None = ask(
+        "Was the applicant prevented, by circumstances outside their control, from applying earlier?",
+        "Var søkeren forhindret fra å søke tidligere på grunn av forhold utenfor søkerens kontroll?",
+    )
+
+
 PermitBasis = Literal[
     "utl-40", "utl-41", "utl-53", "utl-28", "utl-38", "utl-34", "utl-48", "utl-62",
     # § 53 with the paragraph and letter printed on the decision ("utl-53" when not recorded):
@@ -415,6 +441,7 @@ class Case(Facts):
     applicant: Applicant = Field(default_factory=Applicant)
     reference_person: ReferencePerson = Field(default_factory=ReferencePerson)
     relationship: Relationship = Field(default_factory=Relationship)
+    family_application: FamilyApplication = Field(default_factory=FamilyApplication)
     permits: list[Permit] | None = ask(
         "Which residence permits has the applicant held (basis and dates)?",
         "Hvilke oppholdstillatelser har søkeren hatt (grunnlag og datoer)?",

@@ -40,12 +40,13 @@ class FactSpec:
 
 SECTIONS = (
     "applicant", "reference_person", "relationship", "abuse", "home_country_hardship",
-    "forced_marriage_lawsuit", "permanent_residence", "safety",
+    "forced_marriage_lawsuit", "permanent_residence", "safety", "family_application",
 )
 # Fields that rules reach only through measurements (dates) or that the law makes irrelevant to
 # engine tests; they are still part of the case and of the trace.
 _NOT_TESTABLE = {"birth_date", "birth_year", "married_on", "cohabitation_started", "entry_date",
-                 "death_date", "valid_from", "valid_to", "date", "freed_from_coercion_on", "filed_on"}
+                 "death_date", "valid_from", "valid_to", "date", "freed_from_coercion_on", "filed_on",
+                 "registered_on", "reference_protection_granted_on"}
 
 
 def _spec_for(path: str, topic: str, attr: str, annotation: Any, sources: tuple[str, ...]) -> FactSpec | None:
@@ -138,6 +139,16 @@ def _build_specs() -> dict[str, FactSpec]:
         FactSpec("forced_marriage_lawsuit.filed_in_time", "forced_marriage_lawsuit", "filed_in_time", "bool",
                  ("forced_marriage_lawsuit.filed_on", "forced_marriage_lawsuit.freed_from_coercion_on",
                   "relationship.married_on")),
+        # Dates as numbers YYYYMMDD, so a rule can compare them with the date a rule changed.
+        FactSpec("family_application.registered_ymd", "family_application", "registered_ymd", "number",
+                 ("family_application.registered_on",)),
+        FactSpec("family_application.protection_granted_ymd", "family_application", "protection_granted_ymd",
+                 "number", ("family_application.reference_protection_granted_on",)),
+        FactSpec("family_application.months_protection_to_registration", "family_application",
+                 "months_protection_to_registration", "number",
+                 ("family_application.reference_protection_granted_on", "family_application.registered_on")),
+        FactSpec("family_application.married_after_reference_entry", "family_application",
+                 "married_after_reference_entry", "bool", ("family_application.married_before_reference_entry",)),
     ]
     for spec in measured:
         specs[spec.path] = spec
@@ -189,6 +200,38 @@ def months_before(as_of: dt.date, end: dt.date) -> int:
     while add_months(end, -months) < as_of:
         months -= 1
     return months
+
+
+def months_after(start: dt.date, end: dt.date) -> int:
+    """The fewest whole months N with ``end`` on or before ``start`` + N months (0 when ``end`` is
+    not after ``start``): "within N months after" holds exactly when this is at most N."""
+    if end <= start:
+        return 0
+    months = max(full_months(start, end), 0)
+    return months if add_months(start, months) >= end else months + 1
+
+
+def _family_application(case: Case) -> dict[str, Any]:
+    """Measurements for utf. § 10-8: the dates as YYYYMMDD, the months from the reference person's
+    protection to the registration, and whether the applicant is a spouse who married after the
+    reference person entered Norway (false for a cohabitant; from the dates when not stated)."""
+    app, out = case.family_application, {}
+    if app.registered_on is not None:
+        out["registered_ymd"] = int(app.registered_on.strftime("%Y%m%d"))
+    if app.reference_protection_granted_on is not None:
+        out["protection_granted_ymd"] = int(app.reference_protection_granted_on.strftime("%Y%m%d"))
+        if app.registered_on is not None:
+            out["months_protection_to_registration"] = months_after(app.reference_protection_granted_on,
+                                                                    app.registered_on)
+    rel, entry = case.relationship, case.reference_person.entry_date
+    before = app.married_before_reference_entry
+    if before is None and rel.married_on is not None and entry is not None:
+        before = rel.married_on < entry
+    if rel.type == "cohabitation":
+        out["married_after_reference_entry"] = False
+    elif rel.type == "marriage" and before is not None:
+        out["married_after_reference_entry"] = not before
+    return out
 
 
 def _age(birth_date: dt.date | None, birth_year: int | None, as_of: dt.date) -> tuple[int, int] | None:
@@ -399,6 +442,7 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
     lodged = _lodged_on(case)
     if lodged is not None:  # as numbers yyyymmdd, for transitional rules keyed to the application date
         topics["application"]["lodged_on_lo"], topics["application"]["lodged_on_hi"] = lodged
+    topics["family_application"].update(_family_application(case))
     years = qualifying_years(case.permits, as_of, case.application_date)
     if years is not None:
         topics["permanent_residence"]["qualifying_years"] = years

@@ -198,6 +198,7 @@ class ParameterValue(Strict):
     multiply: float | None = None  # value = multiply × another parameter (e.g. 3.2 G)
     of: str | None = None
     unverified: Text | None = None  # the amount or its date is not confirmed: results need assessment
+    source: str | None = Field(default=None, min_length=3, max_length=600)  # where this dated value is stated
 
     @model_validator(mode="after")
     def _shape(self) -> "ParameterValue":

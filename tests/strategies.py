@@ -86,6 +86,12 @@ FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "criminal_matter_pending": bools,
         "additional_residence_time_running": bools,
     },
+    "family_application": {
+        "registered_on": dates,
+        "reference_protection_granted_on": dates,
+        "married_before_reference_entry": bools,
+        "prevented_from_applying_in_time": bools,
+    },
     "safety": {
         "immediate_danger": bools, "lives_with_abuser": bools, "housing_need": bools, "own_income": bools,
         "children_in_household": bools, "forced_marriage_indicators": bools, "honour_violence_indicators": bools,
