@@ -9,7 +9,10 @@ Messages name the field, never the value; `redact` scrubs any message before it 
 from __future__ import annotations
 
 import calendar
+import itertools
+import operator
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,15 +50,37 @@ def _id_kind(digits: str) -> str:
     return "d_number" if digits[0] in "4567" else "national_id"  # a D-number adds 4 to the day's first digit
 
 
-_NID = re.compile(r"(?<!\d)(\d{6})[ .-]?(\d{5})(?!\d)")
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE_INTL = re.compile(r"(?<![\w+])(?:\+|00)\s?\(?\d[\d\s().-]{5,22}\d")
-_PHONE_NO = re.compile(r"(?<![\d+])(?:\d{8}|\d{2} \d{2} \d{2} \d{2}|\d{3} \d{2} \d{3}|\d{4} \d{4})(?!\d)")
+# Scanning is linear in the length of the text: no pattern below can backtrack over an unbounded
+# run (issue 9: the old e-mail pattern took minutes on a 256 KiB string of digits).
+#
+# Digits are read as *chains*: runs of digits joined by one to three separators (spaces, dots,
+# hyphens, underscores, slashes, and their Unicode look-alikes), each run a *group*. An identity
+# number is any window of consecutive groups with 11 digits in all (`15.03.85.33182`,
+# `150385_33182`); a phone number is a window in one of the ways Norwegians write one.
+_SEPARATORS = " ._/-\u00a0\u2009\u202f\u2010\u2011\u2012\u2013"
+_SEP = "[" + "".join(re.escape(c) for c in _SEPARATORS) + "]"
+_CHAIN = re.compile(rf"\d+(?:{_SEP}{{1,3}}\d+)*")  # greedy, nothing after it can fail: no backtracking
+_SEPARATOR_RUN = re.compile(rf"({_SEP}{{1,3}})")
+_NUMBERING = re.compile(rf"[\d{re.escape(_SEPARATORS)}]+")  # digits and separators only
+# An e-mail address: a local part starting where a run of its characters starts (the lookbehind
+# stops the retries inside one run that made the old pattern quadratic), then a domain.
+_LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]"
+_EMAIL = re.compile(rf"(?<!{_LOCAL}){_LOCAL}++@[\w-]++(?:\.[\w-]++)+")
+_PHONE_INTL = re.compile(r"(?<![\w+])(?:\+|00)\s?\(?\d[\d\s()._/\u2010-\u2013-]{5,22}\d")  # bounded
 _NON_DIGIT = re.compile(r"\D")
-# Every identifier above contains one of these: "@" (e-mail), "+" or "00" (international phone
-# numbers), six digits in a row (identity numbers, 8-digit phone numbers) or a digit, a space and
-# a digit (phone numbers written in groups). A string without any is not scanned further.
-_MAYBE = re.compile(r"[@+]|00|\d{6}|\d \d")
+PHONE_SHAPES = {(8,), (2, 2, 2, 2), (3, 2, 3), (4, 4)}  # 91234567, 91 23 45 67, 912 34 567, 9123 4567
+GROUPED_PHONE_SHAPES = PHONE_SHAPES - {(8,)}
+_PHONE_FIRST_GROUPS = {shape[0] for shape in PHONE_SHAPES}
+Findings = list[tuple[str, tuple[int, int]]]  # (kind, span in the text)
+
+
+def _ascii_digits(digits: str) -> str:
+    return digits if digits.isascii() else "".join(str(unicodedata.decimal(c)) for c in digits)
+
+
+def _might_hold(text: str) -> bool:
+    """The quick check: every identifier has an "@" or at least eight digits."""
+    return "@" in text or (len(text) >= 8 and len(_NON_DIGIT.sub("", text)) >= 8)
 
 
 def _is_date_digits(digits: str) -> bool:
@@ -67,40 +92,82 @@ def _is_date_digits(digits: str) -> bool:
     return False
 
 
-def _text_findings(text: str) -> list[tuple[str, tuple[int, int]]]:
+_W1_ZERO, _W2_ZERO = 48 * sum(_W1), 48 * sum(_W2)  # the weighted sums of ASCII "0"s
+
+
+def _control_digits_valid(raw: bytes, at: int) -> bool:
+    """`is_national_id` for the 11 ASCII digits at ``raw[at:]``, without building a string (the
+    scan checks up to one window per digit group)."""
+    k1 = 11 - (sum(map(operator.mul, raw[at:at + 9], _W1)) - _W1_ZERO) % 11
+    if k1 % 11 != raw[at + 9] - 48:  # k1 = 11 means 0; k1 = 10 never matches a digit
+        return False
+    k2 = 11 - (sum(map(operator.mul, raw[at:at + 10], _W2)) - _W2_ZERO) % 11
+    return k2 % 11 == raw[at + 10] - 48
+
+
+def _scan_chain(text: str, start: int, end: int, shapes: set[tuple[int, ...]]) -> Findings:
+    """Identity numbers and phone numbers in one chain of digit groups: windows of consecutive
+    groups with 11 digits and valid control digits, or with 8 digits written in one of ``shapes``
+    (the first digit 2-9, not a date, not a year and a serial: `2026-1234`). Each group
+    starts at most one window of each length, found by its digit offset: linear in the chain."""
+    parts = _SEPARATOR_RUN.split(text[start:end])  # group, separators, group, ...: split in C
+    places = list(itertools.accumulate(map(len, parts), initial=start))
+    spans = list(zip(places[0::2], places[1::2]))  # (start, end) of each group in the text
+    digits = _ascii_digits("".join(parts[0::2]))
+    raw = digits.encode("ascii")
+    lengths = list(map(len, parts[0::2]))
+    offsets = list(itertools.accumulate(lengths, initial=0))
+    group_at = {offset: i for i, offset in enumerate(offsets)}  # digit offset -> index of the group starting there
+    out: Findings = []
+    for i, (a, _) in enumerate(spans):
+        at = offsets[i]
+        j = group_at.get(at + 11)
+        if j is not None and _control_digits_valid(raw, at):
+            out.append((_id_kind(digits[at]), (a, spans[j - 1][1])))
+        j = group_at.get(at + 8) if lengths[i] in _PHONE_FIRST_GROUPS else None
+        if j is not None and tuple(lengths[i:j]) in shapes and digits[at] in "23456789":
+            eight = digits[at:at + 8]
+            if not _is_date_digits(eight) and not (j - i == 2 and lengths[i] == 4
+                                                   and 1900 <= int(eight[:4]) <= 2099):
+                out.append(("phone", (a, spans[j - 1][1])))
+    return out
+
+
+def _text_findings(text: str, as_case_id: bool = False, clinic_id: bool = False) -> Findings:
     """(kind, span) of every identifier in a string."""
-    if not _MAYBE.search(text):  # most values: choices, dates, short ids
+    if not _might_hold(text):  # most values: choices, dates, short ids
         return []
-    return _scan_text(text)
+    return _scan_text(text, as_case_id, clinic_id)
 
 
-def _scan_text(text: str) -> list[tuple[str, tuple[int, int]]]:
-    out: list[tuple[str, tuple[int, int]]] = []
-    for m in _NID.finditer(text):
-        digits = m.group(1) + m.group(2)
-        if is_national_id(digits):
-            out.append((_id_kind(digits), m.span()))
-    for m in _EMAIL.finditer(text):
-        out.append(("email", m.span()))
-    for m in _PHONE_INTL.finditer(text):
-        digits = _NON_DIGIT.sub("", m.group(0))
-        digits = digits[2:] if m.group(0).startswith("00") else digits
-        if 8 <= len(digits) <= 15:
-            out.append(("phone", m.span()))
-    for m in _PHONE_NO.finditer(text):
-        digits = m.group(0).replace(" ", "")
-        if digits[0] in "23456789" and not _is_date_digits(digits):
-            out.append(("phone", m.span()))
+def _scan_text(text: str, as_case_id: bool = False, clinic_id: bool = False) -> Findings:
+    """Every identifier in ``text``. As a case_id (``as_case_id``), an id of digits and separators
+    only is the clinic's own numbering: only a phone number written in groups (`912-34-567`) is
+    refused in it. An id the clinic declared its numbering (``clinic_id``: it matches
+    ``--id-pattern``) is scanned for identity numbers and e-mail addresses only."""
+    numbering = clinic_id or as_case_id and _NUMBERING.fullmatch(text) is not None
+    shapes = set() if clinic_id else GROUPED_PHONE_SHAPES if numbering else PHONE_SHAPES
+    out: Findings = []
+    for chain in _CHAIN.finditer(text):
+        if chain.end() - chain.start() >= 8:  # fewer characters cannot hold eight digits
+            out.extend(_scan_chain(text, chain.start(), chain.end(), shapes))
+    out.extend(("email", m.span()) for m in _EMAIL.finditer(text))
+    if not numbering:
+        for m in _PHONE_INTL.finditer(text):
+            digits = _NON_DIGIT.sub("", m.group(0))
+            digits = digits[2:] if m.group(0).startswith("00") else digits
+            if 8 <= len(digits) <= 15:
+                out.append(("phone", m.span()))
     return out
 
 
 _SMALL = 10_000_000  # a number below this has fewer than 8 digits, and fewer than 10 in octal: never an identifier
 
 
-def _number_finding(value: int | float) -> str | None:
+def _number_finding(value: int | float, as_case_id: bool = False) -> str | None:
     """A number that looks like an identifier: 11 digits with valid control digits (also with the
     leading zero lost, or read as YAML octal), a Norwegian mobile number (8 digits starting with 4
-    or 9), or 47 followed by one."""
+    or 9), or 47 followed by one. A number as a case_id is the clinic's numbering: never a phone."""
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         return None
     n = abs(int(value))
@@ -110,17 +177,24 @@ def _number_finding(value: int | float) -> str | None:
     for candidate in (s.zfill(11) if len(s) in (10, 11) else "", "0" + format(n, "o")):
         if is_national_id(candidate):
             return _id_kind(candidate)
+    if as_case_id:
+        return None
     if (len(s) == 8 and s[0] in "49") or (len(s) == 10 and s.startswith("47") and s[2] in "49"):
         return "phone"
     return None
 
 
-def identifier_kinds(value: Any) -> list[str]:
-    """The kinds of identifier a scalar value looks like (empty: none)."""
+_KIND_ORDER = {"national_id": 0, "d_number": 1, "email": 2, "phone": 3}
+
+
+def identifier_kinds(value: Any, as_case_id: bool = False, clinic_id: bool = False) -> list[str]:
+    """The kinds of identifier a scalar value looks like (empty: none), the most identifying first.
+    ``as_case_id``/``clinic_id``: the rule for the case's own id (see `_scan_text`)."""
     if isinstance(value, str):
-        return list(dict.fromkeys(kind for kind, _ in _text_findings(value)))
+        kinds = {kind for kind, _ in _text_findings(value, as_case_id, clinic_id)}
+        return sorted(kinds, key=_KIND_ORDER.__getitem__)
     if isinstance(value, (int, float)):
-        kind = _number_finding(value)
+        kind = _number_finding(value, as_case_id)
         return [kind] if kind else []
     return []
 
@@ -196,10 +270,22 @@ def _has_text(value: Any) -> bool:
     return False
 
 
-def scan_case(data: Any) -> list[Finding]:
+MAX_CLINIC_ID = 64  # --id-pattern is tried on case ids up to the schema's length only
+
+
+def scan_case(data: Any, id_pattern: re.Pattern[str] | None = None) -> list[Finding]:
     """Every field of a raw (parsed, not yet validated) case that may identify someone: keys and
-    values that look like identifiers, and fields outside the schema that carry text."""
+    values that look like identifiers, and fields outside the schema that carry text. The case's
+    own ``case_id`` is checked by the case_id rule (`_scan_text`); ``id_pattern`` is the clinic's
+    numbering (``--id-pattern``): a case_id matching it in full is never a phone number."""
     findings: list[Finding] = []
+
+    def id_rule(value: Any, path: list[str]) -> tuple[bool, bool]:
+        """(as_case_id, clinic_id) for a value at ``path``."""
+        if path != ["case_id"]:
+            return False, False
+        return True, (id_pattern is not None and isinstance(value, str) and len(value) <= MAX_CLINIC_ID
+                      and id_pattern.fullmatch(value) is not None)
 
     def walk(value: Any, path: list[str], model: type[BaseModel] | None, known: bool) -> None:
         if isinstance(value, dict):
@@ -223,9 +309,9 @@ def scan_case(data: Any) -> list[Finding]:
         elif isinstance(value, list):
             for i, child in enumerate(value):
                 walk(child, path + [str(i)], model, known)
-        elif isinstance(value, str) and _MAYBE.search(value) or (  # the quick checks, without the calls
+        elif isinstance(value, str) and _might_hold(value) or (  # the quick checks, without the calls
                 isinstance(value, (int, float)) and not -_SMALL < value < _SMALL):
-            for kind in identifier_kinds(value):
+            for kind in identifier_kinds(value, *id_rule(value, path)):
                 findings.append(Finding(".".join(path) or "(document)", kind))
 
     walk(data, [], Case, True)
