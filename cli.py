@@ -186,6 +186,9 @@ def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
 @click.option("--allow-identifiers", is_flag=True,
               help="Screen cases even if they seem to hold national identity numbers, D-numbers, phone numbers, "
                    "e-mail addresses or free text (recorded in the results). Default: refuse them.")
+@click.option("--id-pattern", "id_pattern", metavar="REGEX",
+              help="Your clinic's case numbering, e.g. 'K-\\d{8}': a case_id matching it in full is never "
+                   "refused as a phone number (identity numbers and e-mail addresses still are).")
 @click.option("--engine", type=click.Choice(["durable", "python"]), default="durable", show_default=True,
               help="Rule engine: durable_rules, or the plain-Python evaluator of the same compiled rules.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -193,7 +196,7 @@ def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no report on standard error.")
 @_guarded
 def batch(inputs: tuple[Path, ...], out: Path, workers: int, as_of: dt.date | None, lang: str, fmt: str,
-          allow_identifiers: bool, engine: str, rules_dir: Path | None, quiet: bool) -> None:
+          allow_identifiers: bool, id_pattern: str | None, engine: str, rules_dir: Path | None, quiet: bool) -> None:
     """Screen many cases: folders of YAML/JSON case files, JSON Lines files (one case per line)
     and CSV files (one case per row, columns named by dotted paths such as relationship.type or
     permits.0.basis).
@@ -209,7 +212,7 @@ def batch(inputs: tuple[Path, ...], out: Path, workers: int, as_of: dt.date | No
 
     store = store_for(out, fmt)
     report = run_batch(list(inputs), store, workers=workers, as_of=as_of, lang=lang,
-                       allow_identifiers=allow_identifiers, engine=engine, rules_dir=rules_dir,
+                       allow_identifiers=allow_identifiers, id_pattern=id_pattern, engine=engine, rules_dir=rules_dir,
                        progress=not quiet and sys.stderr.isatty())
     if fmt == "jsonl":
         export_jsonl(store, out, report.inputs)

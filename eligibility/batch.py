@@ -814,12 +814,14 @@ _CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date | None = None,
               lang: str = "nb", allow_identifiers: bool = False, engine: str = "durable",
-              progress: bool = False, rules_dir: Path | None = None) -> BatchReport:
+              progress: bool = False, rules_dir: Path | None = None, id_pattern: str | None = None) -> BatchReport:
     """Screen every case of ``inputs`` into the SQLite file ``out`` (created or resumed).
 
     Raises `InputError` (before anything is written) for an unusable invocation: a missing or
     unreadable INPUT, an unsupported file type, a CSV header that is not dotted field paths, an
-    ``out`` that is not a results file, an unknown engine.
+    ``out`` that is not a results file, an unknown engine, an ``id_pattern`` (the clinic's case
+    numbering, see `scan_case`) that is not a regular expression. An INPUT's name in the error is
+    redacted unless ``allow_identifiers``.
     """
     from .rulebook import load_rulebook
     from .screening import case_digest  # the digest the verdicts carry (this also loads the engine module)
@@ -835,8 +837,17 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         raise InputError("--lang", f"unknown language '{lang}' (nb or en)")
     if workers < 1:
         raise InputError("--workers", "must be at least 1")
+    try:
+        clinic_ids = re.compile(id_pattern) if id_pattern is not None else None
+    except re.error as exc:
+        raise InputError("--id-pattern", f"is not a regular expression ({exc})") from None
     out = Path(out)
-    resolved = _resolve_inputs(inputs)
+    try:
+        resolved = _resolve_inputs(inputs)
+    except InputError as exc:  # an INPUT named by an identifier is not echoed either
+        if allow_identifiers:
+            raise
+        raise InputError(redact(exc.source) or "", redact(exc.message) or "", exc.path) from None
     if out.exists() and any(out.resolve() == Path(i).resolve() for i in inputs):
         raise InputError(str(out), "the results file is one of the inputs")
     screener = make_screener(rules_dir, engine) if workers == 1 else None  # one process: screen here
@@ -887,7 +898,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             return item
         data = raw.data
         if not allow_identifiers:
-            findings = scan_case(data)
+            findings = scan_case(data, clinic_ids)
             if findings:
                 path, message = guard_message(findings)
                 item.error = InputError(raw.source, message, path)

@@ -11,6 +11,9 @@ import random
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from cli import main
 from eligibility.identifiers import Finding, identifier_kinds, redact, scan_case
 
 MAX_BYTES = 256 * 1024
@@ -126,3 +129,39 @@ def test_adversarial_strings_at_the_size_bound_are_scanned_and_an_identifier_aft
     tail = f"{text} ; {FNR[:6]}-{FNR[6:]} ; kari@example.no"
     assert {"national_id", "email"} <= set(identifier_kinds(tail))
     assert FNR[6:] not in (redact(tail) or "")[-40:] and "example" not in (redact(tail) or "")
+
+
+def test_an_identifying_input_name_is_redacted_in_an_invocation_error(tmp_path: Path) -> None:
+    missing = tmp_path / f"{FNR}.jsonl"
+    result = CliRunner().invoke(main, ["batch", str(missing), "--out", str(tmp_path / "r.sqlite")])
+    assert result.exit_code == 2
+    assert FNR not in result.output + result.stderr and "[redacted].jsonl: no such file" in result.stderr
+    odd = tmp_path / "91234567.txt"
+    odd.write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(main, ["batch", str(odd), "--out", str(tmp_path / "r.sqlite")])
+    assert result.exit_code == 2 and "91234567" not in result.stderr and "not a supported input" in result.stderr
+
+
+def test_a_batch_run_with_the_clinics_id_pattern_screens_its_ids_and_still_refuses_identity_numbers(
+        tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    source = tmp_path / "clinic.jsonl"
+    ids = ["K-91234567", "K-45678901", f"K-{FNR}", "91234567", "2026-000123"]
+    source.write_text("".join(json.dumps({"case_id": i}) + "\n" for i in ids), encoding="utf-8")
+    db = tmp_path / "r.sqlite"
+    result = CliRunner().invoke(main, ["batch", str(source), "--out", str(db), "-q", "--id-pattern", r"K-\d+"])
+    assert result.exit_code == 3  # the identity number failed
+    con = sqlite3.connect(db)
+    stored = con.execute("SELECT case_id, status, error_path FROM cases ORDER BY seq").fetchall()
+    con.close()
+    assert stored == [("K-91234567", "ok", None), ("K-45678901", "ok", None), (None, "failed", "case_id"),
+                      ("91234567", "ok", None), ("2026-000123", "ok", None)]
+    without = CliRunner().invoke(main, ["batch", str(source), "--out", str(tmp_path / "s.sqlite"), "-q"])
+    con = sqlite3.connect(tmp_path / "s.sqlite")
+    assert [r[0] for r in con.execute("SELECT status FROM cases ORDER BY seq")] == ["failed", "failed", "failed", "ok", "ok"]
+    con.close()
+    assert without.exit_code == 3
+    bad = CliRunner().invoke(main, ["batch", str(source), "--out", str(tmp_path / "t.sqlite"), "--id-pattern", "K-("])
+    assert bad.exit_code == 2 and "--id-pattern: is not a regular expression" in bad.stderr
