@@ -108,7 +108,7 @@ def _control_digits_valid(raw: bytes, at: int) -> bool:
 def _scan_chain(text: str, start: int, end: int, shapes: set[tuple[int, ...]]) -> Findings:
     """Identity numbers and phone numbers in one chain of digit groups: windows of consecutive
     groups with 11 digits and valid control digits, or with 8 digits written in one of ``shapes``
-    (the first digit 2-9, not a date, not a year and a serial: `2026-1234`). Each group
+    (the first digit 2-9, not a date, not a year and a serial: `2026-1234`, though `2026 1234`). Each group
     starts at most one window of each length, found by its digit offset: linear in the chain."""
     parts = _SEPARATOR_RUN.split(text[start:end])  # group, separators, group, ...: split in C
     places = list(itertools.accumulate(map(len, parts), initial=start))
@@ -127,8 +127,9 @@ def _scan_chain(text: str, start: int, end: int, shapes: set[tuple[int, ...]]) -
         j = group_at.get(at + 8) if lengths[i] in _PHONE_FIRST_GROUPS else None
         if j is not None and tuple(lengths[i:j]) in shapes and digits[at] in "23456789":
             eight = digits[at:at + 8]
-            if not _is_date_digits(eight) and not (j - i == 2 and lengths[i] == 4
-                                                   and 1900 <= int(eight[:4]) <= 2099):
+            year_serial = j - i == 2 and lengths[i] == 4 and not parts[2 * i + 1].isspace() \
+                and 1900 <= int(eight[:4]) <= 2099  # 2026-1234: a case number, 2026 1234: a phone number
+            if not _is_date_digits(eight) and not year_serial:
                 out.append(("phone", (a, spans[j - 1][1])))
     return out
 

@@ -165,3 +165,9 @@ def test_a_batch_run_with_the_clinics_id_pattern_screens_its_ids_and_still_refus
     assert without.exit_code == 3
     bad = CliRunner().invoke(main, ["batch", str(source), "--out", str(tmp_path / "t.sqlite"), "--id-pattern", "K-("])
     assert bad.exit_code == 2 and "--id-pattern: is not a regular expression" in bad.stderr
+
+
+def test_a_year_and_a_serial_is_no_phone_number_but_the_same_digits_with_a_space_are() -> None:
+    assert identifier_kinds("sak 2026-1234") == [] and identifier_kinds("sak 2026.1234") == []
+    assert identifier_kinds("ring 2026 1234") == ["phone"]  # as the guard always read 2233 4455
+    assert scan_case({"case_id": "2026-1234"}) == [] and scan_case({"case_id": "9123-4567"}) == [Finding("case_id", "phone")]
