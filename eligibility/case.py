@@ -296,6 +296,12 @@ class Abuse(Facts):
         "Hvilken dokumentasjon finnes (egen forklaring, anmeldelse, journal, bekreftelse fra krisesenter, vitne, meldinger)?",
         max_length=20,
     )
+    evidence_independent: bool | None = ask(
+        "Does any of the evidence record what someone else saw or found (injuries seen by a doctor or the police, "
+        "a witness who saw or heard it), rather than retell the applicant's own account?",
+        "Viser noe av dokumentasjonen hva andre selv har sett eller funnet (skader en lege eller politiet har sett, "
+        "et vitne som så eller hørte det), og ikke bare søkerens egen forklaring gjengitt?",
+    )
 
 
 class HomeCountryHardship(Facts):

@@ -108,6 +108,10 @@ def _build_specs() -> dict[str, FactSpec]:
         for name, info in Permit.model_fields.items() if name not in _NOT_TESTABLE
     }
     permit_items["started"] = FactSpec("permits[].started", "permits", "started", "bool", ("permits[].valid_from",))
+    # Ended before the applicant applied (the application date, or the assessment date if she has
+    # not applied yet): valid_to before that day.
+    permit_items["ended_before_application"] = FactSpec(
+        "permits[].ended_before_application", "permits", "ended_before_application", "bool", ("permits[].valid_to",))
     specs["permits"] = FactSpec("permits", "permits", "items", "list", ("permits",),
                                 item_specs={k: v for k, v in permit_items.items() if v}, count_attr="count")
     measured = [
@@ -152,6 +156,10 @@ def _build_specs() -> dict[str, FactSpec]:
     ]
     for spec in measured:
         specs[spec.path] = spec
+    # When an incident happened, as a range of days written yyyymmdd (rules compare it with a date
+    # such as 20181101): its date, or else the cohabitation's dates when it happened during it.
+    specs["abuse.incidents"].item_specs["happened"] = FactSpec(
+        "abuse.incidents[].happened", "abuse", "happened", "interval", ("abuse.incidents[].date",))
     return specs
 
 
@@ -351,7 +359,8 @@ def _lodged_on(case: Case) -> tuple[int, int] | None:
     return (number(began), 99991231) if began is not None else None
 
 
-def _incident(inc: Incident, rel_start: dt.date | None, rel_end: dt.date | None | Literal[True], still_together: bool) -> dict[str, Any]:
+def _incident(inc: Incident, rel_start: dt.date | None, rel_end: dt.date | None | Literal[True], still_together: bool,
+              as_of: dt.date) -> dict[str, Any]:
     out = _plain(inc)
     if inc.during_cohabitation is None and inc.date is not None and rel_start is not None:
         if inc.date < rel_start:
@@ -360,6 +369,9 @@ def _incident(inc: Incident, rel_start: dt.date | None, rel_end: dt.date | None 
             out["during_cohabitation"] = inc.date <= rel_end
         elif still_together:
             out["during_cohabitation"] = True
+    happened = _happened(inc.date, out.get("during_cohabitation"), rel_start, rel_end, still_together, as_of)
+    if happened is not None:
+        out["happened_lo"], out["happened_hi"] = (int(d.strftime("%Y%m%d")) for d in happened)
     return out
 
 
@@ -386,6 +398,18 @@ def _lives_with_violent_partner(case: Case, still_together: bool) -> bool:
     still share a home with a household member or in-law, so nothing is derived then."""
     incidents = case.abuse.incidents or []
     return still_together and any(i.perpetrator == "reference_person" for i in incidents)
+
+
+def _happened(date: dt.date | None, during: bool | None, rel_start: dt.date | None,
+              rel_end: dt.date | None | Literal[True], still_together: bool, as_of: dt.date) -> tuple[dt.date, dt.date] | None:
+    """(earliest, latest) day an incident can have happened: its date, or, for one during the
+    cohabitation, the cohabitation's start to its end (or the assessment date); None if unknown."""
+    if date is not None:
+        return date, date
+    if during is not True or rel_start is None:
+        return None
+    end = rel_end if isinstance(rel_end, dt.date) and not still_together else as_of
+    return rel_start, max(rel_start, min(end, as_of))
 
 
 ITEM_FACT = "item"
@@ -430,10 +454,13 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
         topics["safety"]["lives_with_abuser"] = True
     if case.abuse.incidents is not None:
         topics["abuse"]["incidents"] = [
-            _incident(i, rel.cohabitation_started, rel.cohabitation_ended, still_together) for i in case.abuse.incidents
+            _incident(i, rel.cohabitation_started, rel.cohabitation_ended, still_together, as_of)
+            for i in case.abuse.incidents
         ]
     if case.permits is not None:  # "started": the permit had begun by the assessment date
-        topics["permits"] = {"items": [{**_plain(p), **({"started": p.valid_from <= as_of} if p.valid_from else {})}
+        applied = min(case.application_date, as_of) if case.application_date else as_of
+        topics["permits"] = {"items": [{**_plain(p), **({"started": p.valid_from <= as_of} if p.valid_from else {}),
+                                        **({"ended_before_application": p.valid_to < applied} if p.valid_to else {})}
                                        for p in case.permits], "count": len(case.permits)}
     topics["current_permit"] = _current_permit(case.permits, as_of, case.application_date)
     in_time = lawsuit_filed_in_time(case)

@@ -232,6 +232,12 @@ class _Trace(dict[str, "_TraceRule"]):
         return found
 
 
+def _exact(fact: dict[str, Any], name: str, attr: str) -> bool:
+    """Whether ``fact`` holds the attribute as one value: a measured range (``<name>_lo``/``_hi``)
+    only when both ends are the same."""
+    return attr in fact and (attr == name or fact[attr] == fact.get(name + "_hi"))
+
+
 class _TraceRule:
     """How the firings of one engine rule are read: the facts it matched as the case names them
     (``matched``), its trace entry (``entry``), the entry's canonical JSON (``encoded``), and the
@@ -250,6 +256,7 @@ class _TraceRule:
         self.tail = f'"version":{encode_basestring(meta.key)}}}'
         self._starts: dict[tuple[str, bool], str] = {}  # (value, derived) -> the entry's JSON before "matched"
         self._probes_found: list[tuple[str, tuple[str, ...]]] | None = None
+        self._item_probes_found: list[tuple[str, str, tuple[str, ...]]] | None = None
 
     # -- what a firing matched, as the case names it -----------------------------------------------
     def _choose(self) -> Matched:
@@ -272,7 +279,14 @@ class _TraceRule:
 
     def _element(self, firing: Firing) -> dict[str, Any]:
         item = firing.matched["m"]
-        return {f"{self.meta.list}[{item['i']}]": {sub: item.get(sub) for sub in self.subs}}
+        values: dict[str, Any] = {}
+        for sub, attr, _ in self._item_probes():
+            if attr == sub:
+                values[sub] = item.get(sub)
+            else:  # a measured range: one value, or [lowest, highest]
+                lo, hi = item.get(sub + "_lo"), item.get(sub + "_hi")
+                values[sub] = None if lo is None else (lo if lo == hi else [lo, hi])
+        return {f"{self.meta.list}[{item['i']}]": values}
 
     def _step(self, firing: Firing) -> dict[str, Any]:
         acc, element = firing.matched["a"], firing.matched["e"]
@@ -309,12 +323,29 @@ class _TraceRule:
         """The case fields whose absence from ``fact`` made this rule conclude undetermined."""
         meta = self.meta
         if meta.derive == "element":
-            return [f"{meta.list}[{fact['i']}].{sub}" for sub in self.subs if sub not in fact]
+            probes = self._item_probes()
+            absent = [(sub, sources) for sub, attr, sources in probes if attr not in fact]
+            if not absent:  # everything is there, so a range of days left it open: ask for its date
+                absent = [(sub, sources) for sub, attr, sources in probes if not _exact(fact, sub, attr)]
+            return [path.replace("[]", f"[{fact['i']}]", 1) for _, sources in absent for path in sources]
         if meta.name.endswith(MISSING_LIST):  # the list itself is absent
             return list(source_paths(meta.list or ""))
         if meta.list is None:
             return [p for attr, paths in self._probes() if attr not in fact for p in paths]
         return []
+
+    def _item_probes(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(element attribute as rules name it, as the fact holds it, the case fields that make it
+        known) for each list-element attribute the rule reads. A measured one is made known by the
+        fields it is measured from; a range (an interval) is held as ``<name>_lo``/``_hi``."""
+        if self._item_probes_found is None:
+            specs = FACT_SPECS[self.meta.list or ""].item_specs
+            self._item_probes_found = []
+            for sub in self.subs:
+                spec = specs.get(sub)
+                attr = sub + "_lo" if spec is not None and spec.kind == "interval" else sub
+                self._item_probes_found.append((sub, attr, spec.sources if spec else (f"{self.meta.list}[].{sub}",)))
+        return self._item_probes_found
 
     def _probes(self) -> list[tuple[str, tuple[str, ...]]]:
         """(fact attribute, the case fields that make it known) for each fact path it reads."""

@@ -123,10 +123,10 @@ def test_every_node_concludes_exactly_once_and_the_trace_records_it(screener: Sc
     assert len(derived_nodes) == len(set(derived_nodes)), "a node fact was asserted twice"
     verdict = screener.screen(case)
     assert verdict.trace and all(t.rule in compiled.rules for t in verdict.trace)
-    element = [t for t in verdict.trace if "#element." in t.rule and t.rule.startswith("utl-53.mishandling~when")]
+    element = [t for t in verdict.trace if t.rule.startswith("utl-53.mishandling-pattern#element.")]
     assert element and element[0].matched == {"abuse.incidents[0]": {
-        "perpetrator": "reference_person", "victim": "child", "during_cohabitation": True, "severity": "high",
-        "repeated": None}}
+        "perpetrator": "reference_person", "victim": "child", "during_cohabitation": True, "happened": None,
+        "repeated": None, "kind": None, "severity": "high"}}
 
 
 def test_facts_no_rule_tests_do_not_reach_the_engine(screener: Screener) -> None:

@@ -82,8 +82,10 @@ def test_law_change_2018_in_laws(screener: Screener) -> None:
     changes = law_change(screener, [case], dt.date(2018, 10, 31), dt.date(2018, 11, 1))
     by_provision = {c.provision: c for c in changes}
     change = by_provision["utl-53-1-b"]
-    assert (change.before, change.after) == ("not_met", "met")
+    # The in-law abuse was before 1 November 2018: whether it counts after is UNVERIFIED (ADR 0006).
+    assert (change.before, change.after) == ("not_met", "needs_assessment")
     assert "utl-53.mishandling@2018-11-01" in change.rules and "utl-53.mishandling@2010-01-01" in change.rules
+    assert "utl-53.household-abuse-before-2018@2018-11-01" in change.rules
 
 
 def test_law_change_2025_oral_test_level(screener: Screener) -> None:
