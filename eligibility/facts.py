@@ -108,10 +108,6 @@ def _build_specs() -> dict[str, FactSpec]:
         for name, info in Permit.model_fields.items() if name not in _NOT_TESTABLE
     }
     permit_items["started"] = FactSpec("permits[].started", "permits", "started", "bool", ("permits[].valid_from",))
-    # Ended before the applicant applied (the application date, or the assessment date if she has
-    # not applied yet): valid_to before that day.
-    permit_items["ended_before_application"] = FactSpec(
-        "permits[].ended_before_application", "permits", "ended_before_application", "bool", ("permits[].valid_to",))
     specs["permits"] = FactSpec("permits", "permits", "items", "list", ("permits",),
                                 item_specs={k: v for k, v in permit_items.items() if v}, count_attr="count")
     measured = [
@@ -138,6 +134,8 @@ def _build_specs() -> dict[str, FactSpec]:
         # cohabitation began (a family-immigration application as spouse or cohabitant cannot
         # predate it), with no upper bound.
         FactSpec("application.lodged_on", "application", "lodged_on", "interval", ("application_date",)),
+        FactSpec("application_permit.basis", "application_permit", "basis", "enum", ("permits",),
+                 values=tuple(Permit.model_fields["basis"].annotation.__args__[0].__args__) + ("none",)),
         FactSpec("permanent_residence.qualifying_years", "permanent_residence", "qualifying_years", "number",
                  ("permits",)),
         FactSpec("forced_marriage_lawsuit.filed_in_time", "forced_marriage_lawsuit", "filed_in_time", "bool",
@@ -458,9 +456,7 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
             for i in case.abuse.incidents
         ]
     if case.permits is not None:  # "started": the permit had begun by the assessment date
-        applied = min(case.application_date, as_of) if case.application_date else as_of
-        topics["permits"] = {"items": [{**_plain(p), **({"started": p.valid_from <= as_of} if p.valid_from else {}),
-                                        **({"ended_before_application": p.valid_to < applied} if p.valid_to else {})}
+        topics["permits"] = {"items": [{**_plain(p), **({"started": p.valid_from <= as_of} if p.valid_from else {})}
                                        for p in case.permits], "count": len(case.permits)}
     topics["current_permit"] = _current_permit(case.permits, as_of, case.application_date)
     in_time = lawsuit_filed_in_time(case)
@@ -470,6 +466,9 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
     if lodged is not None:  # as numbers yyyymmdd, for transitional rules keyed to the application date
         topics["application"]["lodged_on_lo"], topics["application"]["lodged_on_hi"] = lodged
     topics["family_application"].update(_family_application(case))
+    # The permit valid on the day she applied (the assessment date if she has not applied by then).
+    applied = min(case.application_date, as_of) if case.application_date else as_of
+    topics["application_permit"] = {k: v for k, v in _current_permit(case.permits, applied).items() if k == "basis"}
     years = qualifying_years(case.permits, as_of, case.application_date)
     if years is not None:
         topics["permanent_residence"]["qualifying_years"] = years

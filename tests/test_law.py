@@ -693,3 +693,29 @@ def test_a_doubted_account_asks_what_the_documents_show(screener: Any) -> None:
     result = status_53b(screener, abuse_case(account_credible=False, evidence=["medical_record"]))
     assert result.status == "undetermined"
     assert {m.path for m in result.missing} == {"abuse.evidence_independent"}
+
+
+EXPIRED_40 = [{"basis": "utl-40", "valid_from": "2016-01-01", "valid_to": "2019-06-30", "forms_basis_for_permanent": True}]
+
+
+def test_a_family_permit_that_ended_years_ago_needs_assessment_never_met_or_refused(screener: Any) -> None:
+    """Addendum § 2: the Act sets no deadline and UDI says "hold, or have held"; whether a permit that
+    ended long before the application still qualifies is UNVERIFIED."""
+    result = status_53b(screener, abuse_case(permits=EXPIRED_40, ended="2019-03-01"), lang="en")
+    assert result.status == "needs_assessment"
+    assert "utl-53.family-permit-lapsed" in rule_ids(result.reasons)
+    assert any("time limit" in note for note in result.notes)
+    assert "section 61 seventh paragraph" in next(
+        r.text for r in result.reasons if r.rule.startswith("utl-53.family-permit-lapsed"))
+
+
+def test_applying_while_the_family_permit_was_valid_is_met_whenever_screened(screener: Any) -> None:
+    case = abuse_case(permits=EXPIRED_40, ended="2019-03-01").model_copy(
+        update={"application_date": dt.date(2019, 4, 1)})
+    result = status_53b(screener, case)
+    assert result.status == "met" and not result.notes
+
+
+def test_a_student_permit_after_the_family_permit_is_still_a_lapsed_family_permit(screener: Any) -> None:
+    permits = EXPIRED_40 + [{"basis": "student", "valid_from": "2019-08-01", "valid_to": "2027-07-31"}]
+    assert status_53b(screener, abuse_case(permits=permits, ended="2019-03-01")).status == "needs_assessment"
