@@ -719,3 +719,40 @@ def test_applying_while_the_family_permit_was_valid_is_met_whenever_screened(scr
 def test_a_student_permit_after_the_family_permit_is_still_a_lapsed_family_permit(screener: Any) -> None:
     permits = EXPIRED_40 + [{"basis": "student", "valid_from": "2019-08-01", "valid_to": "2027-07-31"}]
     assert status_53b(screener, abuse_case(permits=permits, ended="2019-03-01")).status == "needs_assessment"
+
+
+# --- every UNVERIFIED point under § 53(1)(b) surfaces as needs assessment with its note ---------------
+
+def _under(compiled: Any, root: str) -> set[str]:
+    seen, todo = set(), [root]
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(ref for ref, _ in compiled.refs.get(node, []))
+    return seen
+
+
+UNVERIFIED_53B_CASES: dict[str, Any] = {
+    "utl-53.family-permit-lapsed": lambda: abuse_case(permits=EXPIRED_40, ended="2019-03-01"),
+    "utl-53.household-abuse-before-2018": lambda: abuse_case(
+        incident(perpetrator="in_law", date="2017-05-01", severity="high", repeated=True), ended="2018-02-01"),
+    "utl-53.in-law-after-separation": lambda: abuse_case(
+        incident(perpetrator="in_law", during_cohabitation=False, severity="high", repeated=True)),
+}
+
+
+def test_every_unverified_point_under_53_1_b_is_walked(screener: Any) -> None:
+    compiled = screener.compiled(dt.date(2026, 11, 26))
+    unverified = {n for n in _under(compiled, "utl-53-1-b") if compiled.nodes[n].source.confidence == "UNVERIFIED"}
+    assert unverified == set(UNVERIFIED_53B_CASES), "add a case for each UNVERIFIED rule under § 53(1)(b)"
+    assert all(compiled.nodes[n].uncertain for n in unverified)
+
+
+@pytest.mark.parametrize("rule", sorted(UNVERIFIED_53B_CASES))
+def test_an_unverified_point_gives_needs_assessment_with_its_note(screener: Any, rule: str) -> None:
+    result = status_53b(screener, UNVERIFIED_53B_CASES[rule](), lang="en")
+    compiled = screener.compiled(dt.date(2026, 11, 26))
+    assert result.status == "needs_assessment"
+    assert rule in rule_ids(result.reasons)
+    assert compiled.nodes[rule].uncertain.en in result.notes
