@@ -68,6 +68,7 @@ FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "evidence": st.lists(st.sampled_from(["own_account", "police_report", "medical_record",
                                               "shelter_confirmation", "witness", "messages"]),
                              max_size=3, unique=True),
+        "evidence_independent": bools,
     },
     "home_country_hardship": {"expected": bools},
     "forced_marriage_lawsuit": {

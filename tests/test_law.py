@@ -756,3 +756,19 @@ def test_an_unverified_point_gives_needs_assessment_with_its_note(screener: Any,
     assert result.status == "needs_assessment"
     assert rule in rule_ids(result.reasons)
     assert compiled.nodes[rule].uncertain.en in result.notes
+
+
+def test_the_trace_shows_when_an_undated_incident_can_have_happened(screener: Any) -> None:
+    """An incident during the cohabitation happened between its start and its end (yyyymmdd)."""
+    case = abuse_case(incident(perpetrator="household_member", severity="high", repeated=True), ended="2019-06-01")
+    trace = screener.screen(case).trace
+    element = next(t for t in trace if t.rule.startswith("utl-53.household-abuse-before-2018#element."))
+    assert element.matched["abuse.incidents[0]"]["happened"] == [20160101, 20190601]
+
+
+def test_a_missing_permit_start_asks_for_the_date_not_a_measurement(screener: Any) -> None:
+    result = status_53b(screener, abuse_case(permits=[{"basis": "utl-40", "valid_to": "2027-12-31"}]))
+    assert result.status == "undetermined"
+    missing = {m.path: m.question for m in result.missing}
+    assert "permits[0].valid_from" in missing and "permits[0].started" not in missing
+    assert missing["permits[0].valid_from"] == "From what date is the permit valid?"
