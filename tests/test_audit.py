@@ -207,23 +207,30 @@ def test_a_resealed_extra_member_is_refused(screener: Screener) -> None:
     assert result.outcome == "malformed" and "approved_by: unknown member" in result.detail
 
 
+def _mishandling_firing(receipt: dict[str, Any]) -> int:
+    """The position of the first firing of the § 53(1)(b) mishandling rule with one matched value."""
+    return next(i for i, f in enumerate(receipt["firings"])
+                if f["version"] == "utl-53.mishandling@2018-11-01" and len(f["matched"]) == 1)
+
+
 def test_a_changed_matched_value_names_the_firing_and_both_values(screener: Screener) -> None:
     receipt = receipt_for(screener)
-    firing = receipt["firings"][12]
-    assert firing["version"] == "utl-53.mishandling@2018-11-01"
+    seq = _mishandling_firing(receipt)
+    firing = receipt["firings"][seq]
     (fact, value), = firing["matched"].items()
     firing["matched"][fact] = value + 1
     result = verify_receipt(reseal(receipt), screener)
     assert result.outcome == "differs"
-    assert result.detail == (f"firing 12 (utl-53.mishandling): matched value of {fact} differs: "
+    assert result.detail == (f"firing {seq} (utl-53.mishandling): matched value of {fact} differs: "
                              f"receipt has {value + 1}, re-run gives {value}")
 
 
 def test_a_changed_rule_version_names_both_versions(screener: Screener) -> None:
     receipt = receipt_for(screener)
-    receipt["firings"][12]["version"] = "utl-53.mishandling@2010-01-01"
+    seq = _mishandling_firing(receipt)
+    receipt["firings"][seq]["version"] = "utl-53.mishandling@2010-01-01"
     result = verify_receipt(reseal(receipt), screener)
-    assert result.detail == ("firing 12 (utl-53.mishandling): rule version differs: receipt "
+    assert result.detail == (f"firing {seq} (utl-53.mishandling): rule version differs: receipt "
                              "utl-53.mishandling@2010-01-01, re-run utl-53.mishandling@2018-11-01")
 
 
