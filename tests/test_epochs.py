@@ -35,6 +35,25 @@ PROBES = [load_case_file(ROOT / "cases" / name) for name in (
     "40-young-spouse-before-24-rule.yaml")]
 BOOK = load_rulebook(ROOT / "rules")  # immutable data: screeners share it, never their caches
 DAYS = BOOK.change_dates()  # the first day of every law epoch
+
+
+def _sharing_a_definition(days: list[dt.date]) -> list[dt.date]:
+    """The epochs whose engine definition is the same as another epoch's: where a cache keyed by
+    the definition alone handed one epoch's meaning to the other."""
+    from eligibility.compiler import compile_rulebook
+
+    groups: dict[str, list[dt.date]] = {}
+    for day in days:
+        definition = json.dumps(compile_rulebook(BOOK, day).definition, sort_keys=True)
+        groups.setdefault(definition, []).append(day)
+    return sorted(d for group in groups.values() if len(group) > 1 for d in group)
+
+
+# Every epoch has its own name (test below); the byte-for-byte comparisons run on the epochs
+# whose engine definitions coincide, where a cache keyed by less than the whole epoch went wrong,
+# and on the first and the last epoch (each fresh screener costs a compile).
+CHECKED_DAYS = sorted(set(_sharing_a_definition(DAYS)) | {DAYS[0], DAYS[-1]})
+ENGINE_DAYS = {"durable": CHECKED_DAYS, "python": CHECKED_DAYS}
 ENGINES: dict[str, Callable[[], Any]] = {"durable": Engine, "python": PythonEngine}
 
 Output = tuple[str, str]  # the verdict's JSON, the receipt's canonical JSON
@@ -55,7 +74,7 @@ def alone(engine: str) -> dict[tuple[int, dt.date], Output]:
     """Each probe screened with a fresh screener and engine per law epoch: nothing screened
     before it but cases of its own epoch."""
     results = {}
-    for day in DAYS:
+    for day in ENGINE_DAYS[engine]:
         screener = Screener(engine=ENGINES[engine](), book=BOOK)
         for i, case in enumerate(PROBES):
             results[(i, day)] = output(screener, case, day)
@@ -68,7 +87,8 @@ def mixed(engine: str) -> tuple[Screener, dict[str, dict[tuple[int, dt.date], Ou
     each screening comes after those of every other epoch, and before them."""
     screener = Screener(engine=ENGINES[engine](), book=BOOK)
     runs: dict[str, dict[tuple[int, dt.date], Output]] = {}
-    for order, days in (("forward", DAYS), ("backward", DAYS[::-1])):
+    days = ENGINE_DAYS[engine]
+    for order, days in (("forward", days), ("backward", days[::-1])):
         runs[order] = {(i, day): output(screener, case, day) for day in days for i, case in enumerate(PROBES)}
     return screener, runs
 
@@ -101,7 +121,7 @@ def test_the_2026_forced_marriage_change_is_not_hidden_by_the_2025_epoch(screene
 
 
 def test_diff_reports_what_screening_each_date_alone_shows(alone: Any, mixed: Any) -> None:
-    """`eligibility diff` from each epoch to the next finds exactly the status changes that
+    """`eligibility diff` between consecutive checked epochs finds exactly the status changes that
     screening the probes alone on the two dates shows, in a screener that has seen every epoch.
     (One engine: `law_change` only reads verdicts; the engines agree in tests above.)"""
     screener, _ = mixed
@@ -109,7 +129,7 @@ def test_diff_reports_what_screening_each_date_alone_shows(alone: Any, mixed: An
     if engine != "Engine":
         pytest.skip("durable only")
     found_any = False
-    for last, start in zip(DAYS, DAYS[1:]):
+    for last, start in zip(CHECKED_DAYS, CHECKED_DAYS[1:]):
         want = set()
         for i, case in enumerate(PROBES):
             a, b = _statuses(alone[(i, last)][0]), _statuses(alone[(i, start)][0])
