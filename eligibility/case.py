@@ -15,7 +15,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -53,6 +53,32 @@ REPLACED_RELATIONSHIP = {
 
 
 Year = Annotated[int, Field(ge=1900, le=2100)]
+
+# Dates. The rulebook holds the law from utlendingsloven 2008's entry into force (2010-01-01): an
+# assessment date before it would apply law that is not in the rules. Every date ends at 2100-12-31,
+# the bound of `Year`: later dates are typos (no permit, marriage or birth is dated there), and the
+# date arithmetic of the measurements (ages, months, deadlines) then stays far from `date.max`.
+LAW_FROM, LAST_DAY, FIRST_DAY = dt.date(2010, 1, 1), dt.date(2100, 12, 31), dt.date(1900, 1, 1)
+
+
+def _plausible(day: dt.date) -> dt.date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"a date must be between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+def law_date(day: dt.date) -> dt.date:
+    """An assessment date the rulebook covers (2010-01-01 to 2100-12-31); ValueError otherwise."""
+    if day < LAW_FROM:
+        raise ValueError(f"the rulebook covers the law from {LAW_FROM} (utlendingsloven 2008 in force); "
+                         "an earlier assessment date cannot be screened")
+    if day > LAST_DAY:
+        raise ValueError(f"an assessment date must be at most {LAST_DAY}")
+    return day
+
+
+Day = Annotated[dt.date, AfterValidator(_plausible)]
+AssessmentDay = Annotated[dt.date, AfterValidator(law_date)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
 
@@ -83,7 +109,7 @@ class PermanentResidenceBasis(StrEnum):
 
 
 class Applicant(Facts):
-    birth_date: dt.date | None = ask("What is the applicant's date of birth?", "Hva er søkerens fødselsdato?")
+    birth_date: Day | None = ask("What is the applicant's date of birth?", "Hva er søkerens fødselsdato?")
     birth_year: Year | None = ask("In what year was the applicant born?", "Hvilket år er søkeren født?")
     citizenship: CountryCode | None = ask(
         "What is the applicant's citizenship (ISO 3166 alpha-2)?", "Hvilket statsborgerskap har søkeren (ISO 3166 alfa-2)?"
@@ -97,7 +123,7 @@ class Applicant(Facts):
 class ReferencePerson(Facts):
     """The person the applicant came to live with (utl. § 39)."""
 
-    birth_date: dt.date | None = ask(
+    birth_date: Day | None = ask(
         "What is the reference person's date of birth?", "Hva er referansepersonens fødselsdato?"
     )
     birth_year: Year | None = ask("In what year was the reference person born?", "Hvilket år er referansepersonen født?")
@@ -113,10 +139,10 @@ class ReferencePerson(Facts):
         "Does the reference person live in Norway, or will they settle here?",
         "Er referansepersonen bosatt i Norge, eller skal vedkommende bosette seg her?",
     )
-    entry_date: dt.date | None = ask(
+    entry_date: Day | None = ask(
         "When did the reference person enter Norway?", "Når reiste referansepersonen inn i Norge?"
     )
-    death_date: dt.date | None = ask(
+    death_date: Day | None = ask(
         "If the reference person has died: on what date?", "Hvis referansepersonen er død: hvilken dato?"
     )
     years_work_or_education: float | None = ask(
@@ -141,9 +167,9 @@ class Relationship(Facts):
         "Are the applicant and the reference person married or cohabitants?",
         "Er søkeren og referansepersonen gift eller samboere?",
     )
-    married_on: dt.date | None = ask("When did they marry?", "Når giftet de seg?")
-    cohabitation_started: dt.date | None = ask("When did they start living together?", "Når flyttet de sammen?")
-    cohabitation_ended: dt.date | Literal[True] | None = ask(
+    married_on: Day | None = ask("When did they marry?", "Når giftet de seg?")
+    cohabitation_started: Day | None = ask("When did they start living together?", "Når flyttet de sammen?")
+    cohabitation_ended: Day | Literal[True] | None = ask(
         "Has the cohabitation ended (do they no longer live together)? If so, when?",
         "Er samlivet opphørt (bor de ikke lenger sammen)? I så fall: når?",
     )
@@ -241,8 +267,8 @@ class Permit(Facts):
     basis: PermitBasis | None = ask(
         "What legal basis is printed on the permit decision?", "Hvilket rettsgrunnlag står i vedtaket om tillatelsen?"
     )
-    valid_from: dt.date | None = ask("From what date is the permit valid?", "Fra hvilken dato gjelder tillatelsen?")
-    valid_to: dt.date | None = ask("Until what date is the permit valid?", "Til hvilken dato gjelder tillatelsen?")
+    valid_from: Day | None = ask("From what date is the permit valid?", "Fra hvilken dato gjelder tillatelsen?")
+    valid_to: Day | None = ask("Until what date is the permit valid?", "Til hvilken dato gjelder tillatelsen?")
     forms_basis_for_permanent: bool | None = ask(
         "Does the permit form the basis for permanent residence?",
         "Danner tillatelsen grunnlag for permanent oppholdstillatelse?",
@@ -264,7 +290,7 @@ class Incident(Facts):
     during_cohabitation: bool | None = ask(
         "Did it happen while the couple lived together?", "Skjedde det mens paret bodde sammen?"
     )
-    date: dt.date | None = ask("When did it happen?", "Når skjedde det?")
+    date: Day | None = ask("When did it happen?", "Når skjedde det?")
     severity: Literal["low", "moderate", "high"] | None = ask(
         "How serious was it (e.g. strangulation or death threats are high)?",
         "Hvor alvorlig var det (f.eks. kvelertak eller drapstrusler er høy)?",
@@ -327,7 +353,7 @@ class ForcedMarriageLawsuit(Facts):
         "Did the applicant exercise or assist in coercion at the marriage?",
         "Har søkeren utøvd eller medvirket til tvang ved ekteskapsinngåelsen?",
     )
-    freed_from_coercion_on: dt.date | None = ask(
+    freed_from_coercion_on: Day | None = ask(
         "On what date did the applicant become free of the coercion?", "Hvilken dato ble søkeren fri fra tvangen?"
     )
     filed_on: dt.date | None = ask(
@@ -440,10 +466,10 @@ class Case(Facts):
     """One anonymised case. ``assessment_date`` is the date as of which the law is applied."""
 
     case_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Opaque, anonymised case id.")
-    assessment_date: dt.date | None = Field(
+    assessment_date: AssessmentDay | None = Field(
         default=None, description="The law is applied as of this date; default: today."
     )
-    application_date: dt.date | None = ask("When was the application lodged?", "Når ble søknaden levert?")
+    application_date: Day | None = ask("When was the application lodged?", "Når ble søknaden levert?")
     applicant: Applicant = Field(default_factory=Applicant)
     reference_person: ReferencePerson = Field(default_factory=ReferencePerson)
     relationship: Relationship = Field(default_factory=Relationship)

@@ -6,7 +6,8 @@ where in the case it is (never a stack trace, never the offending value itself),
 * is larger than `MAX_BYTES` or not UTF-8;
 * uses YAML anchors or aliases (of no use in a case file; the classic "billion laughs" vector) or
   YAML tags;
-* nests deeper than any valid case can (`MAX_DEPTH`);
+* nests deeper than any valid case can (`MAX_DEPTH`), or writes a number longer than
+  `MAX_DIGITS` digits;
 * does not match the case schema (unknown fields included: a typo never passes silently).
 """
 
@@ -23,6 +24,7 @@ from .case import Case
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 8  # case → abuse → incidents → [i] → field is 4; leave room, refuse bombs
+MAX_DIGITS = 40  # no case field holds a longer number (income is at most 10^12); int() of a huge one is slow
 
 
 class InputError(ValueError):
@@ -31,6 +33,35 @@ class InputError(ValueError):
     def __init__(self, source: str, message: str, path: str | None = None):
         self.source, self.message, self.path = source, message, path
         super().__init__(f"{source}: {path + ': ' if path else ''}{message}")
+
+
+class _CaseLoader(yaml.SafeLoader):
+    """The safe loader, reading a date as its text (pydantic checks it and names the field: an
+    impossible date such as 2024-02-30 is the case's error, not the loader's crash) and refusing
+    numbers longer than `MAX_DIGITS` digits before converting them."""
+
+    def construct_yaml_int(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode) and len(node.value) > MAX_DIGITS:
+            raise yaml.constructor.ConstructorError(None, None, f"a number longer than {MAX_DIGITS} digits",
+                                                    node.start_mark)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
+        return self.construct_scalar(node)
+
+
+_CaseLoader.add_constructor("tag:yaml.org,2002:int", _CaseLoader.construct_yaml_int)
+_CaseLoader.add_constructor("tag:yaml.org,2002:timestamp", _CaseLoader.construct_yaml_timestamp)
+
+
+class _TooLong(ValueError):
+    pass
+
+
+def _json_int(text: str) -> int:
+    if len(text) > MAX_DIGITS + 1:
+        raise _TooLong(f"a number longer than {MAX_DIGITS} digits")
+    return int(text)
 
 
 def _refuse_yaml_features(text: str) -> None:
@@ -54,7 +85,8 @@ def _depth(value: Any, level: int = 0) -> int:
 
 
 def parse_text(raw: bytes, source: str, fmt: str | None = None) -> Any:
-    """Decode and parse a case document (JSON if it looks like JSON or ``fmt == 'json'``)."""
+    """Decode and parse a case document: JSON if ``fmt == 'json'``, YAML if ``fmt == 'yaml'``; with
+    no ``fmt``, JSON if it looks like JSON (starts with ``{`` or ``[``) and parses as JSON, else YAML."""
     if len(raw) > MAX_BYTES:
         raise InputError(source, f"file is larger than {MAX_BYTES // 1024} KiB")
     try:
@@ -62,12 +94,24 @@ def parse_text(raw: bytes, source: str, fmt: str | None = None) -> Any:
     except UnicodeDecodeError as exc:
         raise InputError(source, f"not UTF-8 text (byte {exc.start})") from None
     text = text.removeprefix("\ufeff")
+    if fmt is None and text.lstrip().startswith(("{", "[")):  # JSON, or a YAML flow mapping such as {case_id: x}
+        try:
+            return _checked(_load(text, source, "json"), source)
+        except InputError as exc:
+            try:
+                return _checked(_load(text, source, "yaml"), source)
+            except InputError:
+                raise exc from None
+    return _checked(_load(text, source, fmt or "yaml"), source)
+
+
+def _load(text: str, source: str, fmt: str) -> Any:
+    """Parse JSON or YAML text; every failure is an `InputError` with the line and column."""
     try:
-        if fmt == "json" or (fmt is None and text.lstrip().startswith(("{", "["))):
-            data = json.loads(text)
-        else:
-            _refuse_yaml_features(text)
-            data = yaml.safe_load(text)
+        if fmt == "json":
+            return json.loads(text, parse_int=_json_int)
+        _refuse_yaml_features(text)
+        return yaml.load(text, Loader=_CaseLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
         raise InputError(source, f"nested deeper than a case can be ({MAX_DEPTH} levels)") from None
     except json.JSONDecodeError as exc:
@@ -76,7 +120,14 @@ def parse_text(raw: bytes, source: str, fmt: str | None = None) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(source, f"not valid YAML: {problem}{where}") from None
+        raise InputError(source, f"not valid {'JSON' if fmt == 'json' else 'YAML'}: {problem}{where}") from None
+    except ValueError as exc:  # a value the parser cannot convert (the message never quotes the value)
+        problem = str(exc) if isinstance(exc, _TooLong) else "a value that cannot be converted"
+        raise InputError(source, f"not valid {'JSON' if fmt == 'json' else 'YAML'}: {problem}") from None
+
+
+def _checked(data: Any, source: str) -> Any:
+    """Refuse a document nested deeper than any case can be."""
     try:
         too_deep = _depth(data) > MAX_DEPTH
     except RecursionError:
@@ -95,11 +146,33 @@ def validate_case(data: Any, source: str) -> Case:
     except ValidationError as exc:
         err = exc.errors()[0]
         path = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "string_type" and isinstance(err.get("input"), bool):
+            message += (" (YAML reads an unquoted NO, no, yes, on or off as true/false: quote it, e.g. "
+                        "citizenship: 'NO' for Norway)")
+        elif err["type"] == "extra_forbidden":
             message = "unknown field (check the spelling; `eligibility schema` lists the fields)"
         more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
         raise InputError(source, message + more, path or None) from None
+
+
+def read_bounded(path: Path, source: str) -> bytes:
+    """A file's bytes, opened once and read at most `MAX_BYTES` + 1 bytes (so a named pipe or a
+    device such as /dev/zero is read once and never without bound)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(source, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(source, "is a directory, not a case file") from None
+    except PermissionError:
+        raise InputError(source, "permission denied") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > MAX_BYTES:
+        raise InputError(source, f"file is larger than {MAX_BYTES // 1024} KiB")
+    return raw
 
 
 def load_case_file(path: Path | str, fmt: str | None = None) -> Case:
@@ -110,18 +183,8 @@ def load_case_file(path: Path | str, fmt: str | None = None) -> Case:
         raw = sys.stdin.buffer.read(MAX_BYTES + 1)
         source = "<stdin>"
     else:
-        p = Path(path)
         source = str(path)
-        try:
-            if p.stat().st_size > MAX_BYTES:
-                raise InputError(source, f"file is larger than {MAX_BYTES // 1024} KiB")
-            raw = p.read_bytes()
-        except FileNotFoundError:
-            raise InputError(source, "no such file") from None
-        except IsADirectoryError:
-            raise InputError(source, "is a directory, not a case file") from None
-        except PermissionError:
-            raise InputError(source, "permission denied") from None
-        if fmt is None and p.suffix.lower() == ".json":
+        raw = read_bounded(Path(path), source)
+        if fmt is None and Path(path).suffix.lower() == ".json":
             fmt = "json"
     return validate_case(parse_text(raw, source, fmt), source)
