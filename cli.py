@@ -1,7 +1,8 @@
 """`eligibility`: screen residence-permit eligibility under utlendingsloven §§ 40, 41, 53 and 62.
 
 Exit codes: 0 screened, 2 invalid input (case file, options or rule files), 1 internal error;
-`batch` exits 3 when it completed but some cases failed (each recorded with its error).
+`batch` exits 3 when it completed but some cases failed (each recorded with its error); 141 (as
+a program killed by SIGPIPE) when the reader of standard output went away, e.g. `| head -1`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from eligibility.atomic import write_atomically
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 EXIT_CASES_FAILED = 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what the shell reports for `yes | head -1`
 
 
 def _fail(message: str, code: int) -> None:
@@ -38,13 +40,19 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         from eligibility.rulebook import RuleFileError
 
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+            return result
         except InputError as exc:
             _fail(str(exc), EXIT_INPUT)
         except RuleFileError as exc:
             _fail(f"rule file refused: {exc}", EXIT_INPUT)
         except EngineError as exc:
             _fail(f"internal error in the rule engine: {exc}", EXIT_INTERNAL)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, nothing left to say
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
+            sys.exit(EXIT_BROKEN_PIPE)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # noqa: BLE001 - never a traceback for the user
@@ -63,6 +71,24 @@ def _date(_: Any, __: Any, value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date (use YYYY-MM-DD)") from None
+
+
+def _law_date(ctx: Any, param: Any, value: str | None) -> dt.date | None:
+    """--as-of: a date whose law the rulebook holds (2010-01-01 to 2100-12-31)."""
+    from eligibility.case import law_date
+
+    day = _date(ctx, param, value)
+    try:
+        return law_date(day) if day is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _target(_: Any, param: Any, value: Path | None) -> Path | None:
+    """A file to write: its folder must exist (checked before any work is done)."""
+    if value is not None and not value.absolute().parent.is_dir():
+        raise click.BadParameter(f"the folder of '{value}' does not exist (create it first)")
+    return value
 
 
 def _version_text() -> str:
@@ -92,17 +118,17 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @click.argument("case", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--as-of", "as_of", callback=_date, metavar="DATE",
+@click.option("--as-of", "as_of", callback=_law_date, metavar="DATE",
               help="Apply the law as of this date (default: the case's assessment_date, else today).")
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
               help="Language of the explanation.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
               show_default=True, help="Output format (html: a printable, self-contained page with the why-tree).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Rules directory (default: the shipped rules, or $ELIGIBILITY_RULES).")
-@click.option("--receipt", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("--receipt", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
               help="Also write a decision receipt (canonical JSON an auditor can verify) to this file.")
 @_guarded
 def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, output: Path | None,
@@ -127,7 +153,7 @@ def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, output: Path |
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
               help="Write to this file instead of standard output.")
 @_guarded
 def schema(output: Path | None) -> None:
@@ -172,11 +198,12 @@ def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="INPUT...")
 @click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              callback=_target,
               help="Results: a SQLite file (created, or resumed if it exists; a results file of an older version is refused); with --format jsonl|csv the "
                    "export, and the SQLite results go to OUT.sqlite.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes (1: screen in this process).")
-@click.option("--as-of", "as_of", callback=_date, metavar="DATE",
+@click.option("--as-of", "as_of", callback=_law_date, metavar="DATE",
               help="Apply the law as of this date (default: each case's assessment_date, else today).")
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
               help="Language of the explanations.")
@@ -208,9 +235,10 @@ def batch(inputs: tuple[Path, ...], out: Path, workers: int, as_of: dt.date | No
     Exit codes: 0 every case screened, 3 some cases failed, 2 unusable input or options, 1 internal
     error.
     """
-    from eligibility.batch import export_csv, export_jsonl, run_batch, store_for
+    from eligibility.batch import check_targets, export_csv, export_jsonl, run_batch, store_for
 
     store = store_for(out, fmt)
+    check_targets(list(inputs), [out, store])
     report = run_batch(list(inputs), store, workers=workers, as_of=as_of, lang=lang,
                        allow_identifiers=allow_identifiers, id_pattern=id_pattern, engine=engine, rules_dir=rules_dir,
                        progress=not quiet and sys.stderr.isatty())
@@ -236,7 +264,7 @@ def batch(inputs: tuple[Path, ...], out: Path, workers: int, as_of: dt.date | No
               show_default=True, help="html: one self-contained file with a bar chart (no network).")
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
               help="Language of the report's headings.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
               help="Write to this file (atomically) instead of standard output.")
 @_guarded
 def summary(results: Path, fmt: str, lang: str, output: Path | None) -> None:

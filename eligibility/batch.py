@@ -61,9 +61,9 @@ from typing import IO, Annotated, Any, Callable, Iterator, Literal, Union, get_a
 from pydantic import BaseModel
 
 from . import __version__
-from .case import Case, _inner_model
+from .case import Case, _inner_model, law_date
 from .atomic import open_atomically
-from .loader import MAX_BYTES, InputError, parse_text, validate_case
+from .loader import MAX_BYTES, MAX_DEPTH, InputError, parse_text, read_bounded, validate_case
 from .identifiers import KIND_TEXT, MAX_MESSAGE, guard_message, identifier_kinds, redact, scan_case
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     started TEXT NOT NULL,            -- UTC, ISO 8601
     finished TEXT,                    -- NULL: the run was killed or is still going
-    status TEXT NOT NULL,             -- running | complete | interrupted
+    status TEXT NOT NULL,             -- running | complete | interrupted | killed (found running by a later run)
     as_of TEXT,                       -- --as-of, or NULL (each case's assessment_date, else the day of the run)
     lang TEXT NOT NULL,
     rules_version TEXT NOT NULL,
@@ -150,6 +150,7 @@ CREATE TABLE IF NOT EXISTS missing (
 # CSV rows as case documents
 # ------------------------------------------------------------------------------------------------
 
+MAX_COLUMN = 200  # characters in a column name: the longest field path of a case is under 60
 _COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.(?:\d+|[A-Za-z_][A-Za-z0-9_]*))*")
 _INT = re.compile(r"[-+]?\d+")
 _DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
@@ -195,16 +196,22 @@ def _is_text_column(parts: list[str]) -> bool:
     return bool(leaves) and leaves <= {str}
 
 
+def _cell_int(text: str) -> int:
+    if len(text) > 41:
+        raise ValueError("a number longer than 40 digits")
+    return int(text)
+
+
 def _cell_value(parts: list[str], text: str, text_column: bool) -> Any:
     if text == "null":
         return None
     if text.startswith("["):
-        return json.loads(text)  # a whole list, e.g. [] for "none"
+        return json.loads(text, parse_int=_cell_int)  # a whole list, e.g. [] for "none"
     if text_column:
         return text
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
-    if _INT.fullmatch(text):
+    if _INT.fullmatch(text) and len(text) <= 41:  # a longer number stays text: the schema refuses it
         return int(text)
     if _FLOAT.fullmatch(text):
         return float(text)
@@ -231,6 +238,9 @@ class _Header:
             if not name:
                 self.columns.append(None)  # an unnamed column must stay empty
                 continue
+            if len(name) > MAX_COLUMN or name.count(".") >= MAX_DEPTH:
+                raise InputError(source, f"column {i} of the header is deeper or longer than any field path "
+                                         f"of a case (at most {MAX_DEPTH} segments, {MAX_COLUMN} characters)")
             if not _COLUMN.fullmatch(name):
                 raise InputError(source, f"column {i} of the header is not a dotted field path "
                                          "(letters, digits and _ separated by dots, e.g. permits.0.basis)")
@@ -268,8 +278,9 @@ def csv_document(header: _Header, cells: list[str]) -> dict[str, Any]:
         name = ".".join(parts)
         try:
             value = _cell_value(parts, text, header.text[i])
-        except json.JSONDecodeError:
-            raise InputError("", "a cell starting with [ must be a JSON list", name) from None
+        except (ValueError, RecursionError):  # JSONDecodeError, a huge number, a nesting bomb
+            raise InputError("", "a cell starting with [ must be a JSON list of at most "
+                                 f"{MAX_DEPTH} levels", name) from None
         node = root
         for depth, part in enumerate(parts):
             key: Any = int(part) if part.isdigit() else part
@@ -318,6 +329,7 @@ class _Raw:
     line: int | None
     data: Any = None
     error: InputError | None = None
+    rest_unread: bool = False  # this failed entry stands for the rest of its file, which was not read
 
 
 def _open_check(path: Path, arg: str) -> None:
@@ -332,6 +344,56 @@ def _open_check(path: Path, arg: str) -> None:
 
 def _csv_open(path: Path) -> IO[str]:
     return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+class _RowTooLarge(Exception):
+    pass
+
+
+class _BoundedLines:
+    """The lines of a CSV file for `csv.reader`, at most `MAX_BYTES` characters per row (the
+    caller calls `next_row` between rows): a longer row raises `_RowTooLarge` before it is held
+    in memory."""
+
+    def __init__(self, fh: IO[str]):
+        self.fh, self.used = fh, 0
+
+    def __iter__(self) -> "_BoundedLines":
+        return self
+
+    def __next__(self) -> str:
+        line = self.fh.readline(MAX_BYTES + 1 - self.used)
+        if not line:
+            raise StopIteration
+        self.used += len(line)
+        if self.used > MAX_BYTES:
+            raise _RowTooLarge
+        return line
+
+    def next_row(self) -> None:
+        self.used = 0
+
+
+def _csv_rows(fh: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """(first line, cells, None) per row, then (line, None, why) if the file cannot be read to its
+    end: a row over the size bound or a CSV syntax error (an unclosed quote) ends it."""
+    lines = _BoundedLines(fh)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)  # strict: an unclosed quote is an error,
+    # not a cell that swallows the rest of the file
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except _RowTooLarge:
+            yield start, None, f"the row is larger than {MAX_BYTES // 1024} KiB"
+            return
+        except csv.Error as exc:
+            yield start, None, f"CSV syntax error ({exc})"
+            return
+        lines.next_row()
+        yield start, cells, None
 
 
 def _csv_delimiter(path: Path) -> str:
@@ -367,6 +429,8 @@ def _resolve_inputs(inputs: list[Path]) -> list[_Input]:
             out.append(_Input(arg, path, "folder", files))
             continue
         suffix = path.suffix.lower()
+        if not path.is_file():  # read more than once (header, count, cases): a pipe would hang
+            raise InputError(arg, "not a regular file (a named pipe or a device): save it to a file first")
         _open_check(path, arg)
         if suffix in CASE_SUFFIXES:
             out.append(_Input(arg, path, "file", [path]))
@@ -376,10 +440,9 @@ def _resolve_inputs(inputs: list[Path]) -> list[_Input]:
             csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES + 1))
             delimiter = _csv_delimiter(path)
             with _csv_open(path) as fh:
-                try:
-                    first = next(csv.reader(fh, delimiter=delimiter), [])
-                except csv.Error as exc:
-                    raise InputError(arg, f"the CSV header cannot be read: {exc}") from None
+                _, first, why = next(_csv_rows(fh, delimiter), (1, [], None))
+            if first is None:
+                raise InputError(arg, f"the CSV header cannot be read: {why}")
             out.append(_Input(arg, path, "csv", header=_Header(first, arg), delimiter=delimiter))
         else:
             raise InputError(arg, "not a supported input: give a folder, a .yaml/.yml/.json case file, "
@@ -391,14 +454,10 @@ def _read_case_file(inp: _Input, path: Path) -> _Raw:
     source = str(path)
     raw = _Raw(inp.arg, source, None)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError(source, f"file is larger than {MAX_BYTES // 1024} KiB")
-        data = path.read_bytes()
+        data = read_bounded(path, source)
         raw.data = _parse(data, source, "json" if path.suffix.lower() == ".json" else None)
     except InputError as exc:
         raw.error = exc
-    except OSError as exc:
-        raw.error = InputError(source, f"cannot be read ({exc.strerror or type(exc).__name__})")
     return raw
 
 
@@ -407,6 +466,10 @@ def _parse(data: bytes, source: str, fmt: str | None) -> Any:
         return parse_text(data, source, fmt)
     except RecursionError:  # a nesting bomb that still fits the size bound
         raise InputError(source, "nested deeper than a case can be") from None
+    except InputError:
+        raise
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:  # never one case's end of the run
+        raise InputError(source, f"cannot be read ({type(exc).__name__})") from None
 
 
 def _read_jsonl(inp: _Input) -> Iterator[_Raw]:
@@ -439,20 +502,13 @@ def _read_csv(inp: _Input) -> Iterator[_Raw]:
     source = str(inp.path)
     csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES + 1))
     with _csv_open(inp.path) as fh:
-        reader = csv.reader(fh, delimiter=inp.delimiter)
-        try:
-            next(reader)  # the header, checked by _resolve_inputs
-        except (StopIteration, csv.Error):
-            return
-        while True:
-            start = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:  # cannot resynchronise: this row fails and the file ends here
-                yield _Raw(inp.arg, source, start, error=InputError(
-                    source, f"CSV syntax error ({exc}); the rest of this file was not read"))
+        rows = _csv_rows(fh, inp.delimiter)
+        next(rows, None)  # the header, checked by _resolve_inputs
+        for start, cells, why in rows:
+            if cells is None:  # cannot resynchronise: the rest of the file is one failed entry
+                yield _Raw(inp.arg, source, start, rest_unread=True, error=InputError(
+                    source, f"{why}; this row and the rest of this file were not read (the rows before it "
+                            "were; stored results of this file are kept)"))
                 return
             if not any(c.strip() for c in cells):
                 continue
@@ -491,11 +547,8 @@ def _count(resolved: list[_Input]) -> int:
                 total += sum(1 for line in fh if line.strip())
         else:
             with _csv_open(inp.path) as fh:
-                try:
-                    total += max(0, sum(1 for row in csv.reader(fh, delimiter=inp.delimiter)
-                                        if any(c.strip() for c in row)) - 1)
-                except csv.Error:
-                    pass
+                total += max(0, sum(1 for _, row, _ in _csv_rows(fh, inp.delimiter)
+                                    if row is None or any(c.strip() for c in row)) - 1)
     return total
 
 
@@ -812,6 +865,39 @@ class _Item:
 _CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
+def check_targets(inputs: list[Path], targets: list[Path]) -> None:
+    """Refuse a file the run would write (results or export) that is one of the INPUT files, or a
+    case file (.yaml, .yml, .json) in an INPUT folder: it would overwrite a case, or be read as one."""
+    for target in targets:
+        real = Path(target).resolve()
+        for given in inputs:
+            path = Path(given).resolve()
+            if real == path:
+                raise InputError(str(target), "is one of the inputs: give another file to write to")
+            if path.is_dir() and real.parent == path and real.suffix.lower() in CASE_SUFFIXES:
+                raise InputError(str(target), f"is a case file in the input folder {given}: write the results "
+                                              "elsewhere")
+
+
+def _lock_results(con: sqlite3.Connection, out: Path) -> int | None:
+    """Hold an exclusive lock on the results file for the whole run (released when the process
+    ends, however it ends), and mark the runs that ended without finishing (killed, or the machine
+    stopped) as ``killed``: no other run can still be going."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks (Windows): a run marked running may then still be going
+        return None
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise InputError(str(out), "another `eligibility batch` is writing this results file; "
+                                   "wait until it ends") from None
+    con.execute("UPDATE runs SET status = 'killed' WHERE status = 'running'")
+    return fd
+
+
 def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date | None = None,
               lang: str = "nb", allow_identifiers: bool = False, engine: str = "durable",
               progress: bool = False, rules_dir: Path | None = None, id_pattern: str | None = None) -> BatchReport:
@@ -837,6 +923,11 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         raise InputError("--lang", f"unknown language '{lang}' (nb or en)")
     if workers < 1:
         raise InputError("--workers", "must be at least 1")
+    if as_of is not None:
+        try:
+            law_date(as_of)
+        except ValueError as exc:
+            raise InputError("--as-of", str(exc)) from None
     try:
         clinic_ids = re.compile(id_pattern) if id_pattern is not None else None
     except re.error as exc:
@@ -848,11 +939,15 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         if allow_identifiers:
             raise
         raise InputError(redact(exc.source) or "", redact(exc.message) or "", exc.path) from None
-    if out.exists() and any(out.resolve() == Path(i).resolve() for i in inputs):
-        raise InputError(str(out), "the results file is one of the inputs")
+    check_targets(inputs, [out])
     screener = make_screener(rules_dir, engine) if workers == 1 else None  # one process: screen here
     book = screener.book if screener is not None else load_rulebook(rules_dir)
     con = open_results(out, create=True)
+    try:
+        lock = _lock_results(con, out)
+    except BaseException:
+        con.close()
+        raise
 
     def safe(text: str) -> str:
         return text if allow_identifiers else (redact(text) or "")
@@ -870,6 +965,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
     # the key of every case (rows of these inputs with other keys are removed at the end), and
     # where each case id of a file was first seen (a case id must be unique within its file).
     con.execute("CREATE TEMP TABLE run_keys (key TEXT PRIMARY KEY) WITHOUT ROWID")
+    con.execute("CREATE TEMP TABLE unread_sources (source TEXT PRIMARY KEY) WITHOUT ROWID")
     con.execute("CREATE TEMP TABLE run_case_ids (source TEXT NOT NULL, case_id TEXT NOT NULL, "
                 "position TEXT NOT NULL, PRIMARY KEY (source, case_id)) WITHOUT ROWID")
     today = dt.date.today()
@@ -915,6 +1011,9 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             return item
         except RecursionError:
             item.error = InputError(raw.source, "nested deeper than a case can be")
+            return item
+        except Exception as exc:  # noqa: BLE001 - one case's input never ends the run
+            item.error = InputError(raw.source, f"cannot be read ({type(exc).__name__})")
             return item
         item.case_id = case.case_id
         first = position_key
@@ -972,6 +1071,8 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         message = safe(message)[:MAX_MESSAGE]
         row.update(status="failed", error_path=path, error_message=message)
         writer.case(row)
+        if raw.rest_unread:  # its stored rows past this point were not seen, not removed from the file
+            con.execute("INSERT OR IGNORE INTO temp.unread_sources VALUES (?)", (raw.source,))
         report.failed += 1
         if len(report.failures) < 20:
             report.failures.append(Failure(where(raw), item.case_id, path, message))
@@ -1019,11 +1120,13 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         drain(limit=0)
         writer.commit()
         # The results mirror their inputs: cases of these inputs that are gone (a file removed, a
-        # case id changed, a failed line since fixed) are removed.
+        # case id changed, a failed line since fixed) are removed; not those of a file that could
+        # not be read to its end (its unread cases are not gone).
         args = report.inputs
         con.execute("BEGIN IMMEDIATE")
         con.execute(f"CREATE TEMP TABLE stale AS SELECT key FROM cases WHERE input IN ({', '.join('?' * len(args))}) "
-                    "AND key NOT IN (SELECT key FROM temp.run_keys)", args)
+                    "AND key NOT IN (SELECT key FROM temp.run_keys) "
+                    "AND source NOT IN (SELECT source FROM temp.unread_sources)", args)
         for table, column in (("provisions", "case_key"), ("referrals", "case_key"), ("missing", "case_key"),
                               ("cases", "key")):
             con.execute(f"DELETE FROM main.{table} WHERE {column} IN (SELECT key FROM temp.stale)")
@@ -1050,6 +1153,8 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
                         (_now(), status, report.screened, report.failed, report.skipped, report.total,
                          round(report.seconds, 3), run_id))
         con.close()
+        if lock is not None:
+            os.close(lock)  # releases the lock
     return report
 
 
@@ -1087,9 +1192,17 @@ def export_jsonl(results: Path, target: Path, inputs: list[str] | None = None) -
     return n
 
 
+def _inert(text: str | None) -> str:
+    """A text cell a spreadsheet shows as text: one starting with = + - @ or a tab or carriage
+    return (a formula to Excel and LibreOffice, e.g. a file named =1+2.yaml) gets a leading '."""
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def export_csv(results: Path, target: Path, inputs: list[str] | None = None) -> int:
     """One row per case in input order: case_id, source, line, status, error_path, error_message
-    and one column per provision with its status."""
+    and one column per provision with its status. Text that a spreadsheet would run as a formula
+    is written with a leading ' (`_inert`)."""
     con = open_results(results, create=False)
     try:
         where = f"WHERE c.input IN ({', '.join('?' * len(inputs))})" if inputs else ""
@@ -1103,8 +1216,9 @@ def export_csv(results: Path, target: Path, inputs: list[str] | None = None) -> 
             for row in _export_rows(con, inputs):
                 statuses = dict(con.execute("SELECT provision, status FROM provisions WHERE case_key = ?",
                                             (row["key"],)).fetchall())
-                out.writerow([row["case_id"] or "", row["source"], row["line"] if row["line"] is not None else "",
-                              row["status"], row["error_path"] or "", row["error_message"] or "",
+                out.writerow([_inert(row["case_id"]), _inert(row["source"]),
+                              row["line"] if row["line"] is not None else "", row["status"],
+                              _inert(row["error_path"]), _inert(row["error_message"]),
                               *(statuses.get(p, "") for p in order)])
                 n += 1
     finally:

@@ -76,3 +76,158 @@ def test_a_named_pipe_is_read_once(tmp_path: Path) -> None:
 def test_an_endless_file_is_read_only_up_to_the_bound() -> None:
     with pytest.raises(InputError, match=f"larger than {MAX_BYTES // 1024} KiB"):
         load_case_file("/dev/zero")
+
+
+# -- batch: one bad case is one failed row, and the run goes on ------------------------------------
+
+import csv
+import json
+import sqlite3
+import stat
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from cli import main
+from eligibility.batch import _Header, run_batch
+
+from .conftest import ROOT
+
+AS_OF = dt.date(2026, 11, 26)
+
+
+def stored(db: Path) -> dict[str, tuple[str, str | None, str | None]]:
+    con = sqlite3.connect(db)
+    try:
+        return {key.split("/")[-1]: (status, path, message) for key, status, path, message in con.execute(
+            "SELECT key, status, error_path, error_message FROM cases ORDER BY seq")}
+    finally:
+        con.close()
+
+
+def test_bad_values_fail_their_own_case_and_later_cases_are_screened(tmp_path: Path) -> None:
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a-date.yaml").write_text("case_id: a\nassessment_date: 2024-02-30\n", encoding="utf-8")
+    (folder / "b-digits.yaml").write_text("case_id: b\nrelationship: {children_together: " + "9" * 5000 + "}\n",
+                                          encoding="utf-8")
+    (folder / "c-old.yaml").write_text("case_id: c\nassessment_date: 0001-01-01\n", encoding="utf-8")
+    (folder / "d-flow.yaml").write_text("{case_id: d}\n", encoding="utf-8")
+    table = tmp_path / "rows.csv"
+    table.write_text("case_id,permits\ne," + "[" * 100_000 + "\nf,[]\n", encoding="utf-8")
+    report = run_batch([folder, table], tmp_path / "r.sqlite", as_of=AS_OF)
+    assert (report.screened, report.failed) == (2, 4)
+    rows = stored(tmp_path / "r.sqlite")
+    assert rows["a-date.yaml"][:2] == ("failed", "assessment_date")
+    assert rows["b-digits.yaml"][0] == "failed" and "40 digits" in (rows["b-digits.yaml"][2] or "")
+    assert rows["c-old.yaml"][:2] == ("failed", "assessment_date") and "2010-01-01" in (rows["c-old.yaml"][2] or "")
+    assert rows["d-flow.yaml#d"][0] == "ok"
+    assert rows["rows.csv:2"][:2] == ("failed", "permits") and rows["rows.csv#f"][0] == "ok"
+
+
+@pytest.mark.parametrize("segments", [9, 5_000, 40_000])
+def test_a_header_column_deeper_than_any_field_is_refused(segments: int) -> None:
+    with pytest.raises(InputError, match="deeper or longer than any field path"):
+        _Header(["case_id", ".".join(["a"] * segments)], "x.csv")
+
+
+@pytest.mark.parametrize("breakage", ["oversize", "unclosed quote"])
+def test_a_file_not_read_to_its_end_keeps_its_stored_rows(tmp_path: Path, breakage: str) -> None:
+    table, db = tmp_path / "rows.csv", tmp_path / "r.sqlite"
+    table.write_text("case_id\nr-1\nr-2\nr-3\n", encoding="utf-8")
+    assert run_batch([table], db, as_of=AS_OF).screened == 3
+    bad = "r-2," + "x" * (MAX_BYTES + 10) if breakage == "oversize" else '"r-2'
+    with open(table, "w", encoding="utf-8") as fh:
+        fh.write(f"case_id,\nr-1,\n{bad}\nr-3,\n")
+    report = run_batch([table], db, as_of=AS_OF)
+    assert (report.skipped, report.failed) == (1, 1)
+    rows = stored(db)
+    assert rows["rows.csv:3"][0] == "failed" and "rest of this file were not read" in (rows["rows.csv:3"][2] or "")
+    assert rows["rows.csv#r-2"][0] == rows["rows.csv#r-3"][0] == "ok"  # not removed: not seen is not gone
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_as_batch_input_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "cases.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        run_batch([fifo], tmp_path / "r.sqlite", as_of=AS_OF)
+
+
+def test_a_killed_run_is_marked_by_the_next_and_two_runs_never_share_a_file(tmp_path: Path) -> None:
+    import fcntl
+
+    source, db = tmp_path / "c.jsonl", tmp_path / "r.sqlite"
+    source.write_text('{"case_id": "k"}\n', encoding="utf-8")
+    run_batch([source], db, as_of=AS_OF)
+    con = sqlite3.connect(db)
+    con.execute("UPDATE runs SET status = 'running', finished = NULL")  # as a killed run leaves it
+    con.commit()
+    with open(db, "rb") as held:  # another run holding the results file
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(InputError, match="another `eligibility batch`"):
+            run_batch([source], db, as_of=AS_OF)
+    run_batch([source], db, as_of=AS_OF)
+    assert [s for (s,) in con.execute("SELECT status FROM runs ORDER BY id")] == ["killed", "complete"]
+    con.close()
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+CASE = str(ROOT / "cases" / "53-physical-own-account.yaml")
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("args, words", [
+    (["screen", "{tmp}/bad.yaml"], "assessment_date"),
+    (["screen", CASE, "--as-of", "0001-01-01"], "from 2010-01-01"),
+    (["screen", CASE, "--as-of", "9999-12-31"], "at most 2100-12-31"),
+    (["screen", CASE, "-o", "{tmp}/missing/v.txt"], "does not exist"),
+    (["screen", CASE, "--receipt", "{tmp}/missing/r.json"], "does not exist"),
+    (["batch", "{tmp}/in", "--out", "{tmp}/missing/r.sqlite"], "does not exist"),
+    (["batch", "{tmp}/in", "--out", "{tmp}/in/c.yaml", "--format", "jsonl"], "input folder"),
+    (["batch", "{tmp}/in", "--out", "{tmp}/in/new.json", "--format", "csv"], "input folder"),
+])
+def test_user_mistakes_exit_2_with_one_line(tmp_path: Path, args: list[str], words: str) -> None:
+    (tmp_path / "bad.yaml").write_text("case_id: x\nassessment_date: 2024-02-30\n", encoding="utf-8")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "c.yaml").write_text("case_id: c\n", encoding="utf-8")
+    code, output = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert code == 2 and words in output and "Traceback" not in output and "internal error" not in output
+    assert (tmp_path / "in" / "c.yaml").read_text(encoding="utf-8") == "case_id: c\n"
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["c.yaml"]
+
+
+def test_csv_export_cells_are_never_formulas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the source column holds the file as given: =1+2.yaml
+    Path("=1+2.yaml").write_text("case_id: f\n", encoding="utf-8")
+    Path("-cmd.yaml").write_text("case_id: [\n", encoding="utf-8")
+    code, _ = run("batch", "--out", "out.csv", "--format", "csv", "--as-of", "2026-11-26", "--", "=1+2.yaml", "-cmd.yaml")
+    assert code == 3
+    with open("out.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["source"] for r in rows] == ["'=1+2.yaml", "'-cmd.yaml"]
+
+
+def test_written_files_get_the_usual_mode_not_0600(tmp_path: Path) -> None:
+    target = tmp_path / "v.json"
+    assert run("screen", CASE, "--format", "json", "-o", str(target))[0] == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    child = subprocess.Popen([sys.executable, "-m", "cli", "rules", "list"], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader goes away before the first line is written
+    err = child.stderr.read().decode()
+    child.stderr.close()
+    assert child.wait(timeout=120) == 141
+    assert err == ""
