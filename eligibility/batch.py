@@ -150,7 +150,6 @@ CREATE TABLE IF NOT EXISTS missing (
 # CSV rows as case documents
 # ------------------------------------------------------------------------------------------------
 
-MAX_COLUMN = 200  # characters in a column name: the longest field path of a case is under 60
 _COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.(?:\d+|[A-Za-z_][A-Za-z0-9_]*))*")
 _INT = re.compile(r"[-+]?\d+")
 _DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
@@ -224,6 +223,10 @@ def _cell_value(parts: list[str], text: str, text_column: bool) -> Any:
     return text
 
 
+def _short(name: str) -> str:
+    return name if len(name) <= 80 else name[:77] + "..."
+
+
 class _Header:
     """A validated CSV header: the dotted path of every column."""
 
@@ -238,26 +241,27 @@ class _Header:
             if not name:
                 self.columns.append(None)  # an unnamed column must stay empty
                 continue
-            if len(name) > MAX_COLUMN or name.count(".") >= MAX_DEPTH:
-                raise InputError(source, f"column {i} of the header is deeper or longer than any field path "
-                                         f"of a case (at most {MAX_DEPTH} segments, {MAX_COLUMN} characters)")
             if not _COLUMN.fullmatch(name):
                 raise InputError(source, f"column {i} of the header is not a dotted field path "
                                          "(letters, digits and _ separated by dots, e.g. permits.0.basis)")
             if name in seen:
-                raise InputError(source, f"column {i} repeats column {seen[name]} ({name})")
+                raise InputError(source, f"column {i} repeats column {seen[name]} ({_short(name)})")
             seen[name] = i
             parts = name.split(".")
             if parts[0].isdigit():
-                raise InputError(source, f"column {i} ({name}) starts with a list index")
+                raise InputError(source, f"column {i} ({_short(name)}) starts with a list index")
+            if len(parts) > MAX_DEPTH:  # no field is this deep: a row that fills it fails (kept linear)
+                self.columns.append(parts)
+                continue
             for depth in range(1, len(parts)):
                 prefix, index = tuple(parts[:depth]), parts[depth].isdigit()
                 previous = kinds.setdefault(prefix, (index, name))
                 if previous[0] != index:
-                    raise InputError(source, f"columns {previous[1]} and {name} disagree on whether "
-                                             f"{'.'.join(prefix)} is a list")
+                    raise InputError(source, f"columns {_short(previous[1])} and {_short(name)} disagree on "
+                                             f"whether {_short('.'.join(prefix))} is a list")
             self.columns.append(parts)
-        self.text = [parts is not None and _is_text_column(parts) for parts in self.columns]
+        self.text = [parts is not None and len(parts) <= MAX_DEPTH and _is_text_column(parts)
+                     for parts in self.columns]
 
 
 def csv_document(header: _Header, cells: list[str]) -> dict[str, Any]:
@@ -275,6 +279,8 @@ def csv_document(header: _Header, cells: list[str]) -> dict[str, Any]:
             continue
         if parts is None:
             raise InputError("", f"column {i + 1} has no name in the header but a value in this row")
+        if len(parts) > MAX_DEPTH:
+            raise InputError("", f"column {i + 1} is nested deeper than a case can be ({MAX_DEPTH} levels)")
         name = ".".join(parts)
         try:
             value = _cell_value(parts, text, header.text[i])
