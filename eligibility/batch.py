@@ -20,7 +20,12 @@ row per case to SQLite in small transactions, in input order:
 * **Resume.** A case whose key (source + case_id), case digest, rules digest, language and
   assessment date match a stored ``ok`` row is skipped. Every transaction leaves whole cases
   (the case row with its provisions, referrals and missing facts), so a killed run loses at most
-  the cases of its last open transaction, and never leaves half a case.
+  the cases of its last open transaction, and never leaves half a case. A run holds an exclusive
+  lock on the results file; runs it finds still ``running`` ended without finishing and are
+  marked ``killed``.
+* **Files not read to their end.** A CSV row over the size bound or a quote never closed ends the
+  reading of its file: the rows before it stay, the rest is one failed entry, and the stored rows
+  of that file are not removed as gone.
 * **Bounded memory.** The run keeps nothing per case in memory once the case is written: the
   stored row of a case is looked up by its key when the case is read, and the keys of this run
   (for the repeated-case-id check and for removing the rows of cases no longer in the inputs)

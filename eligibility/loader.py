@@ -14,6 +14,7 @@ where in the case it is (never a stack trace, never the offending value itself),
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,15 @@ class InputError(ValueError):
         super().__init__(f"{source}: {path + ': ' if path else ''}{message}")
 
 
-class _CaseLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (the pure-Python one is ten times slower); the same safe
+# constructors and resolvers either way.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_EVENTS = 10_000  # keys, values and collections: the largest valid case (200 incidents) has about 4,000
+MAX_FLOW = 64  # [ and { open at once: a case needs MAX_DEPTH; the YAML parsers slow quadratically in it
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+class _CaseLoader(_SafeBase):  # type: ignore[misc, valid-type]
     """The safe loader, reading a date as its text (pydantic checks it and names the field: an
     impossible date such as 2024-02-30 is the case's error, not the loader's crash) and refusing
     numbers longer than `MAX_DIGITS` digits before converting them."""
@@ -65,9 +74,16 @@ def _json_int(text: str) -> int:
 
 
 def _refuse_yaml_features(text: str) -> None:
-    """Refuse anchors, aliases and explicit tags before the document is built (a YAML alias bomb
-    expands only when built)."""
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    """Refuse anchors, aliases and explicit tags, flow nesting deeper than `MAX_FLOW` and more than
+    `MAX_EVENTS` nodes, before the document is built (a YAML alias bomb expands only when built)."""
+    depth = 0
+    for bracket in _BRACKETS.finditer(text):  # no case value holds a bracket: every one is structure
+        depth = depth + 1 if bracket.group() in "[{" else max(depth - 1, 0)
+        if depth > MAX_FLOW:
+            raise RecursionError  # refused as nested too deep, before the parser's quadratic time
+    for count, event in enumerate(yaml.parse(text, Loader=_SafeBase)):
+        if count > MAX_EVENTS:  # refused before the (slow, Python) construction of the document
+            raise yaml.YAMLError(f"more than {MAX_EVENTS:,} keys and values: no case holds that many")
         if isinstance(event, yaml.AliasEvent):
             raise yaml.YAMLError("YAML aliases (*name) are not allowed in case files")
         if getattr(event, "anchor", None) is not None:

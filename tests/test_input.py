@@ -55,6 +55,22 @@ def test_dates_written_in_yaml_still_are_dates() -> None:
     assert case.relationship.married_on == dt.date(2015, 3, 1)
 
 
+def test_yaml_bombs_within_the_size_bound_are_refused_before_they_are_built() -> None:
+    assert "nested deeper" in refused("case_id: x\npermits: " + "[" * 200_000).message  # quadratic in the parser
+    many = "case_id: x\nabuse:\n  incidents:\n" + "  - {kind: physical}\n" * 12_000
+    assert "no case holds that many" in refused(many).message
+
+
+def test_the_largest_valid_case_is_within_the_yaml_bounds() -> None:
+    incident = ("  - {kind: physical, perpetrator: reference_person, victim: applicant, during_cohabitation: true,"
+                " date: 2020-01-01, severity: high, repeated: true}\n")
+    permit = "  - {basis: utl-40, valid_from: 2020-01-01, valid_to: 2021-01-01, forms_basis_for_permanent: true}\n"
+    text = ("case_id: x\nassessment_date: 2026-11-26\nabuse:\n incidents:\n" + incident * 200
+            + "permits:\n" + permit * 50)
+    case = validate_case(parse_text(text.encode(), "c"), "c")
+    assert case.abuse.incidents is not None and len(case.abuse.incidents) == 200
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_a_named_pipe_is_read_once(tmp_path: Path) -> None:
     import threading
