@@ -50,8 +50,10 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         except EngineError as exc:
             _fail(f"internal error in the rule engine: {exc}", EXIT_INTERNAL)
         except BrokenPipeError:  # the reader went away (`| head`): stop quietly, nothing left to say
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so Python's flush at
+            except (OSError, ValueError):  # exit cannot fail again (a stdout without a descriptor: none)
+                pass
             sys.exit(EXIT_BROKEN_PIPE)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
