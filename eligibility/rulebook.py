@@ -149,6 +149,9 @@ class Node(Strict):
     when: dict[str, Any] | None = None
     needs_assessment_when: dict[str, Any] | None = None
     uncertain: Text | None = None  # an UNVERIFIED point: known facts give needs_assessment with this note
+    # A condition the applicant can fulfil herself (moving out): when it is the only thing keeping a
+    # provision from being met, the provision is "met as soon as" this text (`outlook`).
+    can_change_herself: Text | None = None
     all: list[Ref] | None = Field(default=None, min_length=1)
     any: list[Ref] | None = Field(default=None, min_length=1)
     provision: Provision | None = None

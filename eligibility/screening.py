@@ -32,6 +32,7 @@ from .case import Case, question
 from .compiler import MISSING_LIST, STATUS, Compiled, RuleMeta, compile_rulebook
 from .engine_api import Firing, Run
 from .facts import FACT_SPECS, add_months, case_facts, current_permit, source_paths
+from .outlook import becomes_met_when, not_yet_headline
 from .rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, ResolvedParameter, Rulebook, load_rulebook
 from .verdict import (Citation, MissingFact, ProvisionResult, Reason, Referral, TraceEntry, Verdict, Warning,
                       Memo, NotPlainJSON, PLAIN, dumps, encode, encode_json, encode_plain, json_object, make_missing_fact,
@@ -620,18 +621,21 @@ class _Explainer:
                     missing[path] = make_missing_fact(path=path, question=ex.question(path), needed_for=needed)
             if own == "needs_assessment" and child.id in self.compiled.uncertain:
                 notes.extend(ex.notes(child.id))
+        not_yet = becomes_met_when(self.compiled, self.status, node.id)
         return make_provision_result(
             provision=node.id,
             title=node.title.get(self.lang),
             status=status,  # type: ignore[arg-type]
             kind=kind,
-            headline=headline(status, kind, self.lang),
+            headline=(not_yet_headline(self.compiled, not_yet, kind, self.lang) if not_yet
+                      else headline(status, kind, self.lang)),
             explanation=ex.text(node, status, self.dates) or "",
             citation=ex.citation(node),
             reasons=reasons,
             failed=failed,
             missing=safety_first(missing.values()),
             notes=list(dict.fromkeys(notes)),
+            becomes_met_when=not_yet,
         )
 
     def warnings(self) -> list[Warning]:

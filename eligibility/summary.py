@@ -8,6 +8,7 @@ no links, nothing fetched), and every value in it is escaped.
 from __future__ import annotations
 
 import html
+import json
 import re
 import sqlite3
 from collections import Counter, defaultdict
@@ -44,10 +45,10 @@ WORDS: dict[str, dict[str, str]] = {
     "total": {"en": "total", "nb": "totalt"},
     "qualify": {"en": "Likely qualify under § 53 first paragraph (b) (utl-53-1-b met)",
                 "nb": "Fyller trolig vilkårene etter § 53 første ledd bokstav b (utl-53-1-b oppfylt)"},
-    "lawyer": {"en": "Need a lawyer's assessment (needs_assessment)",
-               "nb": "Trenger vurdering av jurist (needs_assessment)"},
-    "missing_cases": {"en": "Missing facts, per case (undetermined)",
-                      "nb": "Manglende opplysninger per sak (uavklart)"},
+    "not_yet": {"en": "Not yet: met as soon as the applicant does what she can do herself (e.g. moves out)",
+                "nb": "Ikke ennå: oppfylt så snart søkeren selv gjør det som mangler (f.eks. flytter ut)"},
+    "lawyer": {"en": "Need a lawyer's assessment", "nb": "Trenger vurdering av jurist"},
+    "missing_cases": {"en": "Missing facts, per case", "nb": "Manglende opplysninger per sak"},
     "top_missing": {"en": "Most frequent missing facts", "nb": "Hyppigst manglende opplysninger"},
     "fact": {"en": "Fact", "nb": "Opplysning"},
     "question": {"en": "Question", "nb": "Spørsmål"},
@@ -93,6 +94,7 @@ def build_summary(results: Path, lang: str = "nb") -> dict[str, Any]:
         provisions = [dict(r) for r in con.execute("SELECT case_key, ord, provision, title, status, kind FROM provisions")]
         missing = [dict(r) for r in con.execute("SELECT case_key, provision, path FROM missing ORDER BY rowid")]
         referrals = [dict(r) for r in con.execute("SELECT case_key, service, name, urgency FROM referrals")]
+        not_yet = _not_yet(con)
     finally:
         con.close()
 
@@ -117,6 +119,10 @@ def build_summary(results: Path, lang: str = "nb") -> dict[str, Any]:
         return sorted(keys, key=lambda k: (cases[k]["seq"], k))
 
     qualify = [ref(k) for k in in_order(k for k, st in by_case.items() if st.get(KEY_PROVISION) == "met")]
+    waiting = [dict(ref(k), provisions=list(not_yet[k]),
+                    headlines={pid: p["headline"] for pid, p in not_yet[k].items()},
+                    becomes_met_when=sorted({r for p in not_yet[k].values() for r in p["rules"]}))
+               for k in in_order(k for k in not_yet if k in cases)]
     lawyer = [dict(ref(k), provisions=[p for p in ordered if by_case[k].get(p) == "needs_assessment"])
               for k in in_order(k for k, st in by_case.items() if "needs_assessment" in st.values())]
     facts: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))  # case -> provision -> paths
@@ -156,12 +162,27 @@ def build_summary(results: Path, lang: str = "nb") -> dict[str, Any]:
         "provisions": [{"provision": p, "title": titles[p], "counts": {s: counts[p][s] for s in STATUSES},
                         "total": sum(counts[p].values())} for p in ordered],
         "qualify": qualify,
+        "not_yet": waiting,
         "needs_assessment": lawyer,
         "undetermined": undetermined,
         "top_missing": top_missing,
         "referrals": sorted(services.values(), key=lambda e: (-e["cases"], e["service"])),
         "failures": failures,
     }
+
+
+def _not_yet(con: sqlite3.Connection) -> dict[str, dict[str, dict[str, Any]]]:
+    """Case -> provision -> {headline, rules} for the provisions not met only on what the applicant
+    can change herself (``becomes_met_when`` in the stored verdict; absent in older results)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, text in con.execute(
+            "SELECT key, verdict_json FROM cases WHERE verdict_json IS NOT NULL AND key IN "
+            "(SELECT case_key FROM provisions WHERE status = 'not_met') ORDER BY key"):
+        for p in json.loads(text).get("provisions", []):
+            if p.get("status") == "not_met" and p.get("becomes_met_when"):
+                out.setdefault(key, {})[p["provision"]] = {
+                    "headline": p.get("headline", ""), "rules": [r.split("@")[0] for r in p["becomes_met_when"]]}
+    return out
 
 
 def _case_label(entry: dict[str, Any]) -> str:
@@ -196,6 +217,9 @@ def to_text(s: dict[str, Any], lang: str = "nb") -> str:
     out.append("")
     out.append(f"{w('qualify', lang).upper()}: {len(s['qualify'])}")
     out.extend(f"  - {_case_label(e)}" for e in s["qualify"])
+    out.append("")
+    out.append(f"{w('not_yet', lang).upper()}: {len(s['not_yet'])}")
+    out.extend(f"  - {_case_label(e)}: " + "; ".join(f"{p}: {h}" for p, h in e["headlines"].items()) for e in s["not_yet"])
     out.append("")
     out.append(f"{w('lawyer', lang).upper()}: {len(s['needs_assessment'])}")
     out.extend(f"  - {_case_label(e)}: {', '.join(e['provisions'])}" for e in s["needs_assessment"])
@@ -239,6 +263,9 @@ def to_markdown(s: dict[str, Any], lang: str = "nb") -> str:
                    + " | ".join(str(p["counts"][st]) for st in STATUSES) + f" | {p['total']} |")
     out += ["", f"## {w('qualify', lang)} ({len(s['qualify'])})", ""]
     out += [f"- {_md(_case_label(e))}" for e in s["qualify"]] or [f"*{w('none', lang)}*"]
+    out += ["", f"## {w('not_yet', lang)} ({len(s['not_yet'])})", ""]
+    out += [f"- {_md(_case_label(e))}: " + "; ".join(f"`{p}` {_md(h)}" for p, h in e["headlines"].items())
+            for e in s["not_yet"]] or [f"*{w('none', lang)}*"]
     out += ["", f"## {w('lawyer', lang)} ({len(s['needs_assessment'])})", ""]
     out += [f"- {_md(_case_label(e))}: {', '.join(f'`{p}`' for p in e['provisions'])}"
             for e in s["needs_assessment"]] or [f"*{w('none', lang)}*"]
@@ -344,6 +371,8 @@ def to_html(s: dict[str, Any], lang: str = "nb") -> str:
               [[p["provision"], p["title"], *(p["counts"][st] for st in STATUSES), p["total"]] for p in s["provisions"]],
               numeric={2, 3, 4, 5, 6}),
         f"<h2>{e(w('qualify', lang))} ({len(s['qualify'])})</h2>", case_list(s["qualify"]),
+        f"<h2>{e(w('not_yet', lang))} ({len(s['not_yet'])})</h2>",
+        case_list([dict(x, said=[f"{p}: {h}" for p, h in x["headlines"].items()]) for x in s["not_yet"]], "said"),
         f"<h2>{e(w('lawyer', lang))} ({len(s['needs_assessment'])})</h2>",
         case_list(s["needs_assessment"], "provisions"),
         f"<h2>{e(w('missing_cases', lang))} ({len(s['undetermined'])})</h2>", case_list(s["undetermined"], "missing"),

@@ -4,7 +4,9 @@ Statuses (exactly these four):
 
 * ``met`` — the conditions are fulfilled on the facts given. For a discretionary ("kan gis")
   provision this is rendered *may be granted*, never *entitled*.
-* ``not_met`` — a condition fails on the facts given.
+* ``not_met`` — a condition fails on the facts given. When the only failing conditions are ones
+  the applicant can fulfil herself (moving out), ``becomes_met_when`` names them: "not yet", met as
+  soon as she does (`outlook`).
 * ``undetermined`` — facts are missing; ``missing`` lists them with the question to ask.
 * ``needs_assessment`` — the law calls for a holistic judgment the facts cannot settle, or rests on
   a point marked UNVERIFIED in the law notes; ``notes`` say which.
@@ -64,6 +66,9 @@ class ProvisionResult(Model):
     failed: list[Reason]  # conditions not met
     missing: list[MissingFact]
     notes: list[str]  # UNVERIFIED points and judgment calls
+    # status not_met, but met as soon as the applicant fulfils these conditions herself (versioned
+    # rule ids of rules with can_change_herself; `outlook`): "not yet", never read as a refusal
+    becomes_met_when: list[str] = []
 
 
 class Warning(Model):
@@ -174,7 +179,7 @@ make_missing_fact = constructor(MissingFact, dict(path="a.b", question="Når?", 
 make_provision_result = constructor(ProvisionResult, dict(
     provision="p", title="Tittel", status="met", kind="entitlement", headline="h", explanation="", citation=_CITATION,
     reasons=[_REASON], failed=[], missing=[make_missing_fact(path="a.b", question="q?", needed_for=["r"])],
-    notes=["n"]))
+    notes=["n"], becomes_met_when=["r@2010-01-01"]))
 _REFERRAL = dict(service="s", name="n", urgency="now", reason="r", basis="b", basis_quote="q",
                  basis_confidence="LAW-TEXT", does="d", contact="c", cost="0", referral_needed=False,
                  triggered_by=["r@2010-01-01"])
@@ -183,7 +188,7 @@ _SAMPLE_VERDICT = dict(
     case_id="c", assessment_date="2026-11-26", lang="nb", engine_version="0", rules_version="1", rules_digest="d",
     case_digest="d", provisions=[make_provision_result(
         provision="p", title="t", status="undetermined", kind="discretionary", headline="h", explanation="e",
-        citation=_CITATION, reasons=[], failed=[_REASON], missing=[], notes=[])],
+        citation=_CITATION, reasons=[], failed=[_REASON], missing=[], notes=[], becomes_met_when=[])],
     warnings=[Warning(id="w", level="safety", text="t", citation=_CITATION)],
     referrals=[Referral(**_REFERRAL)],
     trace=[make_trace_entry(rule="r#T.0", version="r@2010-01-01", concluded="met", matched={"x": {"y": 1}},

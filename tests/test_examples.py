@@ -11,6 +11,7 @@ Format (one file per example case)::
         failed: [utl-53.cohabitation-ended]    # optional: exactly these rules failed
         missing: [relationship.cohabitation_ended]  # optional: exactly these facts are missing
         cites: ["utl. § 53 første ledd bokstav b"]   # optional: citations that must appear (nb)
+        becomes_met_when: [utl-53.cohabitation-ended]  # optional: exactly these (default: none)
     warnings: [utl-53.safety-no-waiting]   # optional: exactly these warnings
 """
 
@@ -56,6 +57,7 @@ def test_expected_verdicts(screener: Any, path: Path) -> None:
             assert rule_ids(result.failed) == set(want["failed"]), pid
         if "missing" in want:
             assert {m.path for m in result.missing} == set(want["missing"]), pid
+        assert {r.split("@")[0] for r in result.becomes_met_when} == set(want.get("becomes_met_when", [])), pid
         for cite in want.get("cites", []):
             cited = [result.citation.text] + [r.citation.text for r in result.reasons + result.failed]
             assert cite in cited, f"{pid}: {cite!r} not among {cited}"
