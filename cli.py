@@ -124,8 +124,12 @@ def main(ctx: click.Context) -> None:
               help="Apply the law as of this date (default: the case's assessment_date, else today).")
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
               help="Language of the explanation.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
-              show_default=True, help="Output format (html: a printable, self-contained page with the why-tree).")
+@click.option("--format", "fmt", type=click.Choice(["text", "brief", "json", "markdown", "html"]), default="text",
+              show_default=True, help="Output format (brief: warnings, next steps and one line per provision, for "
+                                      "reading aloud; html: a printable, self-contained page with the why-tree).")
+@click.option("--only", "only", multiple=True, metavar="PROVISION",
+              help="Show only this provision, in full (repeatable), e.g. --only utl-53-1-b. Warnings and next "
+                   "steps are always shown.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -133,21 +137,31 @@ def main(ctx: click.Context) -> None:
 @click.option("--receipt", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
               help="Also write a decision receipt (canonical JSON an auditor can verify) to this file.")
 @_guarded
-def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, output: Path | None,
+def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, only: tuple[str, ...], output: Path | None,
            rules_dir: Path | None, receipt: Path | None) -> None:
-    """Screen one CASE file (YAML or JSON; '-' reads standard input)."""
+    """Screen one CASE file (YAML or JSON; '-' reads standard input).
+
+    The output starts with what to do: safety warnings, then next steps by urgency, then the
+    provisions (§ 53 first; the others that are not met in one line each unless named with --only)."""
     from eligibility.loader import load_case_file
-    from eligibility.render import RENDERERS
+    from eligibility.render import RENDERERS, UnknownProvision, only as select
     from eligibility.screening import Screener
 
-    case_obj = load_case_file(case)
+    case_obj = load_case_file(case, lang=lang)
     screener = Screener(rules_dir)
     verdict = screener.screen(case_obj, as_of=as_of, lang=lang)
     if receipt:
         from eligibility.audit import canonical, make_receipt
 
         write_atomically(receipt, canonical(make_receipt(screener.book, case_obj, verdict)) + "\n")
-    text = RENDERERS[fmt](verdict)
+    if only:
+        try:
+            verdict = select(verdict, only)
+        except UnknownProvision as exc:
+            raise click.BadParameter(str(exc), param_hint="--only") from None
+        text = RENDERERS[fmt](verdict) if fmt in ("json", "brief") else RENDERERS[fmt](verdict, folded=False)
+    else:
+        text = RENDERERS[fmt](verdict)
     if output:
         write_atomically(output, text)
     else:

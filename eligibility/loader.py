@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .case import Case
+from .case import Case, question
+from .texts import ERRORS, error_message
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 8  # case → abuse → incidents → [i] → field is 4; leave room, refuse bombs
@@ -153,22 +154,33 @@ def _checked(data: Any, source: str) -> Any:
     return data
 
 
-def validate_case(data: Any, source: str) -> Case:
-    """Validate a parsed document as a `Case`; the error names the field path."""
+def validate_case(data: Any, source: str, lang: str = "en") -> Case:
+    """Validate a parsed document as a `Case`; the error names the field path (and, in Norwegian,
+    the field in words: the question the case file answers there, `texts.error_message`)."""
     if not isinstance(data, dict):
-        raise InputError(source, "a case must be a mapping of fields (case_id, applicant, ...)")
+        message = ("en sak skal være en gruppe med felt (case_id, applicant, ...)" if lang == "nb"
+                   else "a case must be a mapping of fields (case_id, applicant, ...)")
+        raise InputError(source, message)
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        err = errors[0]
         path = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
-        message = err["msg"].removeprefix("Value error, ")
+        if lang == "nb":
+            asked = question(re.sub(r"\.\d+(?=\.|$)", "[]", path)) if path else None
+            message = error_message(err, lang, asked.get(lang) if asked else None)
+            more = f" ({ERRORS['more'][lang].format(n=len(errors) - 1)})" if len(errors) > 1 else ""
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown field (check the spelling; `eligibility schema` lists the fields)"
+            more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         if err["type"] == "string_type" and isinstance(err.get("input"), bool):
-            message += (" (YAML reads an unquoted NO, no, yes, on or off as true/false: quote it, e.g. "
+            message += (" (YAML leser NO, no, yes, on og off uten anførselstegn som ja/nei: sett verdien i "
+                        "anførselstegn, f.eks. citizenship: 'NO' for Norge)" if lang == "nb" else
+                        " (YAML reads an unquoted NO, no, yes, on or off as true/false: quote it, e.g. "
                         "citizenship: 'NO' for Norway)")
-        elif err["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling; `eligibility schema` lists the fields)"
-        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
         raise InputError(source, message + more, path or None) from None
 
 
@@ -191,8 +203,8 @@ def read_bounded(path: Path, source: str) -> bytes:
     return raw
 
 
-def load_case_file(path: Path | str, fmt: str | None = None) -> Case:
-    """Read and validate one case file; ``-`` reads standard input."""
+def load_case_file(path: Path | str, fmt: str | None = None, lang: str = "en") -> Case:
+    """Read and validate one case file; ``-`` reads standard input. ``lang`` words schema errors."""
     import sys
 
     if str(path) == "-":
@@ -203,4 +215,4 @@ def load_case_file(path: Path | str, fmt: str | None = None) -> Case:
         raw = read_bounded(Path(path), source)
         if fmt is None and Path(path).suffix.lower() == ".json":
             fmt = "json"
-    return validate_case(parse_text(raw, source, fmt), source)
+    return validate_case(parse_text(raw, source, fmt), source, lang)

@@ -1,50 +1,102 @@
-"""Render a `Verdict` as text for a caseworker, as Markdown, or as canonical JSON.
+"""Render a `Verdict` for a caseworker: text, a brief read-aloud form, Markdown, HTML, or canonical JSON.
 
 JSON is canonical (sorted keys, two-space indent, UTF-8, trailing newline) so that the same case
-and rules give byte-identical output. The fixed words of the text and Markdown layouts are below,
-in Norwegian bokmål and English; everything else comes from the rules' reviewed templates.
+and rules give byte-identical output. The other formats follow what a caseworker needs first
+(issue 13): the safety warnings and the no-waiting message, then the next steps by urgency, then the
+provisions that matter (§ 53 first, and any that is met, open or needs assessment) in full, and the
+other provisions (not met) in one line each. Their fixed words come from `texts` (nb and en), the
+rest from the rules' reviewed templates; dates are written out (1. februar 2027) except in JSON.
 """
 
 from __future__ import annotations
 
 import json
+from html import escape as e
+from typing import Callable, Iterable
 
-from .verdict import ProvisionResult, Reason, Verdict
+from .texts import long_date, long_dates, word
+from .verdict import Citation, ProvisionResult, Reason, Referral, Verdict
 
-LABELS = {
-    "case": {"nb": "Sak", "en": "Case"},
-    "as_of": {"nb": "vurdert etter loven per", "en": "assessed under the law as of"},
-    "rules": {"nb": "regelverk", "en": "rules"},
-    "met": {"nb": "oppfylt", "en": "met"},
-    "not_met": {"nb": "ikke oppfylt", "en": "not met"},
-    "undetermined": {"nb": "uavklart", "en": "undetermined"},
-    "needs_assessment": {"nb": "krever vurdering", "en": "needs assessment"},
-    "missing": {"nb": "Manglende opplysninger – spør om dette", "en": "Missing facts – ask for these"},
-    "notes": {"nb": "Merknader", "en": "Notes"},
-    "warnings": {"nb": "Viktig", "en": "Important"},
-    "why": {"nb": "Begrunnelse", "en": "Why"},
-    "referrals": {"nb": "Neste steg", "en": "Next steps"},
-    "now": {"nb": "NÅ", "en": "NOW"},
-    "soon": {"nb": "SNART", "en": "SOON"},
-    "planned": {"nb": "PLANLEGG", "en": "PLAN"},
-    "why_referral": {"nb": "Hvorfor", "en": "Why"},
-    "basis": {"nb": "Grunnlag", "en": "Legal basis"},
-    "contact": {"nb": "Kontakt", "en": "Contact"},
-    "disclaimer": {
-        "nb": "Dette er en foreløpig vurdering av oppgitte opplysninger, ikke et vedtak. Søk juridisk råd.",
-        "en": "This is a preliminary screening of the facts given, not a decision. Seek legal advice.",
-    },
-}
 MARK = {"met": "+", "not_met": "-", "undetermined": "?", "needs_assessment": "!"}
+KEY_PROVISIONS = "utl-53"  # the independent permits (§ 53) are always shown in full, and first
 
 
 def label(key: str, lang: str) -> str:
-    return LABELS[key][lang]
+    return word(key, lang)
 
 
 def to_json(verdict: Verdict) -> str:
     return json.dumps(verdict.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, indent=2) + "\n"
 
+
+class UnknownProvision(ValueError):
+    """``--only`` named a provision the screening does not have."""
+
+
+def only(verdict: Verdict, provisions: Iterable[str]) -> Verdict:
+    """The verdict with just ``provisions`` (in the verdict's order); warnings and next steps stay:
+    safety comes first in every output."""
+    wanted = list(dict.fromkeys(provisions))
+    known = [p.provision for p in verdict.provisions]
+    unknown = [p for p in wanted if p not in known]
+    if unknown:
+        raise UnknownProvision(f"no provision {', '.join(unknown)} (choose from {', '.join(known)})")
+    return verdict.model_copy(update={"provisions": [p for p in verdict.provisions if p.provision in wanted]})
+
+
+def in_full(p: ProvisionResult) -> bool:
+    """Shown in full: § 53, and any provision that is not plainly not met."""
+    return p.provision.startswith(KEY_PROVISIONS) or p.status != "not_met" or bool(p.becomes_met_when)
+
+
+def split(verdict: Verdict, folded: bool) -> tuple[list[ProvisionResult], list[ProvisionResult]]:
+    """(shown in full, folded): § 53 first, in the rules' order within each group."""
+    provisions = verdict.provisions
+    key = [p for p in provisions if p.provision.startswith(KEY_PROVISIONS)]
+    rest = [p for p in provisions if not p.provision.startswith(KEY_PROVISIONS)]
+    if not folded:
+        return key + rest, []
+    return key + [p for p in rest if in_full(p)], [p for p in rest if not in_full(p)]
+
+
+def status_label(p: ProvisionResult, lang: str) -> str:
+    return label("not_yet" if p.becomes_met_when else p.status, lang)
+
+
+def not_yet_reasons(p: ProvisionResult) -> tuple[list[Reason], list[Reason]]:
+    """(the conditions she can fulfil herself, the other failed conditions)."""
+    changeable = set(p.becomes_met_when)
+    return [r for r in p.failed if r.rule in changeable], [r for r in p.failed if r.rule not in changeable]
+
+
+def explanation(p: ProvisionResult) -> str:
+    """For "not yet", what she can do (the changeable conditions' texts), not the refusal wording."""
+    if p.becomes_met_when:
+        return " ".join(r.text for r in not_yet_reasons(p)[0])
+    return p.explanation
+
+
+def quote(citation: Citation, lang: str) -> str:
+    """«statute text», or, for a paraphrase or a note, the quote in English only and a label in Norwegian."""
+    if citation.confidence == "LAW-TEXT":
+        return f"«{citation.quote}»"
+    return f"({label('paraphrase', lang)})" if lang == "nb" else f"({label('paraphrase', lang)}) {citation.quote}"
+
+
+def basis(r: Referral, lang: str) -> str:
+    if r.basis_confidence == "LAW-TEXT":
+        return r.basis
+    return f"{r.basis} ({label('paraphrase', lang)})" if lang == "nb" else f"{r.basis} – {r.basis_quote}"
+
+
+def header(verdict: Verdict) -> str:
+    lang = verdict.lang
+    return (f"{label('case', lang)} {verdict.case_id}: {label('as_of', lang)} "
+            f"{long_date(verdict.assessment_date, lang)} ({label('rules', lang)} {verdict.rules_version}, "
+            f"sha256 {verdict.rules_digest[:12]})")
+
+
+# --- text -------------------------------------------------------------------------------------------
 
 def _reason_line(reason: Reason, failed: bool = False) -> str:
     return f"[{'-' if failed else MARK[reason.status]}] {reason.text} ({reason.citation.text})"
@@ -52,158 +104,192 @@ def _reason_line(reason: Reason, failed: bool = False) -> str:
 
 def _provision_text(p: ProvisionResult, lang: str) -> list[str]:
     lines = [f"{p.title}  [{p.citation.text}]", f"  => {p.headline.upper()}"]
-    if p.explanation:
-        lines.append(f"     {p.explanation}")
-    for reason in p.failed:
-        lines.append(f"     {_reason_line(reason, failed=True)}")
-    for reason in p.reasons:
-        lines.append(f"     {_reason_line(reason)}")
+    text = explanation(p)
+    if text:
+        lines.append(f"     {text}")
+    failed = not_yet_reasons(p)[1] if p.becomes_met_when else p.failed
+    lines.extend(f"     {_reason_line(r, failed=True)}" for r in failed)
+    lines.extend(f"     {_reason_line(r)}" for r in p.reasons)
     if p.missing:
         lines.append(f"     {label('missing', lang)}:")
-        for m in p.missing:
-            lines.append(f"       - {m.question}  [{m.path}]")
+        lines.extend(f"       - {m.question}  [{m.path}]" for m in p.missing)
     if p.notes:
         lines.append(f"     {label('notes', lang)}:")
         lines.extend(f"       - {n}" for n in p.notes)
-    lines.append(f"     «{p.citation.quote}»")
+    lines.append(f"     {quote(p.citation, lang)}")
     return lines
 
 
-def to_text(verdict: Verdict) -> str:
+def _warning_lines(verdict: Verdict) -> list[str]:
     lang = verdict.lang
-    out = [
-        f"{label('case', lang)} {verdict.case_id}: {label('as_of', lang)} {verdict.assessment_date} "
-        f"({label('rules', lang)} {verdict.rules_version}, sha256 {verdict.rules_digest[:12]})",
-        "",
-    ]
-    if verdict.warnings:
-        for w in verdict.warnings:
-            out.append(f"!! {label('warnings', lang).upper()}: {w.text} ({w.citation.text})")
-        out.append("")
-    for p in verdict.provisions:
+    out = [f"!! {label('warnings', lang).upper()}: {w.text} ({w.citation.text})" for w in verdict.warnings]
+    return out + [""] if out else []
+
+
+def _referral_lines(verdict: Verdict, brief: bool = False) -> list[str]:
+    lang = verdict.lang
+    if not verdict.referrals:
+        return []
+    out = [f"{label('referrals', lang).upper()}:"]
+    for r in verdict.referrals:
+        out.append(f"  [{label(r.urgency, lang)}] {r.name}: {r.contact}")
+        if not brief:
+            out.append(f"     {label('why_referral', lang)}: {r.reason}")
+            out.append(f"     {label('basis', lang)}: {basis(r, lang)}")
+    return out + [""]
+
+
+def _folded_hint(folded: list[ProvisionResult], lang: str) -> str:
+    return label("details_hint", lang).format(ids=" --only ".join(p.provision for p in folded))
+
+
+def to_text(verdict: Verdict, folded: bool = True) -> str:
+    lang = verdict.lang
+    out = [header(verdict), ""] + _warning_lines(verdict) + _referral_lines(verdict)
+    full, rest = split(verdict, folded)
+    for p in full:
         out.extend(_provision_text(p, lang))
         out.append("")
-    if verdict.referrals:
-        out.append(f"{label('referrals', lang).upper()}:")
-        for r in verdict.referrals:
-            out.append(f"  [{label(r.urgency, lang)}] {r.name}: {r.contact}")
-            out.append(f"     {label('why_referral', lang)}: {r.reason}")
-            basis = r.basis if r.basis_confidence == "LAW-TEXT" else f"{r.basis} – {r.basis_quote}"
-            out.append(f"     {label('basis', lang)}: {basis}")
-        out.append("")
+    if rest:
+        out.append(f"{label('others', lang).upper()}:")
+        out.extend(f"  - {p.title}: {p.headline}" for p in rest)
+        out.extend([f"  {_folded_hint(rest, lang)}", ""])
     out.append(label("disclaimer", lang))
-    return "\n".join(out) + "\n"
+    return long_dates("\n".join(out), lang) + "\n"
 
 
-def to_markdown(verdict: Verdict) -> str:
+def to_brief(verdict: Verdict) -> str:
+    """For reading aloud: the warnings, the next steps (one line each), one line per provision."""
     lang = verdict.lang
-    out = [
-        f"# {label('case', lang)} `{verdict.case_id}`",
-        "",
-        f"{label('as_of', lang).capitalize()} **{verdict.assessment_date}** · {label('rules', lang)} "
-        f"{verdict.rules_version} · sha256 `{verdict.rules_digest[:12]}`",
-        "",
-    ]
-    if verdict.warnings:
-        out.append(f"## {label('warnings', lang)}")
-        out.append("")
-        out.extend(f"> **{w.text}** ({w.citation.text})" + "\n" for w in verdict.warnings)
-    for p in verdict.provisions:
-        out.append(f"## {p.title}")
-        out.append("")
-        out.append(f"*{p.citation.text}*")
-        out.append("")
-        out.append(f"**{p.headline}** (`{p.status}`, {p.kind})")
-        out.append("")
-        if p.explanation:
-            out.extend([p.explanation, ""])
-        for reason in p.failed:
-            out.append(f"- **{label('not_met', lang)}**: {reason.text} *({reason.citation.text})*")
-        for reason in p.reasons:
-            out.append(f"- **{label(reason.status, lang)}**: {reason.text} *({reason.citation.text})*")
-        if p.failed or p.reasons:
-            out.append("")
-        if p.missing:
-            out.append(f"**{label('missing', lang)}:**")
-            out.append("")
-            out.extend(f"- {m.question} (`{m.path}`)" for m in p.missing)
-            out.append("")
-        if p.notes:
-            out.append(f"**{label('notes', lang)}:**")
-            out.append("")
-            out.extend(f"- {n}" for n in p.notes)
-            out.append("")
-        out.append(f"> «{p.citation.quote}»")
-        out.append("")
-    if verdict.referrals:
-        out.append(f"## {label('referrals', lang)}")
-        out.append("")
-        for r in verdict.referrals:
-            out.append(f"- **{label(r.urgency, lang)} – {r.name}** ({r.contact}): {r.reason} "
-                       f"*{label('basis', lang)}: {r.basis}*")
-        out.append("")
-    out.append(f"*{label('disclaimer', lang)}*")
-    return "\n".join(out) + "\n"
+    out = [f"{label('case', lang)} {verdict.case_id}: {long_date(verdict.assessment_date, lang)}", ""]
+    out += _warning_lines(verdict) + _referral_lines(verdict, brief=True)
+    out += [f"{p.title} – {p.headline}." for p in split(verdict, False)[0]]
+    out += ["", label("disclaimer", lang)]
+    return long_dates("\n".join(out), lang) + "\n"
 
+
+# --- Markdown ---------------------------------------------------------------------------------------
+
+def _provision_markdown(p: ProvisionResult, lang: str) -> list[str]:
+    out = [f"### {p.title}", "", f"*{p.citation.text}*", "",
+           f"**{p.headline}** ({status_label(p, lang)}, {label(p.kind, lang)})", ""]
+    text = explanation(p)
+    if text:
+        out.extend([text, ""])
+    failed = not_yet_reasons(p)[1] if p.becomes_met_when else p.failed
+    out.extend(f"- **{label('not_met', lang)}**: {r.text} *({r.citation.text})*" for r in failed)
+    out.extend(f"- **{label(r.status, lang)}**: {r.text} *({r.citation.text})*" for r in p.reasons)
+    if failed or p.reasons:
+        out.append("")
+    if p.missing:
+        out += [f"**{label('missing', lang)}:**", ""] + [f"- {m.question} (`{m.path}`)" for m in p.missing] + [""]
+    if p.notes:
+        out += [f"**{label('notes', lang)}:**", ""] + [f"- {n}" for n in p.notes] + [""]
+    return out + [f"> {quote(p.citation, lang)}", ""]
+
+
+def to_markdown(verdict: Verdict, folded: bool = True) -> str:
+    lang = verdict.lang
+    out = [f"# {label('case', lang)} `{verdict.case_id}`", "",
+           f"{label('as_of', lang).capitalize()} **{long_date(verdict.assessment_date, lang)}** · "
+           f"{label('rules', lang)} {verdict.rules_version} · sha256 `{verdict.rules_digest[:12]}`", ""]
+    if verdict.warnings:
+        out += [f"## {label('warnings', lang)}", ""]
+        out.extend(f"> **{w.text}** ({w.citation.text})" + "\n" for w in verdict.warnings)
+    if verdict.referrals:
+        out += [f"## {label('referrals', lang)}", ""]
+        out.extend(f"- **{label(r.urgency, lang)} – {r.name}** ({r.contact}): {r.reason} "
+                   f"*{label('basis', lang)}: {basis(r, lang)}*" for r in verdict.referrals)
+        out.append("")
+    full, rest = split(verdict, folded)
+    out += [f"## {label('provisions', lang)}", ""]
+    for p in full:
+        out.extend(_provision_markdown(p, lang))
+    if rest:
+        out += [f"### {label('others', lang)}", ""] + [f"- {p.title}: {p.headline}" for p in rest]
+        out += ["", f"*{_folded_hint(rest, lang)}*", ""]
+    out.append(f"*{label('disclaimer', lang)}*")
+    return long_dates("\n".join(out), lang) + "\n"
+
+
+# --- HTML -------------------------------------------------------------------------------------------
 
 _CSS = """body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin:0}.meta{color:#555;font-size:.85rem}
 details{border:1px solid #ccc;border-radius:6px;margin:.8rem 0;padding:.5rem .8rem}
 summary{cursor:pointer}.met{color:#0a6b2d}.not_met{color:#a11}.undetermined{color:#8a5a00}
-.needs_assessment{color:#3b3fa5}.warn{border-left:4px solid #a11;padding:.3rem .8rem;background:#fff4f4}
+.needs_assessment{color:#3b3fa5}.not_yet{color:#0a5a8a}.warn{border-left:4px solid #a11;padding:.3rem .8rem;background:#fff4f4}
 li{margin:.35rem 0}blockquote{margin:.2rem 0 .2rem 1rem;color:#444;font-style:italic}
 table{border-collapse:collapse;font-size:.8rem}td,th{border:1px solid #ddd;padding:2px 5px;vertical-align:top}
 @media print{details{break-inside:avoid}details>*{display:block}}"""
 
 
-def to_html(verdict: Verdict) -> str:
-    """A self-contained, printable page: verdicts first, then a why-tree per provision with the
-    statute quote beside each step, the next steps, and the firing log (no scripts, no network)."""
-    from html import escape as e
+def _css_class(p: ProvisionResult) -> str:
+    return "not_yet" if p.becomes_met_when else p.status
 
+
+def _provision_html(p: ProvisionResult, lang: str, t: Callable[[str], str], open_: bool) -> list[str]:
+    out = [f'<details{" open" if open_ else ""}><summary><h2>{e(p.title)} – '
+           f'<span class="{_css_class(p)}">{e(p.headline)}</span></h2></summary>',
+           f"<p>{t(explanation(p))}</p><blockquote>{t(quote(p.citation, lang))} – {e(p.citation.text)}</blockquote><ul>"]
+    failed = not_yet_reasons(p)[1] if p.becomes_met_when else p.failed
+    for reason, status in [(r, "not_met") for r in failed] + [(r, r.status) for r in p.reasons]:
+        out.append(f'<li><span class="{status}">{e(label(status, lang))}</span>: {t(reason.text)}'
+                   f"<blockquote>{t(quote(reason.citation, lang))} – {e(reason.citation.text)} "
+                   f"<code>{e(reason.rule)}</code></blockquote></li>")
+    out.append("</ul>")
+    if p.missing:
+        out.append(f"<p><strong>{e(label('missing', lang))}:</strong></p><ul>")
+        out.extend(f"<li>{t(m.question)} <code>{e(m.path)}</code></li>" for m in p.missing)
+        out.append("</ul>")
+    if p.notes:
+        out.append(f"<p><strong>{e(label('notes', lang))}:</strong></p><ul>")
+        out.extend(f"<li>{t(n)}</li>" for n in p.notes)
+        out.append("</ul>")
+    return out + ["</details>"]
+
+
+def to_html(verdict: Verdict, folded: bool = True) -> str:
+    """A self-contained, printable page: warnings, next steps, the verdicts, then a why-tree per
+    provision with the statute quote beside each step (the other provisions folded), and the
+    firing log (no scripts, no network)."""
     lang = verdict.lang
+
+    def t(text: str) -> str:
+        return e(long_dates(text, lang))
+
     out = [f'<!doctype html><html lang="{"nb" if lang == "nb" else "en"}"><head><meta charset="utf-8">',
            f"<title>{e(label('case', lang))} {e(verdict.case_id)}</title><style>{_CSS}</style></head><body>",
            f"<h1>{e(label('case', lang))} {e(verdict.case_id)}</h1>",
-           f'<p class="meta">{e(label("as_of", lang))} {e(verdict.assessment_date)} · {e(label("rules", lang))} '
-           f"{e(verdict.rules_version)} · sha256 {e(verdict.rules_digest)} · case sha256 {e(verdict.case_digest)}</p>"]
+           f'<p class="meta">{e(label("as_of", lang))} {e(long_date(verdict.assessment_date, lang))} · '
+           f"{e(label('rules', lang))} {e(verdict.rules_version)} · sha256 {e(verdict.rules_digest)} · "
+           f"{e(label('case_digest', lang))} {e(verdict.case_digest)}</p>"]
     for w in verdict.warnings:
-        out.append(f'<p class="warn"><strong>{e(label("warnings", lang))}:</strong> {e(w.text)} ({e(w.citation.text)})</p>')
-    out.append("<ul>")
-    for p in verdict.provisions:
-        out.append(f'<li><strong>{e(p.title)}</strong>: <span class="{p.status}">{e(p.headline)}</span></li>')
-    out.append("</ul>")
-    for p in verdict.provisions:
-        out.append(f'<details open><summary><h2>{e(p.title)} – <span class="{p.status}">{e(p.headline)}</span></h2></summary>')
-        out.append(f"<p>{e(p.explanation)}</p><blockquote>«{e(p.citation.quote)}» – {e(p.citation.text)}</blockquote><ul>")
-        for reason, status in [(r, "not_met") for r in p.failed] + [(r, r.status) for r in p.reasons]:
-            out.append(f'<li><span class="{status}">{e(label(status, lang))}</span>: {e(reason.text)}'
-                       f"<blockquote>«{e(reason.citation.quote)}» – {e(reason.citation.text)} "
-                       f"<code>{e(reason.rule)}</code></blockquote></li>")
-        out.append("</ul>")
-        if p.missing:
-            out.append(f"<p><strong>{e(label('missing', lang))}:</strong></p><ul>")
-            out.extend(f"<li>{e(m.question)} <code>{e(m.path)}</code></li>" for m in p.missing)
-            out.append("</ul>")
-        if p.notes:
-            out.append(f"<p><strong>{e(label('notes', lang))}:</strong></p><ul>")
-            out.extend(f"<li>{e(n)}</li>" for n in p.notes)
-            out.append("</ul>")
-        out.append("</details>")
+        out.append(f'<p class="warn"><strong>{e(label("warnings", lang))}:</strong> {t(w.text)} ({e(w.citation.text)})</p>')
     if verdict.referrals:
         out.append(f"<h2>{e(label('referrals', lang))}</h2><ul>")
-        for r in verdict.referrals:
-            out.append(f"<li><strong>{e(label(r.urgency, lang))} – {e(r.name)}</strong> ({e(r.contact)}): {e(r.reason)} "
-                       f"<em>{e(label('basis', lang))}: {e(r.basis)}</em></li>")
+        out.extend(f"<li><strong>{e(label(r.urgency, lang))} – {e(r.name)}</strong> ({t(r.contact)}): {t(r.reason)} "
+                   f"<em>{e(label('basis', lang))}: {t(basis(r, lang))}</em></li>" for r in verdict.referrals)
         out.append("</ul>")
-    out.append(f"<details><summary>Trace ({len(verdict.trace)})</summary><table><tr><th>#</th><th>rule</th>"
-               "<th>version</th><th>concluded</th><th>matched</th></tr>")
-    for i, t in enumerate(verdict.trace):
-        matched = json.dumps(t.matched, ensure_ascii=False, sort_keys=True)
-        out.append(f"<tr><td>{i}</td><td>{e(t.rule)}</td><td>{e(t.version)}</td><td>{e(t.concluded)}</td>"
-                   f"<td><code>{e(matched)}</code></td></tr>")
+    full, rest = split(verdict, folded)
+    out.append(f"<h2>{e(label('provisions', lang))}</h2><ul>")
+    out.extend(f'<li><strong>{e(p.title)}</strong>: <span class="{_css_class(p)}">{e(p.headline)}</span></li>'
+               for p in full + rest)
+    out.append("</ul>")
+    for p in full:
+        out.extend(_provision_html(p, lang, t, open_=True))
+    for p in rest:
+        out.extend(_provision_html(p, lang, t, open_=False))
+    out.append(f"<details><summary>{e(label('trace', lang))} ({len(verdict.trace)})</summary><table><tr><th>#</th>"
+               f"<th>{e(label('trace_rule', lang))}</th><th>{e(label('trace_version', lang))}</th>"
+               f"<th>{e(label('trace_concluded', lang))}</th><th>{e(label('trace_matched', lang))}</th></tr>")
+    for i, entry in enumerate(verdict.trace):
+        matched = json.dumps(entry.matched, ensure_ascii=False, sort_keys=True)
+        out.append(f"<tr><td>{i}</td><td><code>{e(entry.rule)}</code></td><td><code>{e(entry.version)}</code></td>"
+                   f"<td>{e(label(entry.concluded, lang))}</td><td><code>{e(matched)}</code></td></tr>")
     out.append(f"</table></details><p class=\"meta\">{e(label('disclaimer', lang))}</p></body></html>")
     return "\n".join(out) + "\n"
 
 
-RENDERERS = {"text": to_text, "markdown": to_markdown, "json": to_json, "html": to_html}
+RENDERERS: dict[str, Callable[[Verdict], str]] = {
+    "text": to_text, "brief": to_brief, "markdown": to_markdown, "json": to_json, "html": to_html}

@@ -55,7 +55,8 @@ def test_stdin_and_as_of() -> None:
 
 @pytest.mark.parametrize("args, stdin, words", [
     (["screen", "does-not-exist.yaml"], None, "no such file"),
-    (["screen", "-"], "case_id: x\napplicant: {bith_date: 1990-01-01}\n", "applicant.bith_date: unknown field"),
+    (["screen", "-"], "case_id: x\napplicant: {bith_date: 1990-01-01}\n", "applicant.bith_date: ukjent felt"),
+    (["screen", "-", "--lang", "en"], "case_id: x\napplicant: {bith_date: 1990-01-01}\n", "applicant.bith_date: unknown field"),
     (["screen", "-"], "case_id: x\na: &a [1]\nb: *a\n", "anchors"),
     (["screen", "-"], "case_id: [unclosed\n", "not valid YAML"),
     (["screen", CASE, "--as-of", "26.11.2026"], None, "not a date"),

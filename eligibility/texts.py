@@ -1,0 +1,183 @@
+"""The fixed words of every screening output, in Norwegian bokmål and English (issue 13).
+
+The rules own their texts (rules/*.yaml, reviewed per language); everything else a caseworker
+reads in `eligibility screen` comes from `WORDS` here: headings, status and kind labels, urgency
+labels, dates, the labels of enum values, and the wording of input errors. A test screens every
+example case in every format under ``--lang nb`` and fails on English words outside names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+WORDS: dict[str, dict[str, str]] = {
+    "case": {"nb": "Sak", "en": "Case"},
+    "as_of": {"nb": "vurdert etter loven per", "en": "assessed under the law as of"},
+    "rules": {"nb": "regelverk", "en": "rules"},
+    "case_digest": {"nb": "sakens sha256", "en": "case sha256"},
+    "met": {"nb": "oppfylt", "en": "met"},
+    "not_met": {"nb": "ikke oppfylt", "en": "not met"},
+    "undetermined": {"nb": "uavklart", "en": "undetermined"},
+    "needs_assessment": {"nb": "krever vurdering", "en": "needs assessment"},
+    "not_yet": {"nb": "ikke ennå", "en": "not yet"},
+    "entitlement": {"nb": "rettighet", "en": "entitlement"},
+    "discretionary": {"nb": "skjønn", "en": "discretionary"},
+    "missing": {"nb": "Manglende opplysninger – spør om dette", "en": "Missing facts – ask for these"},
+    "n_missing": {"nb": "{n} opplysninger mangler", "en": "{n} facts missing"},
+    "notes": {"nb": "Merknader", "en": "Notes"},
+    "warnings": {"nb": "Viktig", "en": "Important"},
+    "why": {"nb": "Begrunnelse", "en": "Why"},
+    "referrals": {"nb": "Neste steg", "en": "Next steps"},
+    "provisions": {"nb": "Vurdering per bestemmelse", "en": "Assessment per provision"},
+    "others": {"nb": "Øvrige bestemmelser (ikke oppfylt)", "en": "Other provisions (not met)"},
+    "details_hint": {"nb": "Alle detaljer: --only {ids}", "en": "Full details: --only {ids}"},
+    "now": {"nb": "NÅ", "en": "NOW"},
+    "soon": {"nb": "SNART", "en": "SOON"},
+    "planned": {"nb": "PLANLEGG", "en": "PLAN"},
+    "why_referral": {"nb": "Hvorfor", "en": "Why"},
+    "basis": {"nb": "Grunnlag", "en": "Legal basis"},
+    "paraphrase": {"nb": "sammendrag av kilden, ikke lovtekst", "en": "paraphrase, not statute text"},
+    "contact": {"nb": "Kontakt", "en": "Contact"},
+    "trace": {"nb": "Regelkjøring", "en": "Trace"},
+    "trace_rule": {"nb": "regel", "en": "rule"},
+    "trace_version": {"nb": "versjon", "en": "version"},
+    "trace_concluded": {"nb": "konklusjon", "en": "concluded"},
+    "trace_matched": {"nb": "opplysninger", "en": "matched"},
+    "disclaimer": {
+        "nb": "Dette er en foreløpig vurdering av oppgitte opplysninger, ikke et vedtak. Søk juridisk råd.",
+        "en": "This is a preliminary screening of the facts given, not a decision. Seek legal advice.",
+    },
+}
+
+MONTHS = {
+    "nb": ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
+           "november", "desember"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+}
+ISO_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?![\w-])")
+
+
+def word(key: str, lang: str) -> str:
+    """The fixed word ``key`` in ``lang`` (KeyError for a word not in the catalogue)."""
+    return WORDS[key][lang]
+
+
+def long_date(day: dt.date | str, lang: str) -> str:
+    """'1. februar 2027' / '1 February 2027'."""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    month = MONTHS[lang][day.month - 1]
+    return f"{day.day}. {month} {day.year}" if lang == "nb" else f"{day.day} {month} {day.year}"
+
+
+def long_dates(text: str, lang: str) -> str:
+    """Every ISO date (2027-07-31) in ``text`` written out; anything that is not a real date is left."""
+    def one(match: re.Match[str]) -> str:
+        try:
+            return long_date(dt.date(int(match[1]), int(match[2]), int(match[3])), lang)
+        except ValueError:
+            return match[0]
+
+    return ISO_DATE.sub(one, text)
+
+
+# --- the values a case file may hold, with labels (validation messages list them) --------------------
+CHOICES: dict[str, dict[str, str]] = {
+    "physical": {"nb": "fysisk vold", "en": "physical violence"},
+    "psychological": {"nb": "psykisk vold", "en": "psychological abuse"},
+    "sexual": {"nb": "seksuelle overgrep", "en": "sexual abuse"},
+    "threats": {"nb": "trusler", "en": "threats"},
+    "isolation": {"nb": "isolering", "en": "isolation"},
+    "economic_control": {"nb": "økonomisk kontroll", "en": "economic control"},
+    "deportation_threats": {"nb": "trusler om utsendelse", "en": "threats of deportation"},
+    "reference_person": {"nb": "referansepersonen", "en": "the reference person"},
+    "household_member": {"nb": "andre i husstanden", "en": "another household member"},
+    "in_law": {"nb": "svigerfamilien", "en": "in-laws"},
+    "other": {"nb": "annet", "en": "other"},
+    "applicant": {"nb": "søkeren", "en": "the applicant"},
+    "child": {"nb": "et barn", "en": "a child"},
+    "mutual": {"nb": "begge", "en": "both"},
+    "low": {"nb": "lav", "en": "low"},
+    "moderate": {"nb": "middels", "en": "moderate"},
+    "high": {"nb": "høy", "en": "high"},
+    "marriage": {"nb": "ekteskap", "en": "marriage"},
+    "cohabitation": {"nb": "samboerskap", "en": "cohabitation"},
+    "separation": {"nb": "samlivsbrudd", "en": "separation"},
+    "death_of_reference_person": {"nb": "referansepersonens død", "en": "death of the reference person"},
+    "own_account": {"nb": "egen forklaring", "en": "own account"},
+    "police_report": {"nb": "anmeldelse", "en": "police report"},
+    "medical_record": {"nb": "journal", "en": "medical record"},
+    "shelter_confirmation": {"nb": "bekreftelse fra krisesenter", "en": "shelter confirmation"},
+    "witness": {"nb": "vitne", "en": "witness"},
+    "messages": {"nb": "meldinger", "en": "messages"},
+    "pending": {"nb": "verserer", "en": "pending"},
+    "annulled": {"nb": "kjent ugyldig", "en": "annulled"},
+    "divorced": {"nb": "skilt", "en": "divorced"},
+    "dismissed": {"nb": "avvist eller frifunnet", "en": "dismissed"},
+    "true": {"nb": "ja", "en": "yes"},
+    "false": {"nb": "nei", "en": "no"},
+}
+
+
+def choice(value: str, lang: str) -> str:
+    """'physical (fysisk vold)': the value to write in the case file, with its label if it has one."""
+    found = CHOICES.get(value)
+    return f"{value} ({found[lang]})" if found else value
+
+
+# --- input errors (pydantic's error types, worded for a caseworker) ---------------------------------
+ERRORS: dict[str, dict[str, str]] = {
+    "bool": {"nb": "skal være true (ja) eller false (nei)", "en": "must be true (yes) or false (no)"},
+    "date": {"nb": "skal være en dato skrevet ÅÅÅÅ-MM-DD, f.eks. 2027-02-01",
+             "en": "must be a date written YYYY-MM-DD, e.g. 2027-02-01"},
+    "int": {"nb": "skal være et helt tall", "en": "must be a whole number"},
+    "number": {"nb": "skal være et tall", "en": "must be a number"},
+    "string": {"nb": "skal være tekst", "en": "must be text"},
+    "list": {"nb": "skal være en liste", "en": "must be a list"},
+    "mapping": {"nb": "skal være en gruppe med felt", "en": "must be a group of fields"},
+    "choice": {"nb": "skal være en av: {choices}", "en": "must be one of: {choices}"},
+    "too_small": {"nb": "er for lite (minst {limit})", "en": "is too small (at least {limit})"},
+    "too_large": {"nb": "er for stort (høyst {limit})", "en": "is too large (at most {limit})"},
+    "too_long": {"nb": "har for mange elementer (høyst {limit})", "en": "has too many items (at most {limit})"},
+    "extra": {"nb": "ukjent felt (sjekk stavemåten; `eligibility schema` viser feltene)",
+              "en": "unknown field (check the spelling; `eligibility schema` lists the fields)"},
+    "missing": {"nb": "mangler", "en": "is missing"},
+    "invalid": {"nb": "har en ugyldig verdi", "en": "has an invalid value"},
+    "field": {"nb": "gjelder spørsmålet «{question}»", "en": "the question «{question}»"},
+    "more": {"nb": "og {n} problem(er) til", "en": "and {n} more problem(s)"},
+}
+ERROR_KINDS = {
+    "bool_parsing": "bool", "bool_type": "bool",
+    "date_parsing": "date", "date_from_datetime_parsing": "date", "date_type": "date",
+    "date_from_datetime_inexact": "date",
+    "int_parsing": "int", "int_type": "int", "int_from_float": "int",
+    "float_parsing": "number", "float_type": "number", "finite_number": "number",
+    "string_type": "string", "list_type": "list", "dict_type": "mapping", "model_type": "mapping",
+    "model_attributes_type": "mapping", "literal_error": "choice", "enum": "choice",
+    "greater_than_equal": "too_small", "greater_than": "too_small", "less_than_equal": "too_large",
+    "less_than": "too_large", "too_long": "too_long", "extra_forbidden": "extra", "missing": "missing",
+}
+
+
+def error_message(error: dict, lang: str, question: str | None) -> str:
+    """A pydantic error (one item of ``ValidationError.errors()``) worded for a caseworker in
+    ``lang``, with the field named in words (its question) when it has one."""
+    kind = ERROR_KINDS.get(error["type"])
+    ctx = error.get("ctx") or {}
+    if kind == "choice":
+        values = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        text = ERRORS["choice"][lang].format(choices=", ".join(choice(v, lang) for v in values))
+    elif kind in ("too_small", "too_large"):
+        limit = next((ctx[k] for k in ("ge", "gt", "le", "lt") if k in ctx), "")
+        text = ERRORS[kind][lang].format(limit=limit)
+    elif kind == "too_long":
+        text = ERRORS[kind][lang].format(limit=ctx.get("max_length", ""))
+    elif kind is not None:
+        text = ERRORS[kind][lang]
+    else:
+        text = error["msg"] if lang == "en" else ERRORS["invalid"][lang]
+    if question and kind != "extra":
+        text += " – " + ERRORS["field"][lang].format(question=question)
+    return text
