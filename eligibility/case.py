@@ -485,6 +485,20 @@ class Case(Facts):
     permanent_residence: PermanentResidence = Field(default_factory=PermanentResidence)
     safety: Safety = Field(default_factory=Safety)
 
+    @model_validator(mode="after")
+    def _ended_by_death_at_the_latest(self) -> "Case":
+        """A cohabitation ends at the latest when the reference person dies (utl. § 53(1)(a))."""
+        end, death = self.relationship.cohabitation_ended, self.reference_person.death_date
+        if isinstance(end, dt.date) and death is not None and end > death:
+            raise PydanticCustomError(
+                "ended_after_death",
+                "relationship.cohabitation_ended ({end}) is after reference_person.death_date ({death}): the "
+                "cohabitation ended at the latest on the day the reference person died; give the day the couple "
+                "stopped living together, or the day of the death",
+                {"end": end.isoformat(), "death": death.isoformat()},
+            )
+        return self
+
 
 def question(path: str) -> dict[str, str] | None:
     """The nb/en question for a case path such as ``abuse.incidents[].severity``."""

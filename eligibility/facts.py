@@ -117,8 +117,13 @@ def _build_specs() -> dict[str, FactSpec]:
         FactSpec("abuse.incident_count", "abuse", "incidents_count", "number", ("abuse.incidents",)),
         FactSpec("relationship.cohabitation_ended", "relationship", "cohabitation_ended", "bool",
                  ("relationship.cohabitation_ended",)),
-        FactSpec("relationship.cohabitation_years", "relationship", "cohabitation_years", "number",
+        # Full years as a range (ADR 0009): exact when the end is known; a cohabitation whose end
+        # is unknown lasted from none to all of the years up to the assessment date.
+        FactSpec("relationship.cohabitation_years", "relationship", "cohabitation_years", "interval",
                  ("relationship.cohabitation_started", "relationship.cohabitation_ended")),
+        # § 53(1)(a): the cohabitation ended because the reference person died (see `ended_by_death`).
+        FactSpec("relationship.ended_by_death", "relationship", "ended_by_death", "bool",
+                 ("relationship.cohabitation_ended", "relationship.end_reason")),
         FactSpec("current_permit.basis", "current_permit", "basis", "enum", ("permits",),
                  values=tuple(Permit.model_fields["basis"].annotation.__args__[0].__args__) + ("none",)),
         FactSpec("current_permit.forms_basis_for_permanent", "current_permit", "forms_basis_for_permanent",
@@ -410,6 +415,55 @@ def _happened(date: dt.date | None, during: bool | None, rel_start: dt.date | No
     return rel_start, max(rel_start, min(end, as_of))
 
 
+def cohabitation_end(case: Case, as_of: dt.date) -> tuple[bool | None, dt.date | None]:
+    """(whether the cohabitation had ended by ``as_of``, the day it ended if known). An end date
+    after ``as_of`` has not happened yet. The reference person's death on or before ``as_of`` ends
+    it on that day unless an earlier end date is given (a later one is refused by the case model);
+    ``null`` (still together) only says that the couple did not separate."""
+    rel = case.relationship
+    given = "cohabitation_ended" in rel.model_fields_set
+    end = rel.cohabitation_ended
+    death = case.reference_person.death_date
+    if isinstance(end, dt.date) and end <= as_of:
+        return True, end
+    if death is not None and death <= as_of:
+        return True, death
+    if given and end is not True:
+        return False, None
+    return (True, None) if given else (None, None)
+
+
+def cohabitation_years(start: dt.date | None, ended: bool | None, end: dt.date | None,
+                       as_of: dt.date) -> tuple[int, int] | None:
+    """(fewest, most) full years of cohabitation by ``as_of`` (ADR 0009): exact when it goes on or
+    its end date is known; otherwise it ended, or will end, between its start and ``as_of``."""
+    if start is None:
+        return None
+    most = full_years(start, as_of)
+    if ended is False:
+        return most, most
+    if end is not None:
+        years = full_years(start, min(end, as_of))
+        return years, years
+    return min(0, most), most
+
+
+def ended_by_death(case: Case, ended: bool | None, end: dt.date | None, as_of: dt.date) -> bool | None:
+    """Whether the cohabitation ended because the reference person died (utl. § 53 first paragraph
+    letter a): as ``end_reason`` says; false while the couple live together; true when it ended on
+    the day of the death; false when it ended on a known earlier day, or on a known day with no
+    death recorded (a death is not a fact a caseworker leaves out; ADR 0009). Else unknown."""
+    reason = case.relationship.end_reason
+    if reason is not None:
+        return reason == "death_of_reference_person"
+    if ended is False:
+        return False
+    if end is None:
+        return None
+    death = case.reference_person.death_date
+    return death is not None and death <= as_of and death == end
+
+
 ITEM_FACT = "item"
 
 
@@ -431,15 +485,16 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
             topics[who]["age_lo"], topics[who]["age_hi"] = age
 
     rel = case.relationship
-    ended_set = "cohabitation_ended" in rel.model_fields_set
-    ended_later = isinstance(rel.cohabitation_ended, dt.date) and rel.cohabitation_ended > as_of
-    still_together = ended_set and (rel.cohabitation_ended is None or ended_later)
-    if ended_set:  # as of the assessment date: an end after that date has not happened yet
-        topics["relationship"]["cohabitation_ended"] = not still_together
-    if rel.cohabitation_started is not None and ended_set:
-        end = as_of if still_together else rel.cohabitation_ended
-        if isinstance(end, dt.date):
-            topics["relationship"]["cohabitation_years"] = full_years(rel.cohabitation_started, min(end, as_of))
+    ended, end_date = cohabitation_end(case, as_of)
+    still_together = ended is False
+    if ended is not None:  # as of the assessment date: an end after that date has not happened yet
+        topics["relationship"]["cohabitation_ended"] = ended
+    years = cohabitation_years(rel.cohabitation_started, ended, end_date, as_of)
+    if years is not None:
+        topics["relationship"]["cohabitation_years_lo"], topics["relationship"]["cohabitation_years_hi"] = years
+    by_death = ended_by_death(case, ended, end_date, as_of)
+    if by_death is not None:
+        topics["relationship"]["ended_by_death"] = by_death
     if rel.union_established_before_reference_entry is None and case.reference_person.entry_date is not None:
         start = rel.married_on if rel.type == "marriage" else rel.cohabitation_started
         if start is not None:
@@ -452,7 +507,7 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
         topics["safety"]["lives_with_abuser"] = True
     if case.abuse.incidents is not None:
         topics["abuse"]["incidents"] = [
-            _incident(i, rel.cohabitation_started, rel.cohabitation_ended, still_together, as_of)
+            _incident(i, rel.cohabitation_started, end_date or rel.cohabitation_ended, still_together, as_of)
             for i in case.abuse.incidents
         ]
     if case.permits is not None:  # "started": the permit had begun by the assessment date
@@ -469,9 +524,9 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
     # The permit valid on the day she applied (the assessment date if she has not applied by then).
     applied = min(case.application_date, as_of) if case.application_date else as_of
     topics["application_permit"] = {k: v for k, v in _current_permit(case.permits, applied).items() if k == "basis"}
-    years = qualifying_years(case.permits, as_of, case.application_date)
-    if years is not None:
-        topics["permanent_residence"]["qualifying_years"] = years
+    qualifying = qualifying_years(case.permits, as_of, case.application_date)
+    if qualifying is not None:
+        topics["permanent_residence"]["qualifying_years"] = qualifying
 
     facts: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []

@@ -199,8 +199,10 @@ def _given(case: Case, path: str) -> bool:
         if node is None:
             return False
     last = parts[-1]
-    return last in getattr(node, "model_fields_set", set()) and (
-        getattr(node, last, None) is not None or path == "relationship.cohabitation_ended")
+    value = getattr(node, last, None)
+    if path == "relationship.cohabitation_ended":  # `true` (ended, day unknown) still lacks the day
+        return last in node.model_fields_set and value is not True
+    return last in getattr(node, "model_fields_set", set()) and value is not None
 
 
 # --- canonical JSON of trace entries -------------------------------------------------------------
@@ -332,7 +334,11 @@ class _TraceRule:
         if meta.name.endswith(MISSING_LIST):  # the list itself is absent
             return list(source_paths(meta.list or ""))
         if meta.list is None:
-            return [p for attr, paths in self._probes() if attr not in fact for p in paths]
+            absent = [p for attr, paths in self._probes() if attr not in fact for p in paths]
+            if not absent:  # everything is there, so a range left it open: ask what narrows it
+                absent = [p for attr, paths in self._probes() if attr.endswith("_lo")
+                          and fact.get(attr) != fact.get(attr[:-3] + "_hi") for p in paths]
+            return absent
         return []
 
     def _item_probes(self) -> list[tuple[str, str, tuple[str, ...]]]:

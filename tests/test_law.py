@@ -772,3 +772,63 @@ def test_a_missing_permit_start_asks_for_the_date_not_a_measurement(screener: An
     missing = {m.path: m.question for m in result.missing}
     assert "permits[0].valid_from" in missing and "permits[0].started" not in missing
     assert missing["permits[0].valid_from"] == "From what date is the permit valid?"
+
+
+# --- issue 10 point 8: answers decided by what is already known (ADR 0009) ------------------------
+
+COHABITANTS = {"type": "cohabitation", "children_together": 0, "expecting_child": False,
+               "either_married_to_other": False, "intend_to_live_together": True}
+
+
+@pytest.mark.parametrize("ended", [True, "absent"])
+def test_a_cohabitation_begun_a_year_ago_cannot_have_lasted_two_years(screener: Any, ended: Any) -> None:
+    """utl. § 41 first paragraph: however it ended, or whether it has, a cohabitation that began a
+    year before the assessment date has lasted at most a year: not met, and its end is not asked."""
+    rel = {**COHABITANTS, "cohabitation_started": "2025-11-26"}
+    if ended != "absent":
+        rel["cohabitation_ended"] = ended
+    verdict = screener.screen(make_case(relationship=rel))
+    result = provision(verdict, "utl-41")
+    two_years = next(t for t in verdict.trace if t.rule.startswith("utl-41.two-years#"))
+    assert two_years.concluded == "not_met"
+    assert "relationship.cohabitation_ended" not in {m.path for m in result.missing}
+
+
+def test_a_cohabitation_of_unknown_end_that_may_have_lasted_two_years_asks_when_it_ended(screener: Any) -> None:
+    rel = {**COHABITANTS, "cohabitation_started": "2023-01-01", "cohabitation_ended": True}
+    verdict = screener.screen(make_case(relationship=rel))
+    two_years = next(t for t in verdict.trace if t.rule.startswith("utl-41.two-years#"))
+    assert two_years.concluded == "undetermined"
+    assert "relationship.cohabitation_ended" in {m.path for m in provision(verdict, "utl-41").missing}
+
+
+@pytest.mark.parametrize("relationship", [
+    {"cohabitation_ended": None},  # they still live together
+    {"cohabitation_ended": "2026-05-01"},  # a separation on a known day, no death recorded
+])
+def test_letter_a_is_not_met_without_asking_about_a_death(screener: Any, relationship: dict[str, Any]) -> None:
+    result = provision(screener.screen(make_case(permits=PERMIT_40, relationship=relationship)), "utl-53-1-a")
+    assert result.status == "not_met" and rule_ids(result.failed) == {"utl-53.ended-by-death"}
+    assert not result.missing
+
+
+@pytest.mark.parametrize("relationship", [{}, {"cohabitation_ended": True}, {"cohabitation_ended": "2026-06-14"},
+                                          {"cohabitation_ended": None}])
+def test_a_death_date_ends_the_cohabitation_by_death_on_that_day(screener: Any, relationship: dict[str, Any]) -> None:
+    case = make_case(permits=PERMIT_40, reference_person={"death_date": "2026-06-14"},
+                     relationship={"type": "cohabitation", "cohabitation_started": "2024-01-01", **relationship})
+    verdict = screener.screen(case)
+    assert provision(verdict, "utl-53-1-a").status == "met"
+    years = next(t for t in verdict.trace if t.rule.startswith("utl-41.two-years#"))
+    assert years.matched["relationship.cohabitation_years"] == 2  # 2024-01-01 to the death
+
+
+def test_a_separation_before_the_death_is_not_letter_a(screener: Any) -> None:
+    case = make_case(permits=PERMIT_40, reference_person={"death_date": "2026-06-14"},
+                     relationship={"cohabitation_ended": "2026-02-01"})
+    assert provision(screener.screen(case), "utl-53-1-a").status == "not_met"
+
+
+def test_a_cohabitation_cannot_end_after_the_reference_person_died() -> None:
+    with pytest.raises(ValueError, match="relationship.cohabitation_ended .* reference_person.death_date"):
+        make_case(reference_person={"death_date": "2026-06-14"}, relationship={"cohabitation_ended": "2026-07-01"})
