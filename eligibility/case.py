@@ -108,9 +108,48 @@ class PermanentResidenceBasis(StrEnum):
     other = "other"
 
 
+class AgeOn(Facts):
+    """An age as a decision or a document states it, without a birth date: ``{age: 34, on: 2025-03-01}``."""
+
+    age: int = Field(ge=0, le=130, description="Full years of age on the date.")
+    on: dt.date = Field(description="The date the age was stated for.")
+
+
+class AtLeast(Facts):
+    """A figure known only from below, as decisions state it: ``{at_least: 8}`` or ``{more_than: 7}``
+    ("more than seven months abroad")."""
+
+    at_least: float | None = Field(default=None, ge=0)
+    more_than: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> "AtLeast":
+        if (self.at_least is None) == (self.more_than is None):
+            raise PydanticCustomError("one_bound", "give exactly one of at_least or more_than, e.g. {{at_least: 8}}")
+        return self
+
+
+def _birth_consistent(birth_date: dt.date | None, birth_year: int | None, age_on: AgeOn | None) -> None:
+    """A birth date, a birth year and an age on a date must fit one another."""
+    if birth_date is not None and birth_year is not None and birth_date.year != birth_year:
+        raise PydanticCustomError("birth_inconsistent", "birth_year ({year}) is not the year of birth_date ({date}): "
+                                  "give one of them, or correct it", {"year": birth_year, "date": birth_date.isoformat()})
+    if age_on is None:
+        return
+    years = [d.year for d in (birth_date,) if d is not None] + ([birth_year] if birth_year is not None else [])
+    first, last = age_on.on.year - age_on.age - 1, age_on.on.year - age_on.age
+    if any(not first <= y <= last for y in years):
+        raise PydanticCustomError("age_inconsistent", "age_on (age {age} on {on}) does not fit the birth date or year: "
+                                  "give one of them, or correct it", {"age": age_on.age, "on": age_on.on.isoformat()})
+
+
 class Applicant(Facts):
     birth_date: Day | None = ask("What is the applicant's date of birth?", "Hva er søkerens fødselsdato?")
     birth_year: Year | None = ask("In what year was the applicant born?", "Hvilket år er søkeren født?")
+    age_on: AgeOn | None = ask(
+        "If only an age is known: how old was the applicant, and on what date?",
+        "Hvis bare alderen er kjent: hvor gammel var søkeren, og på hvilken dato?",
+    )
     citizenship: CountryCode | None = ask(
         "What is the applicant's citizenship (ISO 3166 alpha-2)?", "Hvilket statsborgerskap har søkeren (ISO 3166 alfa-2)?"
     )
@@ -118,6 +157,11 @@ class Applicant(Facts):
         "Which languages does the applicant speak (ISO 639 codes)?", "Hvilke språk snakker søkeren (ISO 639-koder)?"
     )
     needs_interpreter: bool | None = ask("Does the applicant need an interpreter?", "Trenger søkeren tolk?")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Applicant":
+        _birth_consistent(self.birth_date, self.birth_year, self.age_on)
+        return self
 
 
 class ReferencePerson(Facts):
@@ -127,6 +171,10 @@ class ReferencePerson(Facts):
         "What is the reference person's date of birth?", "Hva er referansepersonens fødselsdato?"
     )
     birth_year: Year | None = ask("In what year was the reference person born?", "Hvilket år er referansepersonen født?")
+    age_on: AgeOn | None = ask(
+        "If only an age is known: how old was the reference person, and on what date?",
+        "Hvis bare alderen er kjent: hvor gammel var referansepersonen, og på hvilken dato?",
+    )
     status: ReferenceStatus | None = ask(
         "What is the reference person's status in Norway (citizenship or permit basis)?",
         "Hvilken status har referansepersonen i Norge (statsborgerskap eller tillatelsesgrunnlag)?",
@@ -161,6 +209,11 @@ class ReferencePerson(Facts):
         ge=0, le=10**12,
     )
 
+    @model_validator(mode="after")
+    def _consistent(self) -> "ReferencePerson":
+        _birth_consistent(self.birth_date, self.birth_year, self.age_on)
+        return self
+
 
 class Relationship(Facts):
     type: Literal["marriage", "cohabitation"] | None = ask(
@@ -168,6 +221,10 @@ class Relationship(Facts):
         "Er søkeren og referansepersonen gift eller samboere?",
     )
     married_on: Day | None = ask("When did they marry?", "Når giftet de seg?")
+    marriage_recognised_in_norway: bool | None = ask(
+        "If they married abroad: is the marriage recognised as valid in Norway (Marriage Act sections 18 a to 18 c)?",
+        "Hvis de giftet seg i utlandet: er ekteskapet anerkjent som gyldig i Norge (ekteskapsloven §§ 18 a til 18 c)?",
+    )
     cohabitation_started: Day | None = ask("When did they start living together?", "Når flyttet de sammen?")
     cohabitation_ended: Day | Literal[True] | None = ask(
         "Has the cohabitation ended (do they no longer live together)? If so, when?",
@@ -269,6 +326,10 @@ class Permit(Facts):
     )
     valid_from: Day | None = ask("From what date is the permit valid?", "Fra hvilken dato gjelder tillatelsen?")
     valid_to: Day | None = ask("Until what date is the permit valid?", "Til hvilken dato gjelder tillatelsen?")
+    held: bool | None = ask(
+        "Has the applicant held this permit (it has begun), even if its dates are not known?",
+        "Har søkeren hatt denne tillatelsen (den har begynt å gjelde), selv om datoene ikke er kjent?",
+    )
     forms_basis_for_permanent: bool | None = ask(
         "Does the permit form the basis for permanent residence?",
         "Danner tillatelsen grunnlag for permanent oppholdstillatelse?",
@@ -366,15 +427,15 @@ class PermanentResidence(Facts):
 
     # § 62(1)(a) and (2) count time abroad in two windows (7 months in 3 years, 10 in 5 years):
     # one number cannot answer both, so each window is its own fact (issue 10 point 11).
-    months_abroad_last_3_years: float | None = ask(
+    # A figure or a lower bound ({at_least: 8}, {more_than: 7}) when a decision says "more than
+    # seven months" (issue 10 point 13; ADR 0009).
+    months_abroad_last_3_years: Annotated[float, Field(ge=0, le=36)] | AtLeast | None = ask(
         "How many months in total has the applicant been outside Norway in the last three years?",
         "Hvor mange måneder totalt har søkeren vært utenfor Norge de siste tre årene?",
-        ge=0, le=36,
     )
-    months_abroad_last_5_years: float | None = ask(
+    months_abroad_last_5_years: Annotated[float, Field(ge=0, le=60)] | AtLeast | None = ask(
         "How many months in total has the applicant been outside Norway in the last five years?",
         "Hvor mange måneder totalt har søkeren vært utenfor Norge de siste fem årene?",
-        ge=0, le=60,
     )
     norwegian_oral_level: Literal["none", "A1", "A2", "B1", "B2", "C1", "C2"] | None = ask(
         "What level did the applicant reach in the oral Norwegian test?",
@@ -428,7 +489,9 @@ class PermanentResidence(Facts):
     @model_validator(mode="after")
     def _windows_nest(self) -> "PermanentResidence":
         three, five = self.months_abroad_last_3_years, self.months_abroad_last_5_years
-        if three is not None and five is not None and three > five:
+        if isinstance(three, AtLeast):  # only its lower bound can contradict the five-year figure
+            three = three.at_least if three.at_least is not None else three.more_than
+        if three is not None and isinstance(five, (int, float)) and three > five:
             raise PydanticCustomError(
                 "windows_inconsistent",
                 "months_abroad_last_3_years ({three}) is more than months_abroad_last_5_years ({five}): the last "

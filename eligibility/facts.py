@@ -46,7 +46,9 @@ SECTIONS = (
 # engine tests; they are still part of the case and of the trace.
 _NOT_TESTABLE = {"birth_date", "birth_year", "married_on", "cohabitation_started", "entry_date",
                  "death_date", "valid_from", "valid_to", "date", "freed_from_coercion_on", "filed_on",
-                 "registered_on", "reference_protection_granted_on"}
+                 "registered_on", "reference_protection_granted_on", "age_on", "held",
+                 # measured as ranges (a figure or a lower bound, ADR 0009)
+                 "months_abroad_last_3_years", "months_abroad_last_5_years"}
 
 
 def _spec_for(path: str, topic: str, attr: str, annotation: Any, sources: tuple[str, ...]) -> FactSpec | None:
@@ -107,6 +109,7 @@ def _build_specs() -> dict[str, FactSpec]:
         name: _spec_for(f"permits[].{name}", "permits", name, info.annotation, (f"permits[].{name}",))
         for name, info in Permit.model_fields.items() if name not in _NOT_TESTABLE
     }
+    # "started": begun by the assessment date, from valid_from, or `held` when the dates are unknown.
     permit_items["started"] = FactSpec("permits[].started", "permits", "started", "bool", ("permits[].valid_from",))
     specs["permits"] = FactSpec("permits", "permits", "items", "list", ("permits",),
                                 item_specs={k: v for k, v in permit_items.items() if v}, count_attr="count")
@@ -115,6 +118,11 @@ def _build_specs() -> dict[str, FactSpec]:
         FactSpec("applicant.age", "applicant", "age", "interval", ("applicant.birth_date",)),
         FactSpec("reference_person.age", "reference_person", "age", "interval", ("reference_person.birth_date",)),
         FactSpec("abuse.incident_count", "abuse", "incidents_count", "number", ("abuse.incidents",)),
+        # Months abroad as ranges: a figure, or a lower bound up to the window's length.
+        FactSpec("permanent_residence.months_abroad_last_3_years", "permanent_residence",
+                 "months_abroad_last_3_years", "interval", ("permanent_residence.months_abroad_last_3_years",)),
+        FactSpec("permanent_residence.months_abroad_last_5_years", "permanent_residence",
+                 "months_abroad_last_5_years", "interval", ("permanent_residence.months_abroad_last_5_years",)),
         FactSpec("relationship.cohabitation_ended", "relationship", "cohabitation_ended", "bool",
                  ("relationship.cohabitation_ended",)),
         # Full years as a range (ADR 0009): exact when the end is known; a cohabitation whose end
@@ -245,14 +253,51 @@ def _family_application(case: Case) -> dict[str, Any]:
     return out
 
 
-def _age(birth_date: dt.date | None, birth_year: int | None, as_of: dt.date) -> tuple[int, int] | None:
-    """(lowest, highest) possible age on ``as_of``; exact when the birth date is known."""
+def _age(birth_date: dt.date | None, birth_year: int | None, as_of: dt.date,
+         age_on: Any = None) -> tuple[int, int] | None:
+    """(lowest, highest) possible age on ``as_of``; exact when the birth date is known. An age on
+    a date (``age_on``) bounds it too: its birthday falls in the year after that date."""
     if birth_date is not None:
         age = full_years(birth_date, as_of)
         return age, age
+    ranges = []
     if birth_year is not None:
-        return as_of.year - birth_year - 1, as_of.year - birth_year
-    return None
+        ranges.append((as_of.year - birth_year - 1, as_of.year - birth_year))
+    if age_on is not None:  # born after on - (age + 1) years and at the latest on - age years
+        latest = add_months(age_on.on, -12 * age_on.age)
+        earliest = add_months(age_on.on, -12 * (age_on.age + 1)) + dt.timedelta(days=1)
+        ranges.append((full_years(latest, as_of), full_years(earliest, as_of)))
+    if not ranges:
+        return None
+    lo, hi = max(r[0] for r in ranges), min(r[1] for r in ranges)
+    return (lo, hi) if lo <= hi else ranges[-1]
+
+
+def months_abroad(stated: Any, window: int) -> tuple[float, float] | None:
+    """(fewest, most) months abroad in a window of ``window`` months: the figure, or from its lower
+    bound ("more than" is a hundredth of a month above it) to the whole window."""
+    if stated is None:
+        return None
+    if isinstance(stated, (int, float)):
+        return float(stated), float(stated)
+    lo = stated.at_least if stated.at_least is not None else stated.more_than + 0.01
+    return min(lo, window), float(window)
+
+
+def _months_abroad(case: Case) -> dict[str, Any]:
+    """Both windows of utl. § 62 as ranges; the last three years lie within the last five, so the
+    five-year figure is at least the three-year one, and the three-year at most the five-year."""
+    pr = case.permanent_residence
+    three, five = months_abroad(pr.months_abroad_last_3_years, 36), months_abroad(pr.months_abroad_last_5_years, 60)
+    out: dict[str, Any] = {}
+    if three is not None and five is not None:
+        three, five = (three[0], min(three[1], five[1])), (max(five[0], three[0]), five[1])
+    elif three is not None and three[0] > 0:  # the five years hold at least the three years' months
+        out["months_abroad_last_5_years_lo"], out["months_abroad_last_5_years_hi"] = _number(three[0]), 60
+    for name, found in (("months_abroad_last_3_years", three), ("months_abroad_last_5_years", five)):
+        if found is not None:
+            out[f"{name}_lo"], out[f"{name}_hi"] = _number(found[0]), _number(found[1])
+    return out
 
 
 def _number(value: Any) -> Any:
@@ -464,6 +509,13 @@ def ended_by_death(case: Case, ended: bool | None, end: dt.date | None, as_of: d
     return death is not None and death <= as_of and death == end
 
 
+def _started(permit: Permit, as_of: dt.date) -> dict[str, bool]:
+    """Whether the permit had begun by ``as_of``: from its start date, or held with unknown dates."""
+    if permit.valid_from is not None:
+        return {"started": permit.valid_from <= as_of}
+    return {"started": True} if permit.held else {}
+
+
 ITEM_FACT = "item"
 
 
@@ -480,7 +532,7 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
 
     for who in ("applicant", "reference_person"):
         person = getattr(case, who)
-        age = _age(person.birth_date, person.birth_year, as_of)
+        age = _age(person.birth_date, person.birth_year, as_of, person.age_on)
         if age is not None:
             topics[who]["age_lo"], topics[who]["age_hi"] = age
 
@@ -511,8 +563,9 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
             for i in case.abuse.incidents
         ]
     if case.permits is not None:  # "started": the permit had begun by the assessment date
-        topics["permits"] = {"items": [{**_plain(p), **({"started": p.valid_from <= as_of} if p.valid_from else {})}
-                                       for p in case.permits], "count": len(case.permits)}
+        topics["permits"] = {"items": [{**_plain(p), **_started(p, as_of)} for p in case.permits],
+                             "count": len(case.permits)}
+    topics["permanent_residence"].update(_months_abroad(case))
     topics["current_permit"] = _current_permit(case.permits, as_of, case.application_date)
     in_time = lawsuit_filed_in_time(case)
     if in_time is not None:

@@ -119,4 +119,7 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
             case[name] = draw(section(fields))
     if draw(bools):
         case["permits"] = draw(permits)
+    applicant = case.get("applicant", {})
+    if "birth_date" in applicant and "birth_year" in applicant:  # the case model refuses a mismatch
+        applicant["birth_year"] = applicant["birth_date"].year
     return case

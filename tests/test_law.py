@@ -832,3 +832,68 @@ def test_a_separation_before_the_death_is_not_letter_a(screener: Any) -> None:
 def test_a_cohabitation_cannot_end_after_the_reference_person_died() -> None:
     with pytest.raises(ValueError, match="relationship.cohabitation_ended .* reference_person.death_date"):
         make_case(reference_person={"death_date": "2026-06-14"}, relationship={"cohabitation_ended": "2026-07-01"})
+
+
+# --- issue 10 point 13: facts as people know them ---------------------------------------------------
+
+def test_a_permit_held_with_unknown_dates_counts_as_held(screener: Any) -> None:
+    """Before: a § 40 permit without dates never counted as begun, so § 53(1)(a) stayed open."""
+    case = make_case(permits=[{"basis": "utl-40", "held": True}], reference_person={"death_date": "2026-06-14"})
+    verdict = screener.screen(case)
+    assert provision(verdict, "utl-53-1-a").status == "met"
+    holds = [t for t in verdict.trace if t.rule.startswith("utl-53.holds-family-permit#")]
+    assert holds[-1].rule.endswith(".end") and holds[-1].concluded == "met"
+
+
+@pytest.mark.parametrize("age_on, expected", [
+    ({"age": 30, "on": "2025-01-01"}, "met"),  # 31 or 32 on the assessment date
+    ({"age": 16, "on": "2026-01-01"}, "not_met"),  # 16 or 17
+    ({"age": 17, "on": "2026-01-01"}, "undetermined"),  # 17 or 18: the birth date decides
+])
+def test_an_age_on_a_date_bounds_the_age(screener: Any, age_on: dict[str, Any], expected: str) -> None:
+    verdict = screener.screen(make_case(applicant={"age_on": age_on}))
+    adult = next(t for t in verdict.trace if t.rule.startswith("utl-40.applicant-adult#"))
+    assert adult.concluded == expected
+
+
+def test_an_age_that_contradicts_the_birth_year_is_an_input_error() -> None:
+    with pytest.raises(ValueError, match="age_on"):
+        make_case(applicant={"birth_year": 1990, "age_on": {"age": 20, "on": "2025-01-01"}})
+    with pytest.raises(ValueError, match="birth_year"):
+        make_case(applicant={"birth_year": 2001, "birth_date": "2000-01-01"})
+
+
+def test_more_than_seven_months_abroad_fails_the_three_year_rule(screener: Any) -> None:
+    """§ 62(1)(a): "more than seven months abroad" fails at most seven, without a number."""
+    permits = [{"basis": "work", "valid_from": "2020-01-01", "valid_to": "2027-12-31", "forms_basis_for_permanent": True}]
+    result = pr_status(screener, pr_case(permits, months_abroad_last_3_years={"more_than": 7}, months_abroad_last_5_years=None))
+    assert result.status == "not_met" and "utl-62.abroad-7" in rule_ids(result.failed)
+    assert not result.missing
+
+
+def test_a_lower_bound_on_the_three_years_bounds_the_five(screener: Any) -> None:
+    """The last three years lie within the last five: at least 11 months in three is at least 11 in
+    five, more than § 62(2)'s ten."""
+    permits = [{"basis": "utl-28", "valid_from": "2020-01-01", "valid_to": "2027-12-31", "forms_basis_for_permanent": True}]
+    case = pr_case(permits, months_abroad_last_3_years={"at_least": 11}, months_abroad_last_5_years=None)
+    verdict = screener.screen(case)
+    ten = next(t for t in verdict.trace if t.rule.startswith("utl-62.abroad-10#"))
+    assert ten.concluded == "not_met"
+
+
+def test_a_bound_needs_exactly_one_of_at_least_or_more_than() -> None:
+    with pytest.raises(ValueError, match="at_least or more_than"):
+        make_case(permanent_residence={"months_abroad_last_3_years": {"at_least": 8, "more_than": 7}})
+
+
+def test_a_marriage_not_recognised_in_norway_needs_assessment(screener: Any) -> None:
+    """Law notes C40-1: the marriage must be recognised in Norway (ekteskapsloven §§ 18 a–c, not
+    read): needs assessment with the note, never "entitled" and never "not met" on that alone."""
+    rel = {"type": "marriage", "married_on": "2024-06-21", "union_established_while_both_lawful": False}
+    case = family_case(rel, {"status": "norwegian_citizen"}, applicant_birth="1990-01-01")
+    assert provision(screener.screen(case), "utl-40").status == "met"  # stated valid: as before
+    odd = family_case({**rel, "marriage_recognised_in_norway": False}, {"status": "norwegian_citizen"},
+                      applicant_birth="1990-01-01")
+    result = provision(screener.screen(odd, lang="en"), "utl-40")
+    assert result.status == "needs_assessment"
+    assert any("18 a to 18 c" in note for note in result.notes)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+import datetime as dt
+from typing import Any, Literal
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from eligibility.case import Case
@@ -74,7 +75,83 @@ def test_more_facts_never_unsettle_a_settled_answer(screener: Any, data: dict[st
     name = draw.draw(st.sampled_from(absent))
     filled = copy.deepcopy(data)
     filled.setdefault(section, {})[name] = draw.draw(FIELDS[section][name])
-    after = {p.provision: p.status for p in screener.screen(Case.model_validate(filled)).provisions}
+    after = _screen_statuses(screener, filled)
+    assume(after is not None)  # a birth date that contradicts the birth year is an input error
+    assert after is not None
     for provision, status in before.items():
         if status in ("met", "not_met"):
             assert after[provision] != "undetermined", (provision, section, name)
+
+
+# --- ADR 0009: undetermined only if a value of a listed missing fact would change it ----------------
+
+def _value_classes(path: str, on: dt.date) -> list[Any]:
+    """Values that stand for every answer to ``path`` (``section.field``): booleans both, enums
+    each value, numbers and dates at and around the rules' thresholds. Empty if not a plain field."""
+    section, _, name = path.partition(".")
+    model = Case.model_fields.get(section)
+    fields = getattr(model.annotation, "model_fields", {}) if model else {}
+    info = fields.get(name) if "." not in name and "[" not in path else None
+    if info is None:
+        return []
+    args = [a for a in getattr(info.annotation, "__args__", (info.annotation,)) if a is not type(None)]
+    out: list[Any] = []
+    for a in args:
+        if a is bool:
+            out += [True, False]
+        elif getattr(a, "__origin__", None) is Literal or type(a).__name__ == "_LiteralGenericAlias":
+            out += list(a.__args__)
+        elif isinstance(a, type) and issubclass(a, str) and hasattr(a, "__members__"):
+            out += [m.value for m in a]
+        elif a is dt.date:
+            years = (0, 1, 2, 3, 4, 5, 18, 24, 30)
+            out += [on.replace(month=1, day=1), dt.date(2018, 10, 31), dt.date(2018, 11, 1)] + [
+                d for y in years for d in (on - dt.timedelta(days=365 * y + y // 4), on - dt.timedelta(days=365 * y + y // 4 - 1))]
+        elif a in (int, float) or getattr(a, "__origin__", None) in (int, float):
+            out += [0, 1, 2, 3, 4, 5, 7, 8, 10, 11, 300_000, 500_000, 900_000]
+    if path == "relationship.cohabitation_ended":
+        out.append(None)
+    return out
+
+
+def _screen_statuses(screener: Any, data: dict[str, Any]) -> dict[str, str] | None:
+    try:
+        case = Case.model_validate(data)
+    except ValueError:
+        return None
+    return {p.provision: p.status for p in screener.screen(case).provisions}
+
+
+# Provisions whose every condition one fact can settle. Others need two facts together (utl-53-3:
+# whether the lawsuit was filed in time needs both of its dates), which one fact at a time cannot
+# show; the oracle varies one fact to stay fast.
+ONE_FACT_PROVISIONS = ("utl-41", "utl-53-1-a")
+
+
+@settings(max_examples=examples(25))
+@given(case_dicts())
+def test_undetermined_only_if_a_listed_missing_fact_could_change_it(screener: Any, data: dict[str, Any]) -> None:
+    """A provision is undetermined only if some value of one of its listed missing facts changes
+    its status (checked for plain fields; lists and their elements are not varied here)."""
+    verdict = screener.screen(Case.model_validate(data))
+    on = verdict.assessment_date
+    on = dt.date.fromisoformat(on) if isinstance(on, str) else on
+    for p in verdict.provisions:
+        if p.status != "undetermined" or p.provision not in ONE_FACT_PROVISIONS:
+            continue
+        paths = [m.path for m in p.missing]
+        if not all(_value_classes(path, on) for path in paths):
+            continue  # a list or list element is missing: not varied here
+        changed = False
+        for path in paths:
+            section, _, name = path.partition(".")
+            for value in _value_classes(path, on):
+                filled = copy.deepcopy(data)
+                filled.setdefault(section, {})[name] = value
+                after = _screen_statuses(screener, filled)
+                if after is not None and after[p.provision] != "undetermined":
+                    changed = True
+                    break
+            if changed:
+                break
+        assert changed, (p.provision, paths)
