@@ -112,7 +112,7 @@ class AgeOn(Facts):
     """An age as a decision or a document states it, without a birth date: ``{age: 34, on: 2025-03-01}``."""
 
     age: int = Field(ge=0, le=130, description="Full years of age on the date.")
-    on: dt.date = Field(description="The date the age was stated for.")
+    on: Day = Field(description="The date the age was stated for.")
 
 
 class AtLeast(Facts):
@@ -287,13 +287,13 @@ class FamilyApplication(Facts):
     """The family-immigration application under utl. §§ 40/41 and its income exemptions
     (utf. § 10-8 first, fourth and fifth paragraphs)."""
 
-    registered_on: dt.date | None = ask(
+    registered_on: Day | None = ask(
         "When was the family-immigration application registered online with the fee paid, or lodged? "
         "For a renewal: the first family-immigration application.",
         "Når ble søknaden om familieinnvandring registrert på nettet og gebyret betalt, eller levert? "
         "Ved fornyelse: den første søknaden om familieinnvandring.",
     )
-    reference_protection_granted_on: dt.date | None = ask(
+    reference_protection_granted_on: Day | None = ask(
         "If the reference person has protection (refugee status): on what date were they granted it "
         "(the date in the decision letter)?",
         "Hvis referansepersonen har beskyttelse (flyktningstatus): hvilken dato fikk vedkommende det "
@@ -417,7 +417,7 @@ class ForcedMarriageLawsuit(Facts):
     freed_from_coercion_on: Day | None = ask(
         "On what date did the applicant become free of the coercion?", "Hvilken dato ble søkeren fri fra tvangen?"
     )
-    filed_on: dt.date | None = ask(
+    filed_on: Day | None = ask(
         "On what date was the lawsuit filed with the court?", "Hvilken dato ble søksmålet reist for retten?"
     )
 
