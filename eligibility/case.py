@@ -208,6 +208,12 @@ class ReferencePerson(Facts):
         "Hva var referansepersonens inntekt i fjor etter skatteoppgjøret (kroner)?",
         ge=0, le=10**12,
     )
+    received_social_assistance_12_months: bool | None = ask(
+        "Has the reference person received financial social assistance (økonomisk stønad under the Social Services "
+        "Act) in the last 12 months, other than while waiting for a National Insurance benefit or housing allowance?",
+        "Har referansepersonen mottatt økonomisk stønad etter sosialtjenesteloven de siste tolv månedene, utenom "
+        "stønad i påvente av trygdeytelser eller bostøtte?",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "ReferencePerson":
@@ -284,14 +290,22 @@ class Relationship(Facts):
 
 
 class FamilyApplication(Facts):
-    """The family-immigration application under utl. §§ 40/41 and its income exemptions
-    (utf. § 10-8 first, fourth and fifth paragraphs)."""
+    """The family-immigration application under utl. §§ 40/41 (as spouse or cohabitant), with its
+    two dates: registered online and paid (utf. § 10-8: 2.7 G or 3.2 G, the refugee deadline) and
+    handed in (utl. § 41 a and utf. § 10-10 transitional rules). Not the application screened under
+    § 53 or § 62: that is the case's ``application_date``."""
 
     registered_on: Day | None = ask(
-        "When was the family-immigration application registered online with the fee paid, or lodged? "
-        "For a renewal: the first family-immigration application.",
-        "Når ble søknaden om familieinnvandring registrert på nettet og gebyret betalt, eller levert? "
-        "Ved fornyelse: den første søknaden om familieinnvandring.",
+        "When was the family-immigration application (as spouse or cohabitant) registered online with the fee paid, "
+        "or lodged if that was earlier? For a renewal: the first family-immigration application.",
+        "Når ble søknaden om familieinnvandring (som ektefelle eller samboer) registrert på nettet og gebyret betalt, "
+        "eller levert hvis det var tidligere? Ved fornyelse: den første søknaden om familieinnvandring.",
+    )
+    documents_handed_in_on: Day | None = ask(
+        "On what date did the applicant hand in the family-immigration application's documents to the police, "
+        "embassy or application centre?",
+        "Hvilken dato leverte søkeren dokumentene til søknaden om familieinnvandring hos politiet, ambassaden eller "
+        "søknadssenteret?",
     )
     reference_protection_granted_on: Day | None = ask(
         "If the reference person has protection (refugee status): on what date were they granted it "
@@ -532,7 +546,18 @@ class Case(Facts):
     assessment_date: AssessmentDay | None = Field(
         default=None, description="The law is applied as of this date; default: today."
     )
-    application_date: Day | None = ask("When was the application lodged?", "Når ble søknaden levert?")
+    # The application screened under § 53 (a new permit on an independent basis) or § 62 (permanent
+    # residence), or a renewal: the one that keeps the current permit while it is decided (utl. § 61
+    # sixth and seventh paragraphs, utf. § 11-7). The family-immigration application under §§ 40/41
+    # has its own dates in `family_application` (the two can be years apart).
+    application_date: Day | None = ask(
+        "When did the applicant lodge the application now pending or to be decided: for an independent permit "
+        "(§ 53), for permanent residence (§ 62), or for renewal? (Not the family-immigration application: give "
+        "that under family_application.)",
+        "Når leverte søkeren søknaden som nå er til behandling: om selvstendig tillatelse (§ 53), permanent "
+        "oppholdstillatelse (§ 62) eller fornyelse? (Ikke søknaden om familieinnvandring: den oppgis under "
+        "family_application.)",
+    )
     applicant: Applicant = Field(default_factory=Applicant)
     reference_person: ReferencePerson = Field(default_factory=ReferencePerson)
     relationship: Relationship = Field(default_factory=Relationship)

@@ -46,7 +46,7 @@ SECTIONS = (
 # engine tests; they are still part of the case and of the trace.
 _NOT_TESTABLE = {"birth_date", "birth_year", "married_on", "cohabitation_started", "entry_date",
                  "death_date", "valid_from", "valid_to", "date", "freed_from_coercion_on", "filed_on",
-                 "registered_on", "reference_protection_granted_on", "age_on", "held",
+                 "registered_on", "reference_protection_granted_on", "documents_handed_in_on", "age_on", "held",
                  # measured as ranges (a figure or a lower bound, ADR 0009)
                  "months_abroad_last_3_years", "months_abroad_last_5_years"}
 
@@ -143,10 +143,13 @@ def _build_specs() -> dict[str, FactSpec]:
                  ("application_date",)),
         FactSpec("current_permit.applied_months_before_expiry", "current_permit", "applied_months_before_expiry",
                  "number", ("application_date",)),
-        # yyyymmdd as a range: exact when the date is known; otherwise not before the marriage or
-        # cohabitation began (a family-immigration application as spouse or cohabitant cannot
-        # predate it), with no upper bound.
+        # The application screened under § 53 / § 62 (application_date), as yyyymmdd (lo = hi).
         FactSpec("application.lodged_on", "application", "lodged_on", "interval", ("application_date",)),
+        # The family-immigration application, handed in, as a yyyymmdd range: exact when the day the
+        # documents were handed in is known; otherwise not before its registration, nor before the
+        # marriage or cohabitation began (it cannot predate them), with no upper bound.
+        FactSpec("family_application.lodged_on", "family_application", "lodged_on", "interval",
+                 ("family_application.documents_handed_in_on", "family_application.registered_on")),
         FactSpec("application_permit.basis", "application_permit", "basis", "enum", ("permits",),
                  values=tuple(Permit.model_fields["basis"].annotation.__args__[0].__args__) + ("none",)),
         FactSpec("permanent_residence.qualifying_years", "permanent_residence", "qualifying_years", "number",
@@ -155,7 +158,8 @@ def _build_specs() -> dict[str, FactSpec]:
                  ("forced_marriage_lawsuit.filed_on", "forced_marriage_lawsuit.freed_from_coercion_on",
                   "relationship.married_on")),
         # Dates as numbers YYYYMMDD, so a rule can compare them with the date a rule changed.
-        FactSpec("family_application.registered_ymd", "family_application", "registered_ymd", "number",
+        # As a range: exact when known; otherwise not before the marriage or cohabitation began.
+        FactSpec("family_application.registered_ymd", "family_application", "registered_ymd", "interval",
                  ("family_application.registered_on",)),
         FactSpec("family_application.protection_granted_ymd", "family_application", "protection_granted_ymd",
                  "number", ("family_application.reference_protection_granted_on",)),
@@ -235,8 +239,9 @@ def _family_application(case: Case) -> dict[str, Any]:
     protection to the registration, and whether the applicant is a spouse who married after the
     reference person entered Norway (false for a cohabitant; from the dates when not stated)."""
     app, out = case.family_application, {}
-    if app.registered_on is not None:
-        out["registered_ymd"] = int(app.registered_on.strftime("%Y%m%d"))
+    registered = _family_registered(case)
+    if registered is not None:
+        out["registered_ymd_lo"], out["registered_ymd_hi"] = registered
     if app.reference_protection_granted_on is not None:
         out["protection_granted_ymd"] = int(app.reference_protection_granted_on.strftime("%Y%m%d"))
         if app.registered_on is not None:
@@ -395,16 +400,32 @@ def qualifying_years(permits: list[Permit] | None, as_of: dt.date, applied: dt.d
     return full_years(start, as_of)
 
 
-def _lodged_on(case: Case) -> tuple[int, int] | None:
-    """(earliest, latest) possible application date as yyyymmdd (see the `application.lodged_on` spec)."""
-    def number(day: dt.date) -> int:
-        return day.year * 10000 + day.month * 100 + day.day
+def _ymd(day: dt.date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
 
-    if case.application_date is not None:
-        return number(case.application_date), number(case.application_date)
+
+def _union_began(case: Case) -> dt.date | None:
+    """The day the marriage or cohabitation began: no application as spouse or cohabitant predates it."""
     rel = case.relationship
-    began = rel.married_on if rel.type == "marriage" else rel.cohabitation_started if rel.type == "cohabitation" else None
-    return (number(began), 99991231) if began is not None else None
+    return rel.married_on if rel.type == "marriage" else rel.cohabitation_started if rel.type == "cohabitation" else None
+
+
+def _family_registered(case: Case) -> tuple[int, int] | None:
+    """(earliest, latest) day the family-immigration application was registered, as yyyymmdd."""
+    registered, began = case.family_application.registered_on, _union_began(case)
+    if registered is not None:
+        return _ymd(registered), _ymd(registered)
+    return (_ymd(began), 99991231) if began is not None else None
+
+
+def _family_lodged_on(case: Case) -> tuple[int, int] | None:
+    """(earliest, latest) day the family-immigration application was handed in, as yyyymmdd (see
+    the `family_application.lodged_on` spec)."""
+    app = case.family_application
+    if app.documents_handed_in_on is not None:
+        return _ymd(app.documents_handed_in_on), _ymd(app.documents_handed_in_on)
+    bounds = [day for day in (app.registered_on, _union_began(case)) if day is not None]
+    return (_ymd(max(bounds)), 99991231) if bounds else None
 
 
 def _incident(inc: Incident, rel_start: dt.date | None, rel_end: dt.date | None | Literal[True], still_together: bool,
@@ -570,10 +591,13 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
     in_time = lawsuit_filed_in_time(case)
     if in_time is not None:
         topics["forced_marriage_lawsuit"]["filed_in_time"] = in_time
-    lodged = _lodged_on(case)
-    if lodged is not None:  # as numbers yyyymmdd, for transitional rules keyed to the application date
-        topics["application"]["lodged_on_lo"], topics["application"]["lodged_on_hi"] = lodged
+    # As numbers yyyymmdd, for transitional rules keyed to an application date.
+    if case.application_date is not None:
+        topics["application"]["lodged_on_lo"] = topics["application"]["lodged_on_hi"] = _ymd(case.application_date)
     topics["family_application"].update(_family_application(case))
+    family_lodged = _family_lodged_on(case)
+    if family_lodged is not None:
+        topics["family_application"]["lodged_on_lo"], topics["family_application"]["lodged_on_hi"] = family_lodged
     # The permit valid on the day she applied (the assessment date if she has not applied by then).
     applied = min(case.application_date, as_of) if case.application_date else as_of
     topics["application_permit"] = {k: v for k, v in _current_permit(case.permits, applied).items() if k == "basis"}

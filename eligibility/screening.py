@@ -334,10 +334,11 @@ class _TraceRule:
         if meta.name.endswith(MISSING_LIST):  # the list itself is absent
             return list(source_paths(meta.list or ""))
         if meta.list is None:
-            absent = [p for attr, paths in self._probes() if attr not in fact for p in paths]
-            if not absent:  # everything is there, so a range left it open: ask what narrows it
-                absent = [p for attr, paths in self._probes() if attr.endswith("_lo")
-                          and fact.get(attr) != fact.get(attr[:-3] + "_hi") for p in paths]
+            probes = self._probes()
+            absent = [p for attr, paths in probes if attr not in fact for p in paths]
+            if not absent:  # everything is there, so a measured range left it open: ask what settles it
+                absent = [p for attr, paths in probes
+                          if attr.endswith("_lo") and not _exact(fact, attr[:-3], attr) for p in paths]
             return absent
         return []
 

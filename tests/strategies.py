@@ -33,6 +33,8 @@ FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "entry_date": dates,
         "years_work_or_education": st.floats(0, 30, allow_nan=False),
         "expected_income": st.integers(0, 900_000),
+        "previous_year_income": st.integers(0, 900_000),
+        "received_social_assistance_12_months": bools,
     },
     "relationship": {
         "type": st.sampled_from(["marriage", "cohabitation"]),
@@ -89,6 +91,7 @@ FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     },
     "family_application": {
         "registered_on": dates,
+        "documents_handed_in_on": dates,
         "reference_protection_granted_on": dates,
         "married_before_reference_entry": bools,
         "prevented_from_applying_in_time": bools,
