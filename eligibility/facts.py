@@ -143,6 +143,10 @@ def _build_specs() -> dict[str, FactSpec]:
                  ("application_date",)),
         FactSpec("current_permit.applied_months_before_expiry", "current_permit", "applied_months_before_expiry",
                  "number", ("application_date",)),
+        # Whole months the kept permit had been held when the application was lodged (utl. § 61
+        # seventh paragraph: nine months' lawful stay under it for a new-basis application).
+        FactSpec("current_permit.months_held_at_application", "current_permit", "months_held_at_application",
+                 "number", ("permits[].valid_from",)),
         # The application screened under § 53 / § 62 (application_date), as yyyymmdd (lo = hi).
         FactSpec("application.lodged_on", "application", "lodged_on", "interval", ("application_date",)),
         # The family-immigration application, handed in, as a yyyymmdd range: exact when the day the
@@ -357,6 +361,7 @@ def _current_permit(permits: list[Permit] | None, as_of: dt.date, applied: dt.da
                            "pending_application": kept is not None}
     if kept is not None:
         out["applied_months_before_expiry"] = months_before(applied, kept.valid_to)  # type: ignore[arg-type]
+        out["months_held_at_application"] = full_months(kept.valid_from, applied)  # type: ignore[arg-type]
     if current.basis is not None:
         out["basis"] = current.basis
     if current.forms_basis_for_permanent is not None:

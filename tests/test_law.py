@@ -445,6 +445,24 @@ def test_a_timely_application_keeps_the_permit_while_it_is_decided(screener: Any
     assert pr_status(screener, case).status == expected
 
 
+def test_a_kept_permit_held_under_nine_months_needs_assessment_never_met(screener: Any) -> None:
+    """utl. § 61 seventh paragraph: the right to stay while a new-basis application is decided also
+    needs «lovlig opphold i medhold av tidligere tillatelse minst de siste ni månedene». The case
+    does not say whether the pending application is on a new basis (§ 61(7)) or for permanent
+    residence (utf. § 11-7, no such condition), so it is needs assessment."""
+    permits = [
+        {"basis": "utl-40", "valid_from": "2022-08-01", "valid_to": "2025-07-31", "forms_basis_for_permanent": True},
+        {"basis": "utl-53-1-b", "valid_from": "2025-08-01", "valid_to": "2026-01-31", "forms_basis_for_permanent": True}]
+    case = pr_case(permits, on=dt.date(2026, 3, 1), self_supporting_12_months=False, self_support_exempt=False)
+    short = case.model_copy(update={"application_date": dt.date(2025, 12, 15)})  # four months on the § 53 permit
+    result = pr_status(screener, short)
+    assert result.status == "needs_assessment"
+    assert "utl-62.current-permit-basis" in rule_ids(result.reasons)
+    permits[1]["valid_from"] = "2025-03-01"  # nine months and more by the application
+    longer = pr_case(permits, on=dt.date(2026, 3, 1), self_supporting_12_months=False, self_support_exempt=False)
+    assert pr_status(screener, longer.model_copy(update={"application_date": dt.date(2025, 12, 15)})).status == "met"
+
+
 def test_the_24_year_rule_does_not_apply_to_applications_lodged_before_2017(screener: Any) -> None:
     """§ 41 a «gjelder for søknader som fremmes 1 jan 2017 eller senere» (Lovdata note)."""
     case = family_case({"type": "marriage", "married_on": "2016-06-21", "union_established_while_both_lawful": False},
