@@ -147,7 +147,9 @@ def _build_specs() -> dict[str, FactSpec]:
         # seventh paragraph: nine months' lawful stay under it for a new-basis application).
         FactSpec("current_permit.months_held_at_application", "current_permit", "months_held_at_application",
                  "number", ("permits[].valid_from",)),
-        # The application screened under § 53 / § 62 (application_date), as yyyymmdd (lo = hi).
+        # The application screened under § 53 / § 62 (application_date), as a yyyymmdd range: exact
+        # when known; otherwise not before the applicant's first permit began (both are applications
+        # by someone who holds or has held a permit), with no upper bound.
         FactSpec("application.lodged_on", "application", "lodged_on", "interval", ("application_date",)),
         # The family-immigration application, handed in, as a yyyymmdd range: exact when the day the
         # documents were handed in is known; otherwise not before its registration, nor before the
@@ -158,6 +160,10 @@ def _build_specs() -> dict[str, FactSpec]:
                  values=tuple(Permit.model_fields["basis"].annotation.__args__[0].__args__) + ("none",)),
         FactSpec("permanent_residence.qualifying_years", "permanent_residence", "qualifying_years", "number",
                  ("permits",)),
+        # The same stretch counted up to 1 December 2020, when the five-year rule came in: those who
+        # had three years by then and applied by 1 February 2021 kept the three-year rule.
+        FactSpec("permanent_residence.qualifying_years_by_20201201", "permanent_residence",
+                 "qualifying_years_by_20201201", "number", ("permits",)),
         FactSpec("forced_marriage_lawsuit.filed_in_time", "forced_marriage_lawsuit", "filed_in_time", "bool",
                  ("forced_marriage_lawsuit.filed_on", "forced_marriage_lawsuit.freed_from_coercion_on",
                   "relationship.married_on")),
@@ -409,6 +415,17 @@ def _ymd(day: dt.date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
+def _lodged_on(case: Case) -> tuple[int, int] | None:
+    """(earliest, latest) day the § 53 / § 62 application was lodged, as yyyymmdd (see the
+    `application.lodged_on` spec)."""
+    if case.application_date is not None:
+        return _ymd(case.application_date), _ymd(case.application_date)
+    starts = [p.valid_from for p in case.permits or []]
+    if not starts or any(day is None for day in starts):
+        return None
+    return _ymd(min(starts)), 99991231  # type: ignore[type-var, arg-type]
+
+
 def _union_began(case: Case) -> dt.date | None:
     """The day the marriage or cohabitation began: no application as spouse or cohabitant predates it."""
     rel = case.relationship
@@ -597,8 +614,9 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
     if in_time is not None:
         topics["forced_marriage_lawsuit"]["filed_in_time"] = in_time
     # As numbers yyyymmdd, for transitional rules keyed to an application date.
-    if case.application_date is not None:
-        topics["application"]["lodged_on_lo"] = topics["application"]["lodged_on_hi"] = _ymd(case.application_date)
+    lodged = _lodged_on(case)
+    if lodged is not None:
+        topics["application"]["lodged_on_lo"], topics["application"]["lodged_on_hi"] = lodged
     topics["family_application"].update(_family_application(case))
     family_lodged = _family_lodged_on(case)
     if family_lodged is not None:
@@ -609,6 +627,11 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
     qualifying = qualifying_years(case.permits, as_of, case.application_date)
     if qualifying is not None:
         topics["permanent_residence"]["qualifying_years"] = qualifying
+    five_year_rule = dt.date(2020, 12, 1)
+    if as_of >= five_year_rule:
+        by_2020 = qualifying_years(case.permits, five_year_rule, case.application_date)
+        if by_2020 is not None:
+            topics["permanent_residence"]["qualifying_years_by_20201201"] = by_2020
 
     facts: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []

@@ -279,9 +279,10 @@ PR_FACTS: dict[str, Any] = {
 
 
 def pr_case(permits: list[dict[str, Any]], *, on: dt.date = dt.date(2026, 11, 26), reference: str = "norwegian_citizen",
-            birth: str = "1990-01-01", **pr: Any) -> Any:
-    return make_case(assessment_date=on, applicant={"birth_date": birth}, reference_person={"status": reference},
-                     permits=permits, permanent_residence={**PR_FACTS, **pr})
+            birth: str = "1990-01-01", applied: dt.date | None = None, **pr: Any) -> Any:
+    """A § 62 case lodged on the assessment date unless ``applied`` says otherwise."""
+    return make_case(assessment_date=on, application_date=applied or on, applicant={"birth_date": birth},
+                     reference_person={"status": reference}, permits=permits, permanent_residence={**PR_FACTS, **pr})
 
 
 def pr_status(screener: Any, case: Any) -> Any:
@@ -461,6 +462,73 @@ def test_a_kept_permit_held_under_nine_months_needs_assessment_never_met(screene
     permits[1]["valid_from"] = "2025-03-01"  # nine months and more by the application
     longer = pr_case(permits, on=dt.date(2026, 3, 1), self_supporting_12_months=False, self_support_exempt=False)
     assert pr_status(screener, longer.model_copy(update={"application_date": dt.date(2025, 12, 15)})).status == "met"
+
+
+# --- § 62 transitional rules keyed to the application date (issue 10 leftovers, point 3) -----------
+
+WORK_2013 = [{"basis": "work", "valid_from": "2013-01-01", "valid_to": "2027-12-31", "forms_basis_for_permanent": True}]
+
+
+@pytest.mark.parametrize("applied, expected", [("2016-12-10", "met"), ("2016-12-17", "not_met")])
+def test_the_2016_tests_apply_to_applications_lodged_from_17_december_2016(screener: Any, applied: str,
+                                                                         expected: str) -> None:
+    """Lovdata's note on § 62: «gjelder for søknader som fremmes 17 des 2016 eller senere»."""
+    case = pr_case(WORK_2013, on=dt.date(2017, 3, 1), applied=dt.date.fromisoformat(applied),
+                   norwegian_oral_level="none", social_studies_passed=False, tests_exempt=False,
+                   norwegian_training_completed=True)
+    assert pr_status(screener, case).status == expected
+
+
+@pytest.mark.parametrize("applied, expected", [("2017-08-20", "met"), ("2017-09-01", "not_met")])
+def test_self_support_applies_to_applications_lodged_from_1_september_2017(screener: Any, applied: str,
+                                                                         expected: str) -> None:
+    """Lovdata's note on § 62: letter f «gjelder bare for søknader som fremmes 1 sep 2017 eller senere»."""
+    case = pr_case(WORK_2013, on=dt.date(2017, 11, 1), applied=dt.date.fromisoformat(applied),
+                   self_supporting_12_months=False, self_support_exempt=False, received_social_assistance_12_months=False,
+                   norwegian_training_completed=True)
+    assert pr_status(screener, case).status == expected
+
+
+@pytest.mark.parametrize("applied, fact, expected", [
+    ("2025-08-20", {"norwegian_oral_level": "A1"}, "needs_assessment"),  # transitional rule UNVERIFIED
+    ("2025-09-15", {"norwegian_oral_level": "A1"}, "not_met"),
+    ("2025-08-20", {"norwegian_training_completed": False}, "needs_assessment"),
+    ("2025-09-15", {"norwegian_training_completed": False}, "met"),  # no training requirement any more
+])
+def test_an_application_lodged_before_september_2025_and_decided_after(screener: Any, applied: str,
+                                                                        fact: dict[str, Any], expected: str) -> None:
+    """forskrift 26 juni 2025 nr. 1327 has a transitional rule whose content is UNVERIFIED."""
+    case = pr_case(WORK_2013, on=dt.date(2025, 11, 1), applied=dt.date.fromisoformat(applied),
+                   **{"norwegian_training_completed": True, "tests_exempt": False, **fact})
+    result = provision(screener.screen(case, lang="en"), "utl-62")
+    assert result.status == expected
+    if expected == "needs_assessment":
+        note = screener.compiled(dt.date(2025, 11, 1)).uncertain["utl-62.lodged-before-a2"][0].en
+        assert note in result.notes
+
+
+@pytest.mark.parametrize("applied, expected", [("2021-01-20", "met"), ("2021-02-02", "not_met")])
+def test_three_years_by_december_2020_and_applied_by_february_2021_keep_the_three_year_rule(
+        screener: Any, applied: str, expected: str) -> None:
+    """Justice Ministry 2020: «Utlendinger som oppfylte det tidligere botidskravet på tre år per
+    1. desember og som søker om permanent oppholdstillatelse innen 1. februar 2021, er unntatt»."""
+    permits = [{"basis": "utl-28", "valid_from": "2017-06-01", "valid_to": "2023-05-31", "forms_basis_for_permanent": True}]
+    case = pr_case(permits, on=dt.date(2021, 3, 1), applied=dt.date.fromisoformat(applied), reference="protection",
+                   norwegian_training_completed=True, received_social_assistance_12_months=False)
+    assert pr_status(screener, case).status == expected
+
+
+@pytest.mark.parametrize("applied, received, expected", [
+    ("2024-03-01", True, "needs_assessment"),  # pending on 18 April 2024: UNVERIFIED
+    ("2024-05-01", True, "met"),
+    ("2024-03-01", False, "met"),
+])
+def test_social_assistance_for_an_application_pending_on_18_april_2024(screener: Any, applied: str,
+                                                                      received: bool, expected: str) -> None:
+    case = pr_case(WORK_2013, on=dt.date(2024, 9, 1), applied=dt.date.fromisoformat(applied),
+                   received_social_assistance_12_months=received, norwegian_training_completed=True,
+                   self_support_exempt=False)
+    assert pr_status(screener, case).status == expected
 
 
 def test_the_24_year_rule_does_not_apply_to_applications_lodged_before_2017(screener: Any) -> None:
