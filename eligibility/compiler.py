@@ -174,7 +174,9 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
                     rules[name] = meta
             if assess is not None:
                 consumed.update(p for p, _ in parts)
-                for name, (value, patterns) in _assessment_rules(node_id, bool(notes), unverified_amount).items():
+                # Here `uncertain` is the note of the needs-assessment outcome (the facts it is about
+                # are in needs_assessment_when), so it does not turn met into needs assessment.
+                for name, (value, patterns) in _assessment_rules(node_id, unverified_amount, unverified_amount).items():
                     definition[name] = {"all": patterns}
                     rules[name] = RuleMeta(name, node_id, node.key, value,
                                            inputs=(f"{node_id}~when", f"{node_id}~assess"))

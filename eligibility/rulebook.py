@@ -148,7 +148,9 @@ class Node(Strict):
     source: Source
     when: dict[str, Any] | None = None
     needs_assessment_when: dict[str, Any] | None = None
-    uncertain: Text | None = None  # an UNVERIFIED point: known facts give needs_assessment with this note
+    # An UNVERIFIED point: known facts give needs_assessment with this note. With
+    # needs_assessment_when, it is the note shown when that gives needs assessment (met stays met).
+    uncertain: Text | None = None
     # A condition the applicant can fulfil herself (moving out): when it is the only thing keeping a
     # provision from being met, the provision is "met as soon as" this text (`outlook`).
     can_change_herself: Text | None = None
