@@ -89,11 +89,15 @@ def test_law_change_2018_in_laws(screener: Screener) -> None:
 
 
 def test_law_change_2025_oral_test_level(screener: Screener) -> None:
-    case = load_case_file(ROOT / "cases" / "62-a1-oral.yaml")
+    case = load_case_file(ROOT / "cases" / "62-a1-lodged-after-a2.yaml")
     changes = law_change(screener, [case], dt.date(2025, 8, 31), dt.date(2025, 9, 1))
     change = {c.provision: c for c in changes}["utl-62"]
     assert (change.before, change.after) == ("met", "not_met")
     assert any(r.startswith("utl-62.oral-test@2025-09-01") for r in change.rules)
+    # lodged before the change: the transitional rule is UNVERIFIED, so needs assessment
+    before = load_case_file(ROOT / "cases" / "62-a1-oral.yaml")
+    change = {c.provision: c for c in law_change(screener, [before], dt.date(2025, 8, 31), dt.date(2025, 9, 1))}
+    assert (change["utl-62"].before, change["utl-62"].after) == ("met", "needs_assessment")
 
 
 def test_no_change_between_two_dates_without_a_change_in_law(screener: Screener) -> None:
