@@ -543,10 +543,6 @@ def test_the_24_year_rule_does_not_apply_to_applications_lodged_before_2017(scre
     late_after_early_registration = lodged(registered_on="2016-11-01", documents_handed_in_on="2017-01-02")
     early = lodged(registered_on="2016-11-01", documents_handed_in_on="2016-12-20")
     on = dt.date(2017, 3, 1)
-    assert "utl-41a.age-requirement" in rule_ids(provision(screener.screen(late, as_of=on), "utl-40").failed)
-    result = provision(screener.screen(early, as_of=on), "utl-40")  # NOK 900,000 clears every 2017 bound
-    assert result.status == "met" and "utl-41a.applied-before-2017" in rule_ids(result.reasons)
-
     assert "utl-41a.age-requirement" in rule_ids(
         provision(screener.screen(late_after_early_registration, as_of=on), "utl-40").failed)
     result = provision(screener.screen(early, as_of=on), "utl-40")  # income facts not given
@@ -1062,15 +1058,18 @@ def test_a_bound_needs_exactly_one_of_at_least_or_more_than() -> None:
         make_case(permanent_residence={"months_abroad_last_3_years": {"at_least": 8, "more_than": 7}})
 
 
+def _unrecognised_marriage() -> Any:
+    case = spouse_case(dt.date(2026, 11, 26), 2_000_000)
+    relationship = case.relationship.model_copy(update={"marriage_recognised_in_norway": False})
+    return case.model_copy(update={"relationship": relationship})
+
+
 def test_a_marriage_not_recognised_in_norway_needs_assessment(screener: Any) -> None:
     """Law notes C40-1: the marriage must be recognised in Norway (ekteskapsloven §§ 18 a–c, not
     read): needs assessment with the note, never "entitled" and never "not met" on that alone."""
-    rel = {"type": "marriage", "married_on": "2024-06-21", "union_established_while_both_lawful": False}
-    case = family_case(rel, {"status": "norwegian_citizen"}, applicant_birth="1990-01-01")
-    assert provision(screener.screen(case), "utl-40").status == "met"  # stated valid: as before
-    odd = family_case({**rel, "marriage_recognised_in_norway": False}, {"status": "norwegian_citizen"},
-                      applicant_birth="1990-01-01")
-    result = provision(screener.screen(odd, lang="en"), "utl-40")
+    case = spouse_case(dt.date(2026, 11, 26), 2_000_000)
+    assert provision(screener.screen(case), "utl-40").status == "met"  # recognition not stated: as before
+    result = provision(screener.screen(_unrecognised_marriage(), lang="en"), "utl-40")
     assert result.status == "needs_assessment"
     assert any("18 a to 18 c" in note for note in result.notes)
 
@@ -1146,6 +1145,8 @@ UNVERIFIED_POINTS: dict[str, tuple[str, Any, str | None, str]] = {
         lambda: spouse_case(dt.date(2023, 6, 1), 2_000_000, received_social_assistance_12_months=True), None, "utl-40"),
     "rule marker: special reasons for a § 53 holder's self-support": (
         "utl-62.self-support-special-reasons", lambda: _example("62-section-53-self-support"), None, "utl-62"),
+    "rule marker: a marriage abroad not recognised in Norway": (
+        "utl-40.marriage-not-recognised", _unrecognised_marriage, None, "utl-40"),
     "parameter pr_tests_age_max_udi_2016: UDI's 2016 upper age for the tests (55 or 67)": (
         "utl-62.tests-age-exempt",
         lambda: pr_case(WORK_2013, on=dt.date(2019, 6, 1), birth="1960-01-01", norwegian_oral_level="none",
