@@ -115,6 +115,9 @@ class AgeOn(Facts):
     on: Day = Field(description="The date the age was stated for.")
 
 
+Income = Annotated[int, Field(ge=0, le=10**12)]  # NOK a year
+
+
 class AtLeast(Facts):
     """A figure known only from below, as decisions state it: ``{at_least: 8}`` or ``{more_than: 7}``
     ("more than seven months abroad")."""
@@ -198,15 +201,13 @@ class ReferencePerson(Facts):
         "Hvor mange år med fulltids arbeid eller utdanning i Norge har referansepersonen?",
         ge=0, le=100,
     )
-    expected_income: int | None = ask(
-        "What is the reference person's expected yearly income (NOK)?",
-        "Hva er referansepersonens forventede årsinntekt (kroner)?",
-        ge=0, le=10**12,
+    expected_income: Income | AtLeast | None = ask(
+        "What is the reference person's expected yearly income (NOK)? A figure known only from below: {at_least: 400000}.",
+        "Hva er referansepersonens forventede årsinntekt (kroner)? Et beløp man bare vet nedre grense for: {at_least: 400000}.",
     )
-    previous_year_income: int | None = ask(
-        "What was the reference person's income last year per the tax settlement (NOK)?",
-        "Hva var referansepersonens inntekt i fjor etter skatteoppgjøret (kroner)?",
-        ge=0, le=10**12,
+    previous_year_income: Income | AtLeast | None = ask(
+        "What was the reference person's income last year per the tax settlement (NOK)? A figure known only from below: {at_least: 400000}.",
+        "Hva var referansepersonens inntekt i fjor etter skatteoppgjøret (kroner)? Et beløp man bare vet nedre grense for: {at_least: 400000}.",
     )
     received_social_assistance_12_months: bool | None = ask(
         "Has the reference person received financial social assistance (økonomisk stønad under the Social Services "

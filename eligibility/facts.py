@@ -48,7 +48,8 @@ _NOT_TESTABLE = {"birth_date", "birth_year", "married_on", "cohabitation_started
                  "death_date", "valid_from", "valid_to", "date", "freed_from_coercion_on", "filed_on",
                  "registered_on", "reference_protection_granted_on", "documents_handed_in_on", "age_on", "held",
                  # measured as ranges (a figure or a lower bound, ADR 0009)
-                 "months_abroad_last_3_years", "months_abroad_last_5_years"}
+                 "months_abroad_last_3_years", "months_abroad_last_5_years", "expected_income",
+                 "previous_year_income"}
 
 
 def _spec_for(path: str, topic: str, attr: str, annotation: Any, sources: tuple[str, ...]) -> FactSpec | None:
@@ -123,6 +124,11 @@ def _build_specs() -> dict[str, FactSpec]:
                  "months_abroad_last_3_years", "interval", ("permanent_residence.months_abroad_last_3_years",)),
         FactSpec("permanent_residence.months_abroad_last_5_years", "permanent_residence",
                  "months_abroad_last_5_years", "interval", ("permanent_residence.months_abroad_last_5_years",)),
+        # Incomes as ranges: a figure, or a lower bound ("at least NOK 400,000") with no upper one.
+        FactSpec("reference_person.expected_income", "reference_person", "expected_income", "interval",
+                 ("reference_person.expected_income",)),
+        FactSpec("reference_person.previous_year_income", "reference_person", "previous_year_income", "interval",
+                 ("reference_person.previous_year_income",)),
         FactSpec("relationship.cohabitation_ended", "relationship", "cohabitation_ended", "bool",
                  ("relationship.cohabitation_ended",)),
         # Full years as a range (ADR 0009): exact when the end is known; a cohabitation whose end
@@ -297,6 +303,25 @@ def months_abroad(stated: Any, window: int) -> tuple[float, float] | None:
         return float(stated), float(stated)
     lo = stated.at_least if stated.at_least is not None else stated.more_than + 0.01
     return min(lo, window), float(window)
+
+
+NO_UPPER_INCOME = 10**12  # the case model's bound: "at least" an amount, and no more is known
+
+
+def _incomes(case: Case) -> dict[str, Any]:
+    """The reference person's incomes (utf. §§ 10-8, 10-9) as ranges: a figure, or a lower bound
+    ({at_least: 400000}, or more_than) with no upper bound (ADR 0009)."""
+    out: dict[str, Any] = {}
+    for name in ("expected_income", "previous_year_income"):
+        stated = getattr(case.reference_person, name)
+        if stated is None:
+            continue
+        if isinstance(stated, int):
+            lo = stated
+        else:
+            lo = stated.at_least if stated.at_least is not None else stated.more_than + 0.01
+        out[f"{name}_lo"], out[f"{name}_hi"] = _number(lo), stated if isinstance(stated, int) else NO_UPPER_INCOME
+    return out
 
 
 def _months_abroad(case: Case) -> dict[str, Any]:
@@ -609,6 +634,7 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
         topics["permits"] = {"items": [{**_plain(p), **_started(p, as_of)} for p in case.permits],
                              "count": len(case.permits)}
     topics["permanent_residence"].update(_months_abroad(case))
+    topics["reference_person"].update(_incomes(case))
     topics["current_permit"] = _current_permit(case.permits, as_of, case.application_date)
     in_time = lawsuit_filed_in_time(case)
     if in_time is not None:

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, TypeVar, Union
 
 from . import __version__
 from .adapter import Engine
-from .case import Case, question
+from .case import AtLeast, Case, question
 from .compiler import MISSING_LIST, STATUS, Compiled, RuleMeta, compile_rulebook
 from .engine_api import Firing, Run
 from .facts import FACT_SPECS, add_months, case_facts, current_permit, source_paths
@@ -202,6 +202,8 @@ def _given(case: Case, path: str) -> bool:
     value = getattr(node, last, None)
     if path == "relationship.cohabitation_ended":  # `true` (ended, day unknown) still lacks the day
         return last in node.model_fields_set and value is not True
+    if isinstance(value, AtLeast):  # a lower bound that left the rule open still lacks the figure
+        return False
     return last in getattr(node, "model_fields_set", set()) and value is not None
 
 

@@ -1193,3 +1193,30 @@ def test_each_unverified_point_surfaces_as_needs_assessment_with_a_note(screener
     assert result.notes, point
     if not carrier.startswith("param:"):
         assert set(carrier.split("|")) & rule_ids(result.reasons), (point, rule_ids(result.reasons))
+
+
+# --- issue 10 point 13: an income known only from below ("at least NOK 400,000") -----------------
+
+def test_an_income_known_only_from_below_settles_what_its_bound_settles(screener: Any) -> None:
+    """utf. § 10-8 as an interval (ADR 0009): at least an amount above every possible threshold is
+    met; at least an amount below it leaves the income open, and the figure is asked for."""
+    on = dt.date(2026, 11, 26)
+    _, above = subsistence(screener, spouse_case(on, {"at_least": 900_000}, application={"registered_on": "2026-01-10"}))
+    assert above == "met"
+    open_ = provision(screener.screen(spouse_case(on, {"more_than": 100_000}, application={"registered_on": "2026-01-10"})),
+                      "utl-40")
+    assert open_.status == "undetermined"
+    assert "reference_person.expected_income" in {m.path for m in open_.missing}
+
+
+def test_an_income_bound_must_name_one_bound() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        make_case(reference_person={"expected_income": {"at_least": 1, "more_than": 2}})
+
+
+def test_months_abroad_known_only_from_below_asks_for_the_figure_when_it_matters(screener: Any) -> None:
+    """"More than 5 months" in the last three years straddles § 62's seven months: the figure is asked."""
+    case = pr_case(WORK_2013, months_abroad_last_3_years={"more_than": 5}, months_abroad_last_5_years={"more_than": 5})
+    result = pr_status(screener, case)
+    assert result.status == "undetermined"
+    assert "permanent_residence.months_abroad_last_3_years" in {m.path for m in result.missing}
