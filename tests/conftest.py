@@ -56,3 +56,19 @@ def provision(verdict: Any, pid: str) -> Any:
 def rule_ids(reasons: list[Any]) -> set[str]:
     """Rule ids without their version suffix."""
     return {r.rule.split("@")[0] for r in reasons}
+
+
+def with_check_digits(nine: str) -> str | None:
+    """A fødselsnummer / D-number from its first nine digits (mod 11), or None if it has none:
+    test identifiers are computed, never a real person's."""
+    def control(digits: str, weights: tuple[int, ...]) -> int | None:
+        k = 11 - sum(int(d) * w for d, w in zip(digits, weights)) % 11
+        return 0 if k == 11 else None if k == 10 else k
+    k1 = control(nine, (3, 7, 6, 1, 8, 9, 4, 5, 2))
+    k2 = None if k1 is None else control(nine + str(k1), (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))
+    return None if k2 is None else f"{nine}{k1}{k2}"
+
+
+def valid_number(birth: str, start: int = 0) -> str:
+    """The first valid identity number for a birth date (ddmmyy) from individual number ``start``."""
+    return next(n for i in range(start, 1000) if (n := with_check_digits(f"{birth}{i:03d}")))

@@ -29,30 +29,17 @@ from eligibility.identifiers import (Finding, _might_hold, _scan_text, _text_fin
 from eligibility.case import Case
 from eligibility.summary import build_summary, to_markdown, to_text
 
-from .conftest import ROOT
+from .conftest import ROOT, valid_number
 
 AS_OF = "2026-11-26"
 
 
-# -- identifiers, built here with the mod-11 algorithm --------------------------------------------
-
-def mod11(nine: str) -> str | None:
-    """A fødselsnummer / D-number from its first nine digits, or None if no control digits exist."""
-    def control(digits: str, weights: tuple[int, ...]) -> int | None:
-        k = 11 - sum(int(d) * w for d, w in zip(digits, weights)) % 11
-        return 0 if k == 11 else None if k == 10 else k
-    k1 = control(nine, (3, 7, 6, 1, 8, 9, 4, 5, 2))
-    k2 = None if k1 is None else control(nine + str(k1), (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))
-    return None if k2 is None else f"{nine}{k1}{k2}"
+# -- identifiers, computed with the mod-11 algorithm (tests/conftest.py) --------------------------------
 
 
-def first_valid(birth: str, start: int = 0) -> str:
-    return next(n for i in range(start, 1000) if (n := mod11(f"{birth}{i:03d}")))
-
-
-FNR = first_valid("150385", 417)  # born 15 March 1985
-DNR = first_valid("550385", 301)  # the D-number of the same birth date: first digit + 4
-FNR_LEADING_ZERO = first_valid("070791", 123)
+FNR = valid_number("150385", 417)  # born 15 March 1985
+DNR = valid_number("550385", 301)  # the D-number of the same birth date: first digit + 4
+FNR_LEADING_ZERO = valid_number("070791", 123)
 PHONE = "913 57 246"
 EMAIL = "kari.nordmann@example.no"
 SECRETS = [FNR, DNR, FNR_LEADING_ZERO, FNR_LEADING_ZERO[1:], PHONE, PHONE.replace(" ", ""), EMAIL, "kari.nordmann"]

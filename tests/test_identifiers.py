@@ -16,21 +16,9 @@ from click.testing import CliRunner
 from cli import main
 from eligibility.identifiers import Finding, identifier_kinds, redact, scan_case
 
+from .conftest import valid_number
+
 MAX_BYTES = 256 * 1024
-
-
-def with_check_digits(nine: str) -> str | None:
-    """A fødselsnummer / D-number from its first nine digits (mod 11), or None if it has none."""
-    def control(digits: str, weights: tuple[int, ...]) -> int | None:
-        k = 11 - sum(int(d) * w for d, w in zip(digits, weights)) % 11
-        return 0 if k == 11 else None if k == 10 else k
-    k1 = control(nine, (3, 7, 6, 1, 8, 9, 4, 5, 2))
-    k2 = None if k1 is None else control(nine + str(k1), (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))
-    return None if k2 is None else f"{nine}{k1}{k2}"
-
-
-def valid_number(birth: str, start: int) -> str:
-    return next(n for i in range(start, 1000) if (n := with_check_digits(f"{birth}{i:03d}")))
 
 
 FNR = valid_number("150385", 331)  # 15 March 1985, as in the issue's examples
