@@ -426,6 +426,16 @@ def rules_list(day: dt.date | None, lang: str) -> None:
                 continue
             until = node.valid_to.isoformat() if node.valid_to else ""
             click.echo(f"{node.key:<60} {node.valid_from}..{until:<10} {book.cite(node, lang)}")
+            if node.source.quote:
+                click.echo(f"    {_quoted(node.source.quote, node.source.confidence, lang)}")
+
+
+def _quoted(text: str, confidence: str, lang: str) -> str:
+    """«statute text» on one line; anything else marked as the project's summary, not the law."""
+    text = " ".join(text.split())
+    if confidence == "LAW-TEXT":
+        return f"«{text}»"
+    return f"({'sammendrag, ikke lovtekst' if lang == 'nb' else 'paraphrase, not statute text'}) {text}"
 
 
 @rules.command("show")
@@ -448,13 +458,17 @@ def rules_show(rule_id: str) -> None:
 @rules.command("graph")
 @click.option("--on", "day", callback=_date, metavar="DATE", help="The law as of this date (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
+@click.option("--provision", metavar="ID", help="Draw only this rule (e.g. utl-53-1-b) and what it rests on.")
 @_guarded
-def rules_graph(day: dt.date | None, fmt: str) -> None:
+def rules_graph(day: dt.date | None, fmt: str, provision: str | None) -> None:
     """The dependency graph of rules and the facts they read (Graphviz DOT or Mermaid)."""
-    from eligibility.audit import graph
+    from eligibility.audit import UnknownNode, graph
     from eligibility.rulebook import load_rulebook
 
-    click.echo(graph(load_rulebook(), day or dt.date.today(), fmt), nl=False)
+    try:
+        click.echo(graph(load_rulebook(), day or dt.date.today(), fmt, provision), nl=False)
+    except UnknownNode as exc:
+        _fail(str(exc), EXIT_INPUT)
 
 
 @rules.command("lint")

@@ -447,24 +447,36 @@ def law_change(screener: Screener, cases: list[Case], before: dt.date, after: dt
     return changes
 
 
-def graph(book: Rulebook, day: dt.date, fmt: str = "dot") -> str:
-    """The rules in force on ``day`` and the facts they read, as Graphviz DOT or Mermaid."""
+class UnknownNode(ValueError):
+    """``rules graph --provision`` named a rule that is not in force on the day."""
+
+
+def graph(book: Rulebook, day: dt.date, fmt: str = "dot", provision: str | None = None) -> str:
+    """The rules in force on ``day`` and the facts they read, as Graphviz DOT or Mermaid; with
+    ``provision``, only that rule and what it rests on (one provision, not the whole rulebook)."""
     compiled = compile_rulebook(book, day)
+    wanted = set(compiled.nodes)
+    if provision is not None:
+        if provision not in compiled.nodes:
+            provisions = sorted(n for n, node in compiled.nodes.items() if node.provision)
+            raise UnknownNode(f"no rule '{provision}' in force on {day.isoformat()} "
+                              f"(provisions: {', '.join(provisions)})")
+        wanted = _tree(compiled, provision)
     edges: list[tuple[str, str, bool]] = []  # (from, to, negated)
-    for node_id in sorted(compiled.nodes):
+    for node_id in sorted(wanted):
         for ref, negated in compiled.refs.get(node_id, []):
             edges.append((ref, node_id, negated))
         for path in compiled.reads.get(node_id, []):
             edges.append((f"fact:{path}", node_id, False))
     if fmt == "mermaid":
-        names = sorted({x for a, b, _ in edges for x in (a, b)} | set(compiled.nodes))
+        names = sorted({x for a, b, _ in edges for x in (a, b)} | wanted)
         ids = {name: f"n{i}" for i, name in enumerate(names)}
         lines = ["flowchart LR"]
         lines += [f'  {ids[name]}["{name}"]' for name in names]
         lines += [f"  {ids[a]} -.->|not| {ids[b]}" if neg else f"  {ids[a]} --> {ids[b]}" for a, b, neg in edges]
         return "\n".join(lines) + "\n"
     lines = ["digraph rules {", "  rankdir=LR;"]
-    for node_id in sorted(compiled.nodes):
+    for node_id in sorted(wanted):
         node = compiled.nodes[node_id]
         shape = "doubleoctagon" if node.provision else ("note" if node.notice or node.referral else "box")
         lines.append(f'  "{node_id}" [shape={shape}];')

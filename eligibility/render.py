@@ -89,6 +89,16 @@ def basis(r: Referral, lang: str) -> str:
     return f"{r.basis} ({label('paraphrase', lang)})" if lang == "nb" else f"{r.basis} – {r.basis_quote}"
 
 
+def md_cite(citation: Citation) -> str:
+    """The citation as a Markdown link to its Lovdata page (practice and circulars: the name only)."""
+    return f"[{citation.text}]({citation.url})" if citation.url else citation.text
+
+
+def html_cite(citation: Citation) -> str:
+    """The citation as a link to its Lovdata page (practice and circulars: the name only)."""
+    return f'<a href="{e(citation.url)}">{e(citation.text)}</a>' if citation.url else e(citation.text)
+
+
 def header(verdict: Verdict) -> str:
     lang = verdict.lang
     return (f"{label('case', lang)} {verdict.case_id}: {label('as_of', lang)} "
@@ -117,6 +127,8 @@ def _provision_text(p: ProvisionResult, lang: str) -> list[str]:
         lines.append(f"     {label('notes', lang)}:")
         lines.extend(f"       - {n}" for n in p.notes)
     lines.append(f"     {quote(p.citation, lang)}")
+    if p.citation.url:
+        lines.append(f"     {p.citation.url}")
     return lines
 
 
@@ -171,14 +183,14 @@ def to_brief(verdict: Verdict) -> str:
 # --- Markdown ---------------------------------------------------------------------------------------
 
 def _provision_markdown(p: ProvisionResult, lang: str) -> list[str]:
-    out = [f"### {p.title}", "", f"*{p.citation.text}*", "",
+    out = [f"### {p.title}", "", f"*{md_cite(p.citation)}*", "",
            f"**{p.headline}** ({status_label(p, lang)}, {label(p.kind, lang)})", ""]
     text = explanation(p)
     if text:
         out.extend([text, ""])
     failed = not_yet_reasons(p)[1] if p.becomes_met_when else p.failed
-    out.extend(f"- **{label('not_met', lang)}**: {r.text} *({r.citation.text})*" for r in failed)
-    out.extend(f"- **{label(r.status, lang)}**: {r.text} *({r.citation.text})*" for r in p.reasons)
+    out.extend(f"- **{label('not_met', lang)}**: {r.text} *({md_cite(r.citation)})*" for r in failed)
+    out.extend(f"- **{label(r.status, lang)}**: {r.text} *({md_cite(r.citation)})*" for r in p.reasons)
     if failed or p.reasons:
         out.append("")
     if p.missing:
@@ -195,7 +207,7 @@ def to_markdown(verdict: Verdict, folded: bool = True) -> str:
            f"{label('rules', lang)} {verdict.rules_version} · sha256 `{verdict.rules_digest[:12]}`", ""]
     if verdict.warnings:
         out += [f"## {label('warnings', lang)}", ""]
-        out.extend(f"> **{w.text}** ({w.citation.text})" + "\n" for w in verdict.warnings)
+        out.extend(f"> **{w.text}** ({md_cite(w.citation)})" + "\n" for w in verdict.warnings)
     if verdict.referrals:
         out += [f"## {label('referrals', lang)}", ""]
         out.extend(f"- **{label(r.urgency, lang)} – {r.name}** ({r.contact}): {r.reason} "
@@ -231,11 +243,11 @@ def _css_class(p: ProvisionResult) -> str:
 def _provision_html(p: ProvisionResult, lang: str, t: Callable[[str], str], open_: bool) -> list[str]:
     out = [f'<details{" open" if open_ else ""}><summary><h2>{e(p.title)} – '
            f'<span class="{_css_class(p)}">{e(p.headline)}</span></h2></summary>',
-           f"<p>{t(explanation(p))}</p><blockquote>{t(quote(p.citation, lang))} – {e(p.citation.text)}</blockquote><ul>"]
+           f"<p>{t(explanation(p))}</p><blockquote>{t(quote(p.citation, lang))} – {html_cite(p.citation)}</blockquote><ul>"]
     failed = not_yet_reasons(p)[1] if p.becomes_met_when else p.failed
     for reason, status in [(r, "not_met") for r in failed] + [(r, r.status) for r in p.reasons]:
         out.append(f'<li><span class="{status}">{e(label(status, lang))}</span>: {t(reason.text)}'
-                   f"<blockquote>{t(quote(reason.citation, lang))} – {e(reason.citation.text)} "
+                   f"<blockquote>{t(quote(reason.citation, lang))} – {html_cite(reason.citation)} "
                    f"<code>{e(reason.rule)}</code></blockquote></li>")
     out.append("</ul>")
     if p.missing:
@@ -265,7 +277,7 @@ def to_html(verdict: Verdict, folded: bool = True) -> str:
            f"{e(label('rules', lang))} {e(verdict.rules_version)} · sha256 {e(verdict.rules_digest)} · "
            f"{e(label('case_digest', lang))} {e(verdict.case_digest)}</p>"]
     for w in verdict.warnings:
-        out.append(f'<p class="warn"><strong>{e(label("warnings", lang))}:</strong> {t(w.text)} ({e(w.citation.text)})</p>')
+        out.append(f'<p class="warn"><strong>{e(label("warnings", lang))}:</strong> {t(w.text)} ({html_cite(w.citation)})</p>')
     if verdict.referrals:
         out.append(f"<h2>{e(label('referrals', lang))}</h2><ul>")
         out.extend(f"<li><strong>{e(label(r.urgency, lang))} – {e(r.name)}</strong> ({t(r.contact)}): {t(r.reason)} "

@@ -35,8 +35,8 @@ from .facts import FACT_SPECS, add_months, case_facts, current_permit, source_pa
 from .outlook import becomes_met_when, not_yet_headline
 from .rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, ResolvedParameter, Rulebook, load_rulebook
 from .verdict import (Citation, MissingFact, ProvisionResult, Reason, Referral, TraceEntry, Verdict, Warning,
-                      Memo, NotPlainJSON, PLAIN, dumps, encode, encode_json, encode_plain, json_object, make_missing_fact,
-                      make_provision_result, make_referral, make_trace_entry, make_verdict)
+                      Memo, NotPlainJSON, PLAIN, dumps, encode, encode_json, encode_plain, json_object, lovdata_url,
+                      make_missing_fact, make_provision_result, make_referral, make_trace_entry, make_verdict)
 
 HEADLINE = {
     ("met", "entitlement"): {"en": "Entitled: the conditions are met", "nb": "Rett til tillatelse: vilkårene er oppfylt"},
@@ -429,9 +429,11 @@ class _Explanations:
         found = self._citations.get(node.key)
         if found is None:
             cite = self.book.citation(node)
+            law = self.book.meta.laws.get(cite["law"])
+            url = lovdata_url(law.id, cite["section"]) if law and cite["kind"] in ("statute", "regulation") else None
             found = self._citations[node.key] = self._shared(Citation(
                 text=self.book.cite(node, self.lang), quote=node.source.quote, confidence=node.source.confidence,
-                rule=node.key, **cite))
+                rule=node.key, url=url, **cite))
         return found
 
     def _shared(self, model: SharedModel) -> SharedModel:

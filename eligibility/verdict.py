@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from json.encoder import c_make_encoder, encode_basestring  # json.dumps's own C encoder and string encoder
 from typing import Any, Callable, Literal, TypeVar
 
@@ -39,6 +40,18 @@ class Citation(Model):
     confidence: str
     kind: str  # statute, regulation, preparatory_works, circular or practice
     rule: str  # versioned rule id, id@valid_from
+    # the section's page on Lovdata for statute and regulation (`lovdata_url`); None for preparatory
+    # works, circulars and practice, whose source `text` names
+    url: str | None = None
+
+
+def lovdata_url(law_id: str, section: str) -> str | None:
+    """The Lovdata page of one section: LOV-2008-05-15-35, 53 -> https://lovdata.no/lov/2008-05-15-35/§53
+    (FOR-... -> /forskrift/...; rules/law-sources.md § 0.3); None for an id of another form."""
+    found = re.fullmatch(r"(LOV|FOR)-(\d{4}-\d{2}-\d{2}-\d+)", law_id)
+    if not found or not section:
+        return None
+    return f"https://lovdata.no/{'lov' if found[1] == 'LOV' else 'forskrift'}/{found[2]}/§{section}"
 
 
 class Reason(Model):
