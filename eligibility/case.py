@@ -12,6 +12,7 @@ JSON Schema and used to list missing facts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -587,6 +588,53 @@ class Case(Facts):
                 {"end": end.isoformat(), "death": death.isoformat()},
             )
         return self
+
+
+# Who answers a question (issue 13 point 4): the applicant herself unless named here. "register":
+# the answer is in a public register or on a decision the caseworker can look up (UDI's decisions
+# and case register, Folkeregisteret, Skatteetaten's tax settlement, NAV, the courts, the test
+# results); "caseworker": a judgment the caseworker (or a lawyer) makes on what she has told.
+ANSWERED_BY: dict[str, Literal["caseworker", "register"]] = {
+    "application_date": "register",
+    "reference_person.status": "register",
+    "reference_person.permanent_residence_basis": "register",
+    "reference_person.entry_date": "register",
+    "reference_person.death_date": "register",
+    "reference_person.previous_year_income": "register",
+    "reference_person.received_social_assistance_12_months": "register",
+    "relationship.married_on": "register",
+    "relationship.marriage_recognised_in_norway": "register",
+    "family_application.registered_on": "register",
+    "family_application.documents_handed_in_on": "register",
+    "family_application.reference_protection_granted_on": "register",
+    "permits": "register",
+    "permits[].basis": "register",
+    "permits[].valid_from": "register",
+    "permits[].valid_to": "register",
+    "permits[].forms_basis_for_permanent": "register",
+    "forced_marriage_lawsuit.filed_on": "register",
+    "forced_marriage_lawsuit.outcome": "register",
+    "permanent_residence.norwegian_oral_level": "register",
+    "permanent_residence.social_studies_passed": "register",
+    "permanent_residence.norwegian_training_completed": "register",
+    "permanent_residence.received_social_assistance_12_months": "register",
+    "permanent_residence.criminal_matter_pending": "register",
+    "abuse.account_credible": "caseworker",
+    "abuse.evidence_independent": "caseworker",
+    "abuse.incidents[].severity": "caseworker",
+    "home_country_hardship.expected": "caseworker",
+    "relationship.lasting_obstacle_to_divorce": "caseworker",
+    "family_application.prevented_from_applying_in_time": "caseworker",
+    "permanent_residence.tests_exempt": "caseworker",
+    "permanent_residence.self_support_exempt": "caseworker",
+    "permanent_residence.meets_temporary_permit_conditions": "caseworker",
+    "permanent_residence.additional_residence_time_running": "caseworker",
+}
+
+
+def answered_by(path: str) -> Literal["person", "caseworker", "register"]:
+    """Who answers the question for ``path`` (``permits[0].valid_from`` as ``permits[].valid_from``)."""
+    return ANSWERED_BY.get(re.sub(r"\[\d+\]", "[]", path), "person")
 
 
 def question(path: str) -> dict[str, str] | None:

@@ -14,8 +14,9 @@ import json
 from html import escape as e
 from typing import Callable, Iterable
 
+from .case import answered_by
 from .texts import long_date, long_dates, word
-from .verdict import Citation, ProvisionResult, Reason, Referral, Verdict
+from .verdict import Citation, MissingFact, ProvisionResult, Reason, Referral, Verdict
 
 MARK = {"met": "+", "not_met": "-", "undetermined": "?", "needs_assessment": "!"}
 KEY_PROVISIONS = "utl-53"  # the independent permits (§ 53) are always shown in full, and first
@@ -99,6 +100,36 @@ def html_cite(citation: Citation) -> str:
     return f'<a href="{e(citation.url)}">{e(citation.text)}</a>' if citation.url else e(citation.text)
 
 
+Matters = dict[str, list[str]]  # fact path -> the citations of the provisions it can still change
+
+
+def matters(verdict: Verdict) -> Matters:
+    """For each missing fact, the provisions whose outcome it can still change (in the verdict's
+    order): why the question matters (issue 13 point 4)."""
+    out: Matters = {}
+    for p in verdict.provisions:
+        for m in p.missing:
+            out.setdefault(m.path, []).append(p.citation.text)
+    return out
+
+
+def ask_line(m: MissingFact, why: Matters, lang: str) -> str:
+    """'Når flyttet de sammen? (spør søkeren; kan endre utl. § 41, utl. § 62)': the question, who
+    answers it and the provisions it can change."""
+    provisions = ", ".join(dict.fromkeys(why.get(m.path, [])))
+    return (f"{m.question} ({label('by_' + answered_by(m.path), lang)}"
+            f"{'; ' + label('can_change', lang) + ' ' + provisions if provisions else ''})")
+
+
+def first_question(verdict: Verdict) -> MissingFact | None:
+    """The question to ask first: the first missing fact of the first undetermined provision shown
+    (§ 53 first; safety questions first within each provision)."""
+    for p in split(verdict, False)[0]:
+        if p.status == "undetermined" and p.missing:
+            return p.missing[0]
+    return None
+
+
 def header(verdict: Verdict) -> str:
     lang = verdict.lang
     return (f"{label('case', lang)} {verdict.case_id}: {label('as_of', lang)} "
@@ -112,7 +143,7 @@ def _reason_line(reason: Reason, failed: bool = False) -> str:
     return f"[{'-' if failed else MARK[reason.status]}] {reason.text} ({reason.citation.text})"
 
 
-def _provision_text(p: ProvisionResult, lang: str) -> list[str]:
+def _provision_text(p: ProvisionResult, lang: str, why: Matters) -> list[str]:
     lines = [f"{p.title}  [{p.citation.text}]", f"  => {p.headline.upper()}"]
     text = explanation(p)
     if text:
@@ -122,7 +153,7 @@ def _provision_text(p: ProvisionResult, lang: str) -> list[str]:
     lines.extend(f"     {_reason_line(r)}" for r in p.reasons)
     if p.missing:
         lines.append(f"     {label('missing', lang)}:")
-        lines.extend(f"       - {m.question}  [{m.path}]" for m in p.missing)
+        lines.extend(f"       - {ask_line(m, why, lang)}  [{m.path}]" for m in p.missing)
     if p.notes:
         lines.append(f"     {label('notes', lang)}:")
         lines.extend(f"       - {n}" for n in p.notes)
@@ -159,8 +190,9 @@ def to_text(verdict: Verdict, folded: bool = True) -> str:
     lang = verdict.lang
     out = [header(verdict), ""] + _warning_lines(verdict) + _referral_lines(verdict)
     full, rest = split(verdict, folded)
+    why = matters(verdict)
     for p in full:
-        out.extend(_provision_text(p, lang))
+        out.extend(_provision_text(p, lang, why))
         out.append("")
     if rest:
         out.append(f"{label('others', lang).upper()}:")
@@ -176,13 +208,16 @@ def to_brief(verdict: Verdict) -> str:
     out = [f"{label('case', lang)} {verdict.case_id}: {long_date(verdict.assessment_date, lang)}", ""]
     out += _warning_lines(verdict) + _referral_lines(verdict, brief=True)
     out += [f"{p.title} – {p.headline}." for p in split(verdict, False)[0]]
+    first = first_question(verdict)
+    if first is not None:
+        out += ["", f"{label('next_question', lang)}: {ask_line(first, matters(verdict), lang)}"]
     out += ["", label("disclaimer", lang)]
     return long_dates("\n".join(out), lang) + "\n"
 
 
 # --- Markdown ---------------------------------------------------------------------------------------
 
-def _provision_markdown(p: ProvisionResult, lang: str) -> list[str]:
+def _provision_markdown(p: ProvisionResult, lang: str, why: Matters) -> list[str]:
     out = [f"### {p.title}", "", f"*{md_cite(p.citation)}*", "",
            f"**{p.headline}** ({status_label(p, lang)}, {label(p.kind, lang)})", ""]
     text = explanation(p)
@@ -194,7 +229,7 @@ def _provision_markdown(p: ProvisionResult, lang: str) -> list[str]:
     if failed or p.reasons:
         out.append("")
     if p.missing:
-        out += [f"**{label('missing', lang)}:**", ""] + [f"- {m.question} (`{m.path}`)" for m in p.missing] + [""]
+        out += [f"**{label('missing', lang)}:**", ""] + [f"- {ask_line(m, why, lang)} `{m.path}`" for m in p.missing] + [""]
     if p.notes:
         out += [f"**{label('notes', lang)}:**", ""] + [f"- {n}" for n in p.notes] + [""]
     return out + [f"> {quote(p.citation, lang)}", ""]
@@ -215,8 +250,9 @@ def to_markdown(verdict: Verdict, folded: bool = True) -> str:
         out.append("")
     full, rest = split(verdict, folded)
     out += [f"## {label('provisions', lang)}", ""]
+    why = matters(verdict)
     for p in full:
-        out.extend(_provision_markdown(p, lang))
+        out.extend(_provision_markdown(p, lang, why))
     if rest:
         out += [f"### {label('others', lang)}", ""] + [f"- {p.title}: {p.headline}" for p in rest]
         out += ["", f"*{_folded_hint(rest, lang)}*", ""]
@@ -240,7 +276,7 @@ def _css_class(p: ProvisionResult) -> str:
     return "not_yet" if p.becomes_met_when else p.status
 
 
-def _provision_html(p: ProvisionResult, lang: str, t: Callable[[str], str], open_: bool) -> list[str]:
+def _provision_html(p: ProvisionResult, lang: str, t: Callable[[str], str], open_: bool, why: Matters) -> list[str]:
     out = [f'<details{" open" if open_ else ""}><summary><h2>{e(p.title)} – '
            f'<span class="{_css_class(p)}">{e(p.headline)}</span></h2></summary>',
            f"<p>{t(explanation(p))}</p><blockquote>{t(quote(p.citation, lang))} – {html_cite(p.citation)}</blockquote><ul>"]
@@ -252,7 +288,7 @@ def _provision_html(p: ProvisionResult, lang: str, t: Callable[[str], str], open
     out.append("</ul>")
     if p.missing:
         out.append(f"<p><strong>{e(label('missing', lang))}:</strong></p><ul>")
-        out.extend(f"<li>{t(m.question)} <code>{e(m.path)}</code></li>" for m in p.missing)
+        out.extend(f"<li>{t(ask_line(m, why, lang))} <code>{e(m.path)}</code></li>" for m in p.missing)
         out.append("</ul>")
     if p.notes:
         out.append(f"<p><strong>{e(label('notes', lang))}:</strong></p><ul>")
@@ -288,10 +324,11 @@ def to_html(verdict: Verdict, folded: bool = True) -> str:
     out.extend(f'<li><strong>{e(p.title)}</strong>: <span class="{_css_class(p)}">{e(p.headline)}</span></li>'
                for p in full + rest)
     out.append("</ul>")
+    why = matters(verdict)
     for p in full:
-        out.extend(_provision_html(p, lang, t, open_=True))
+        out.extend(_provision_html(p, lang, t, open_=True, why=why))
     for p in rest:
-        out.extend(_provision_html(p, lang, t, open_=False))
+        out.extend(_provision_html(p, lang, t, open_=False, why=why))
     out.append(f"<details><summary>{e(label('trace', lang))} ({len(verdict.trace)})</summary><table><tr><th>#</th>"
                f"<th>{e(label('trace_rule', lang))}</th><th>{e(label('trace_version', lang))}</th>"
                f"<th>{e(label('trace_concluded', lang))}</th><th>{e(label('trace_matched', lang))}</th></tr>")

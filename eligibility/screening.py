@@ -182,6 +182,19 @@ class Screening:
         return "[" + ",".join([f'{head}"seq":{i},{tail}' for i, (head, tail) in enumerate(self.trace_json)]) + "]"
 
 
+def _nearest_question(path: str) -> dict[str, str]:
+    """The question for ``path``, else for the nearest field above it (``permits[].x`` asks about
+    ``permits``): a raw path is never the question (issue 13 point 4); the path only if no field
+    above it has one."""
+    parts = path.split(".")
+    while parts:
+        found = question(".".join(parts)) or question(".".join(parts).removesuffix("[]"))
+        if found:
+            return found
+        parts.pop()
+    return {"en": path, "nb": path}
+
+
 def safety_first(missing: Iterable[MissingFact]) -> list[MissingFact]:
     """Missing facts with the safety questions (``safety.*``) first, the rest in the order the
     rules read them: safety first in every output (issue 10 point 16)."""
@@ -526,7 +539,7 @@ class _Explanations:
         """The question to ask for a missing case field (the path itself if there is none)."""
         found = self._questions.get(path)
         if found is None:
-            q = question(re.sub(r"\[\d+\]", "[]", path)) or {"en": path, "nb": path}
+            q = _nearest_question(re.sub(r"\[\d+\]", "[]", path))
             found = q[self.lang]
             if len(self._questions) < 4096:
                 self._questions[path] = found

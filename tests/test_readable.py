@@ -66,3 +66,45 @@ def test_rules_graph_draws_one_provision() -> None:
     assert len(one.splitlines()) < len(whole.splitlines()) / 3
     code, _, err = run("rules", "graph", "--provision", "utl-99")
     assert code == 2 and "utl-53-1-b" in err
+
+
+# -- point 4: missing facts are questions -----------------------------------------------------------
+
+def test_every_fact_a_rule_can_ask_for_has_a_question_and_who_answers() -> None:
+    from eligibility.case import ANSWERED_BY, answered_by, question
+    from eligibility.facts import FACT_SPECS
+    from eligibility.screening import _nearest_question
+
+    paths = {p for spec in FACT_SPECS.values() for p in spec.sources}
+    paths |= {p for spec in FACT_SPECS.values() for item in (spec.item_specs or {}).values() for p in item.sources}
+    for path in paths:
+        asked = _nearest_question(path)
+        assert asked["nb"] != path and asked["en"] != path, path
+    assert all(question(path) for path in ANSWERED_BY), "ANSWERED_BY names a field the case does not have"
+    assert answered_by("permits[2].valid_from") == "register"
+    assert answered_by("abuse.account_credible") == "caseworker"
+    assert answered_by("relationship.cohabitation_started") == "person"
+
+
+def test_a_derived_fact_asks_the_question_of_the_field_above_it() -> None:
+    from eligibility.screening import _nearest_question
+
+    assert _nearest_question("permits[].started")["nb"].startswith("Hvilke oppholdstillatelser")
+
+
+def test_missing_facts_say_who_answers_and_what_they_can_change(screener: Any) -> None:
+    verdict = screener.screen(load_case_file(MISSING), lang="nb")
+    text = RENDERERS["text"](verdict)
+    assert ("Er søkerens egen forklaring sammenhengende og troverdig? (saksbehandlers vurdering; "
+            "kan endre utl. § 53 første ledd bokstav b)  [abuse.account_credible]") in text
+    assert "(slå opp i register eller vedtak; kan endre utl. § 53 første ledd bokstav b, " in text
+    for fmt in ("markdown", "html"):
+        assert "saksbehandlers vurdering; kan endre utl. § 53 første ledd bokstav b" in RENDERERS[fmt](verdict)
+
+
+def test_the_brief_ends_with_the_question_to_ask_first(screener: Any) -> None:
+    verdict = screener.screen(load_case_file(MISSING), lang="nb")
+    first = provision(verdict, "utl-53-1-b").missing[0]
+    assert f"Spør først: {first.question} (" in RENDERERS["brief"](verdict)
+    settled = verdict.model_copy(update={"provisions": [p for p in verdict.provisions if p.status != "undetermined"]})
+    assert "Spør først" not in RENDERERS["brief"](settled)
