@@ -182,7 +182,7 @@ class Screening:
         return "[" + ",".join([f'{head}"seq":{i},{tail}' for i, (head, tail) in enumerate(self.trace_json)]) + "]"
 
 
-def _nearest_question(path: str) -> dict[str, str]:
+def nearest_question(path: str) -> dict[str, str]:
     """The question for ``path``, else for the nearest field above it (``permits[].x`` asks about
     ``permits``): a raw path is never the question (issue 13 point 4); the path only if no field
     above it has one."""
@@ -539,7 +539,7 @@ class _Explanations:
         """The question to ask for a missing case field (the path itself if there is none)."""
         found = self._questions.get(path)
         if found is None:
-            q = _nearest_question(re.sub(r"\[\d+\]", "[]", path))
+            q = nearest_question(re.sub(r"\[\d+\]", "[]", path))
             found = q[self.lang]
             if len(self._questions) < 4096:
                 self._questions[path] = found
@@ -740,6 +740,7 @@ class _Explainer:
             provisions=provisions,
             warnings=warnings,
             referrals=referrals,
+            apply_by=self.dates["apply_by"].isoformat() if "apply_by" in self.dates else None,
         )
         if not encode:
             return Screening(build(**outline, trace=self.trace()))

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .batch import STATUSES, open_results
-from .case import question
+from .case import answered_by
+from .texts import long_date, long_dates
+from .screening import nearest_question
 
 KEY_PROVISION = "utl-53-1-b"  # independent permit for victims of abuse: what the clinic looks for first
 TOP_MISSING = 15
@@ -43,8 +45,16 @@ WORDS: dict[str, dict[str, str]] = {
     "by_provision": {"en": "Statuses per provision", "nb": "Status per bestemmelse"},
     "provision": {"en": "Provision", "nb": "Bestemmelse"},
     "total": {"en": "total", "nb": "totalt"},
-    "qualify": {"en": "Likely qualify under § 53 first paragraph (b) (utl-53-1-b met)",
-                "nb": "Fyller trolig vilkårene etter § 53 første ledd bokstav b (utl-53-1-b oppfylt)"},
+    "todo": {"en": "What to do", "nb": "Dette bør gjøres"},
+    "qualify": {"en": "Likely qualify under § 53 first paragraph letter b: apply, the earliest deadline first",
+                "nb": "Fyller trolig vilkårene etter § 53 første ledd bokstav b: søk, den korteste fristen først"},
+    "apply_by": {"en": "apply by {date}", "nb": "søk senest {date}"},
+    "no_deadline": {"en": "deadline not known", "nb": "frist ikke kjent"},
+    "next_question": {"en": "Undetermined: the next question per case", "nb": "Uavklart: neste spørsmål per sak"},
+    "by_person": {"en": "ask the applicant", "nb": "spør søkeren"},
+    "by_caseworker": {"en": "the caseworker's judgment", "nb": "saksbehandlers vurdering"},
+    "by_register": {"en": "look it up in a register or decision", "nb": "slå opp i register eller vedtak"},
+    "overview": {"en": "Overview", "nb": "Oversikt"},
     "not_yet": {"en": "Not yet: met as soon as the applicant does what she can do herself (e.g. moves out)",
                 "nb": "Ikke ennå: oppfylt så snart søkeren selv gjør det som mangler (f.eks. flytter ut)"},
     "lawyer": {"en": "Need a lawyer's assessment", "nb": "Trenger vurdering av jurist"},
@@ -67,12 +77,17 @@ WORDS: dict[str, dict[str, str]] = {
     "not_met": {"en": "not met", "nb": "ikke oppfylt"},
     "undetermined": {"en": "undetermined", "nb": "uavklart"},
     "needs_assessment": {"en": "needs assessment", "nb": "krever vurdering"},
+    "not_yet_status": {"en": "not yet", "nb": "ikke ennå"},
     "now": {"en": "now", "nb": "nå"},
     "soon": {"en": "soon", "nb": "snart"},
     "planned": {"en": "planned", "nb": "planlagt"},
 }
 URGENCIES = ("now", "soon", "planned")
-COLOURS = {"met": "#2e7d32", "not_met": "#9e9e9e", "undetermined": "#f9a825", "needs_assessment": "#1565c0"}
+# Chart columns: "not yet" apart from the other not-met cases. Each colour carries white text at a
+# contrast of at least 4.5:1 (WCAG AA; a test measures it), and the legend names each in words.
+CHART = ("met", "not_yet_status", "not_met", "undetermined", "needs_assessment")
+COLOURS = {"met": "#1b5e20", "not_yet_status": "#00695c", "not_met": "#616161", "undetermined": "#8d4b00",
+           "needs_assessment": "#0d47a1"}
 
 
 def w(key: str, lang: str) -> str:
@@ -94,7 +109,7 @@ def build_summary(results: Path, lang: str = "nb") -> dict[str, Any]:
         provisions = [dict(r) for r in con.execute("SELECT case_key, ord, provision, title, status, kind FROM provisions")]
         missing = [dict(r) for r in con.execute("SELECT case_key, provision, path FROM missing ORDER BY rowid")]
         referrals = [dict(r) for r in con.execute("SELECT case_key, service, name, urgency FROM referrals")]
-        not_yet = _not_yet(con)
+        stored = _stored(con)
     finally:
         con.close()
 
@@ -118,19 +133,29 @@ def build_summary(results: Path, lang: str = "nb") -> dict[str, Any]:
     def in_order(keys: Any) -> list[str]:
         return sorted(keys, key=lambda k: (cases[k]["seq"], k))
 
-    qualify = [ref(k) for k in in_order(k for k, st in by_case.items() if st.get(KEY_PROVISION) == "met")]
+    not_yet = {k: v["not_yet"] for k, v in stored.items() if v["not_yet"]}
+
+    def deadline(key: str) -> tuple[bool, str, int, str]:
+        day = stored.get(key, {}).get("apply_by")
+        return (day is None, day or "", cases[key]["seq"], key)
+
+    qualify = [dict(ref(k), apply_by=stored.get(k, {}).get("apply_by"))
+               for k in sorted((k for k, st in by_case.items() if st.get(KEY_PROVISION) == "met"), key=deadline)]
     waiting = [dict(ref(k), provisions=list(not_yet[k]),
                     headlines={pid: p["headline"] for pid, p in not_yet[k].items()},
                     becomes_met_when=sorted({r for p in not_yet[k].values() for r in p["rules"]}))
                for k in in_order(k for k in not_yet if k in cases)]
-    lawyer = [dict(ref(k), provisions=[p for p in ordered if by_case[k].get(p) == "needs_assessment"])
+    lawyer = [dict(ref(k), provisions=[p for p in ordered if by_case[k].get(p) == "needs_assessment"],
+                   reasons={p: r for p, r in stored.get(k, {}).get("reasons", {}).items()
+                            if by_case[k].get(p) == "needs_assessment"})
               for k in in_order(k for k, st in by_case.items() if "needs_assessment" in st.values())]
     facts: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))  # case -> provision -> paths
     for m in missing:
         if m["case_key"] in cases:
             facts[m["case_key"]][m["provision"]].append(m["path"])
     undetermined = [dict(ref(k), provisions=[p for p in ordered if by_case[k].get(p) == "undetermined"],
-                         missing={p: facts[k][p] for p in ordered if facts[k].get(p)})
+                         missing={p: facts[k][p] for p in ordered if facts[k].get(p)},
+                         next=_next_question(facts[k], _relevant(ordered, by_case[k]), lang))
                     for k in in_order(k for k, st in by_case.items() if "undetermined" in st.values())]
     per_fact: dict[str, set[str]] = defaultdict(set)
     for k, by_provision in facts.items():
@@ -138,8 +163,8 @@ def build_summary(results: Path, lang: str = "nb") -> dict[str, Any]:
             for path in paths:
                 per_fact[re.sub(r"\[\d+\]", "[]", path)].add(k)
     top = sorted(per_fact.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:TOP_MISSING]
-    top_missing = [{"path": path, "cases": len(keys), "question": (question(path) or {}).get(lang, "")}
-                   for path, keys in top]
+    top_missing = [{"path": path, "cases": len(keys), "question": nearest_question(path)[lang],
+                    "answered_by": answered_by(path)} for path, keys in top]
     services: dict[str, dict[str, Any]] = {}
     for r in referrals:
         if r["case_key"] not in cases:
@@ -160,6 +185,7 @@ def build_summary(results: Path, lang: str = "nb") -> dict[str, Any]:
         "ok": sum(1 for c in cases.values() if c["status"] == "ok"),
         "failed": len(failures),
         "provisions": [{"provision": p, "title": titles[p], "counts": {s: counts[p][s] for s in STATUSES},
+                        "not_yet": sum(1 for k in not_yet if k in cases and p in not_yet[k]),
                         "total": sum(counts[p].values())} for p in ordered],
         "qualify": qualify,
         "not_yet": waiting,
@@ -171,18 +197,46 @@ def build_summary(results: Path, lang: str = "nb") -> dict[str, Any]:
     }
 
 
-def _not_yet(con: sqlite3.Connection) -> dict[str, dict[str, dict[str, Any]]]:
-    """Case -> provision -> {headline, rules} for the provisions not met only on what the applicant
-    can change herself (``becomes_met_when`` in the stored verdict; absent in older results)."""
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for key, text in con.execute(
-            "SELECT key, verdict_json FROM cases WHERE verdict_json IS NOT NULL AND key IN "
-            "(SELECT case_key FROM provisions WHERE status = 'not_met') ORDER BY key"):
-        for p in json.loads(text).get("provisions", []):
+def _stored(con: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Case -> what the summary reads from its stored verdict: ``apply_by`` (utl. § 61 seventh
+    paragraph), ``not_yet`` (provision -> {headline, rules} for the provisions not met only on what
+    the applicant can change herself) and ``reasons`` (provision -> why it needs assessment: its
+    first note, else its explanation). Older results lack some of these: they read as absent."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, text in con.execute("SELECT key, verdict_json FROM cases WHERE verdict_json IS NOT NULL ORDER BY key"):
+        verdict = json.loads(text)
+        entry = out[key] = {"apply_by": verdict.get("apply_by"), "not_yet": {}, "reasons": {}}
+        for p in verdict.get("provisions", []):
             if p.get("status") == "not_met" and p.get("becomes_met_when"):
-                out.setdefault(key, {})[p["provision"]] = {
+                entry["not_yet"][p["provision"]] = {
                     "headline": p.get("headline", ""), "rules": [r.split("@")[0] for r in p["becomes_met_when"]]}
+            elif p.get("status") == "needs_assessment":
+                judged = [r.get("text", "") for r in p.get("reasons", []) if r.get("status") == "needs_assessment"]
+                entry["reasons"][p["provision"]] = (p.get("notes") or judged or [p.get("explanation") or
+                                                                                 p.get("headline", "")])[0]
     return out
+
+
+def _relevant(ordered: list[str], statuses: dict[str, str]) -> list[str]:
+    """The undetermined provisions of one case still worth asking about, § 53 first: once one § 53
+    ground gives the independent permit (met), the other § 53 grounds are moot."""
+    open_ = [p for p in ordered if statuses.get(p) == "undetermined"]
+    if any(p.startswith("utl-53") and statuses.get(p) == "met" for p in ordered):
+        open_ = [p for p in open_ if not p.startswith("utl-53")]
+    return open_
+
+
+def _next_question(facts: dict[str, list[str]], open_: list[str], lang: str) -> dict[str, Any] | None:
+    """The question to ask next in one case: the first missing fact (safety first, then in the
+    rules' order) of its first undetermined provision (§ 53 first), as a question with who answers
+    it and the provisions it can still change (issue 13 point 6)."""
+    for provision in open_:
+        if facts.get(provision):
+            path = facts[provision][0]
+            return {"path": path, "question": nearest_question(re.sub(r"\[\d+\]", "[]", path))[lang],
+                    "answered_by": answered_by(path),
+                    "provisions": [p for p in open_ if path in facts.get(p, [])]}
+    return None
 
 
 def _case_label(entry: dict[str, Any]) -> str:
@@ -193,7 +247,7 @@ def _header_lines(s: dict[str, Any], lang: str) -> list[str]:
     out = [f"{w('file', lang)}: {s['file']}"]
     run = s["latest_run"]
     if run:
-        law = run["as_of"] or w("each_case", lang)
+        law = long_date(run["as_of"], lang) if run["as_of"] else w("each_case", lang)
         out.append(f"{w('run', lang)}: #{run['id']} {run['started']} · {w('rules', lang)} {run['rules_version']} "
                    f"(sha256 {run['rules_digest'][:12]}) · {w('as_of', lang)} {law} · {run['lang']} · "
                    f"{w('engine', lang)} {run['engine']}")
@@ -205,43 +259,65 @@ def _header_lines(s: dict[str, Any], lang: str) -> list[str]:
     return out
 
 
+def _title(s: dict[str, Any], provision: str) -> str:
+    """A provision in words ('§ 53 første ledd bokstav b: mishandling'), else its id."""
+    return next((p["title"] for p in s["provisions"] if p["provision"] == provision), provision)
+
+
+def _qualify_line(entry: dict[str, Any], lang: str) -> str:
+    day = entry.get("apply_by")
+    when = w("apply_by", lang).format(date=long_date(day, lang)) if day else w("no_deadline", lang)
+    return f"{when}: {_case_label(entry)}"
+
+
+def _lawyer_line(s: dict[str, Any], entry: dict[str, Any], lang: str) -> str:
+    reasons = entry.get("reasons", {})
+    return f"{_case_label(entry)}: " + "; ".join(
+        f"{_title(s, p)}" + (f" – {long_dates(reasons[p], lang)}" if reasons.get(p) else "") for p in entry["provisions"])
+
+
+def _ask(s: dict[str, Any], nxt: dict[str, Any], lang: str) -> str:
+    """'Når flyttet de sammen? (spør søkeren; § 41: samboere)'."""
+    where = ", ".join(_title(s, p) for p in nxt["provisions"])
+    return f"{nxt['question']} ({w('by_' + nxt['answered_by'], lang)}; {where})"
+
+
+def _what_to_do_text(s: dict[str, Any], lang: str) -> list[str]:
+    out = [w("todo", lang).upper(), "", f"{w('qualify', lang).upper()}: {len(s['qualify'])}"]
+    out += [f"  - {_qualify_line(e, lang)}" for e in s["qualify"]]
+    out += ["", f"{w('not_yet', lang).upper()}: {len(s['not_yet'])}"]
+    out += [f"  - {_case_label(e)}: " + "; ".join(f"{_title(s, p)}: {h}" for p, h in e["headlines"].items())
+            for e in s["not_yet"]]
+    out += ["", f"{w('lawyer', lang).upper()}: {len(s['needs_assessment'])}"]
+    out += [f"  - {_lawyer_line(s, e, lang)}" for e in s["needs_assessment"]]
+    out += ["", f"{w('next_question', lang).upper()}: {len(s['undetermined'])}"]
+    out += [f"  - {_case_label(e)}: {_ask(s, e['next'], lang)}  [{e['next']['path']}]" if e.get("next")
+            else f"  - {_case_label(e)}" for e in s["undetermined"]]
+    return out + [""]
+
+
 def to_text(s: dict[str, Any], lang: str = "nb") -> str:
-    out = [w("title", lang).upper(), ""] + _header_lines(s, lang) + [""]
-    out.append(w("by_provision", lang).upper())
+    """The batch summary as plain text: what to do first, then the overview."""
+    out = [w("title", lang).upper(), ""] + _header_lines(s, lang) + [""] + _what_to_do_text(s, lang)
+    out += [w("overview", lang).upper(), "", w("by_provision", lang).upper()]
     width = max([len(p["provision"]) for p in s["provisions"]] + [len(w("provision", lang))])
-    cols = [w(st, lang) for st in STATUSES] + [w("total", lang)]
+    cols = [w(st, lang) for st in STATUSES] + [w("not_yet_status", lang), w("total", lang)]
     out.append(f"  {w('provision', lang):<{width}}  " + "  ".join(f"{c:>16}" for c in cols))
     for p in s["provisions"]:
-        values = [p["counts"][st] for st in STATUSES] + [p["total"]]
-        out.append(f"  {p['provision']:<{width}}  " + "  ".join(f"{v:>16}" for v in values))
-    out.append("")
-    out.append(f"{w('qualify', lang).upper()}: {len(s['qualify'])}")
-    out.extend(f"  - {_case_label(e)}" for e in s["qualify"])
-    out.append("")
-    out.append(f"{w('not_yet', lang).upper()}: {len(s['not_yet'])}")
-    out.extend(f"  - {_case_label(e)}: " + "; ".join(f"{p}: {h}" for p, h in e["headlines"].items()) for e in s["not_yet"])
-    out.append("")
-    out.append(f"{w('lawyer', lang).upper()}: {len(s['needs_assessment'])}")
-    out.extend(f"  - {_case_label(e)}: {', '.join(e['provisions'])}" for e in s["needs_assessment"])
-    out.append("")
-    out.append(f"{w('missing_cases', lang).upper()}: {len(s['undetermined'])}")
-    for e in s["undetermined"]:
-        out.append(f"  - {_case_label(e)}")
-        out.extend(f"      {p}: {', '.join(paths)}" for p, paths in e["missing"].items())
-    out.append("")
-    out.append(w("top_missing", lang).upper())
-    out.extend(f"  {m['cases']:>6} {w('n_cases', lang)}  {m['path']}  {m['question']}" for m in s["top_missing"])
+        values = [p["counts"][st] for st in STATUSES] + [p["not_yet"], p["total"]]
+        out.append(f"  {p['provision']:<{width}}  " + "  ".join(f"{v:>16}" for v in values) + f"  {p['title']}")
+    out += ["", w("top_missing", lang).upper()]
+    out.extend(f"  {m['cases']:>6} {w('n_cases', lang)}  {m['question']} ({w('by_' + m['answered_by'], lang)})"
+               f"  [{m['path']}]" for m in s["top_missing"])
     if not s["top_missing"]:
         out.append(f"  {w('none', lang)}")
-    out.append("")
-    out.append(w("referrals", lang).upper())
+    out += ["", w("referrals", lang).upper()]
     for r in s["referrals"]:
         split = ", ".join(f"{w(u, lang)} {r[u]}" for u in URGENCIES if r[u])
         out.append(f"  {r['cases']:>6} {w('n_cases', lang)}  {r['name']} [{r['service']}] ({split})")
     if not s["referrals"]:
         out.append(f"  {w('none', lang)}")
-    out.append("")
-    out.append(f"{w('failures', lang).upper()}: {len(s['failures'])}")
+    out += ["", f"{w('failures', lang).upper()}: {len(s['failures'])}"]
     out.extend(f"  - {e['where']}{' [' + e['case_id'] + ']' if e['case_id'] else ''}: "
                f"{e['path'] + ': ' if e['path'] else ''}{e['message']}" for e in s["failures"])
     out += ["", w("disclaimer", lang)]
@@ -253,89 +329,112 @@ def _md(text: Any) -> str:
     return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", str(text)).replace("\n", " ")
 
 
+def _none(lang: str) -> list[str]:
+    return [f"*{w('none', lang)}*"]
+
+
 def to_markdown(s: dict[str, Any], lang: str = "nb") -> str:
+    """The batch summary as Markdown: what to do first, then the overview."""
     out = [f"# {w('title', lang)}", ""] + [f"{_md(line)}  " for line in _header_lines(s, lang)] + [""]
-    out += [f"## {w('by_provision', lang)}", ""]
-    out.append(f"| {w('provision', lang)} | " + " | ".join(w(st, lang) for st in STATUSES) + f" | {w('total', lang)} |")
-    out.append("|---|" + "---:|" * (len(STATUSES) + 1))
+    out += [f"## {w('todo', lang)}", "", f"### {w('qualify', lang)} ({len(s['qualify'])})", ""]
+    out += [f"- {_md(_qualify_line(e, lang))}" for e in s["qualify"]] or _none(lang)
+    out += ["", f"### {w('not_yet', lang)} ({len(s['not_yet'])})", ""]
+    out += [f"- {_md(_case_label(e))}: " + "; ".join(f"{_md(_title(s, p))}: {_md(h)}" for p, h in e["headlines"].items())
+            for e in s["not_yet"]] or _none(lang)
+    out += ["", f"### {w('lawyer', lang)} ({len(s['needs_assessment'])})", ""]
+    out += [f"- {_md(_lawyer_line(s, e, lang))}" for e in s["needs_assessment"]] or _none(lang)
+    out += ["", f"### {w('next_question', lang)} ({len(s['undetermined'])})", ""]
+    out += [f"- {_md(_case_label(e))}: {_md(_ask(s, e['next'], lang))} `{e['next']['path']}`" if e.get("next")
+            else f"- {_md(_case_label(e))}" for e in s["undetermined"]] or _none(lang)
+    out += ["", f"## {w('overview', lang)}", "", f"### {w('by_provision', lang)}", ""]
+    out.append(f"| {w('provision', lang)} | " + " | ".join(w(st, lang) for st in STATUSES)
+               + f" | {w('not_yet_status', lang)} | {w('total', lang)} |")
+    out.append("|---|" + "---:|" * (len(STATUSES) + 2))
     for p in s["provisions"]:
         out.append(f"| `{p['provision']}` {_md(p['title'])} | "
-                   + " | ".join(str(p["counts"][st]) for st in STATUSES) + f" | {p['total']} |")
-    out += ["", f"## {w('qualify', lang)} ({len(s['qualify'])})", ""]
-    out += [f"- {_md(_case_label(e))}" for e in s["qualify"]] or [f"*{w('none', lang)}*"]
-    out += ["", f"## {w('not_yet', lang)} ({len(s['not_yet'])})", ""]
-    out += [f"- {_md(_case_label(e))}: " + "; ".join(f"`{p}` {_md(h)}" for p, h in e["headlines"].items())
-            for e in s["not_yet"]] or [f"*{w('none', lang)}*"]
-    out += ["", f"## {w('lawyer', lang)} ({len(s['needs_assessment'])})", ""]
-    out += [f"- {_md(_case_label(e))}: {', '.join(f'`{p}`' for p in e['provisions'])}"
-            for e in s["needs_assessment"]] or [f"*{w('none', lang)}*"]
-    out += ["", f"## {w('missing_cases', lang)} ({len(s['undetermined'])})", ""]
-    for e in s["undetermined"]:
-        out.append(f"- {_md(_case_label(e))}")
-        out.extend(f"  - `{p}`: {', '.join(f'`{m}`' for m in paths)}" for p, paths in e["missing"].items())
-    if not s["undetermined"]:
-        out.append(f"*{w('none', lang)}*")
-    out += ["", f"## {w('top_missing', lang)}", ""]
+                   + " | ".join(str(p["counts"][st]) for st in STATUSES) + f" | {p['not_yet']} | {p['total']} |")
+    out += ["", f"### {w('top_missing', lang)}", ""]
     if s["top_missing"]:
-        out += [f"| {w('fact', lang)} | {w('question', lang)} | {w('n_cases', lang)} |", "|---|---|---:|"]
-        out += [f"| `{m['path']}` | {_md(m['question'])} | {m['cases']} |" for m in s["top_missing"]]
+        out += [f"| {w('question', lang)} | {w('fact', lang)} | {w('n_cases', lang)} |", "|---|---|---:|"]
+        out += [f"| {_md(m['question'])} ({_md(w('by_' + m['answered_by'], lang))}) | `{m['path']}` | {m['cases']} |"
+                for m in s["top_missing"]]
     else:
-        out.append(f"*{w('none', lang)}*")
-    out += ["", f"## {w('referrals', lang)}", ""]
+        out += _none(lang)
+    out += ["", f"### {w('referrals', lang)}", ""]
     if s["referrals"]:
         out += [f"| {w('service', lang)} | " + " | ".join(w(u, lang) for u in URGENCIES) + f" | {w('n_cases', lang)} |",
                 "|---|" + "---:|" * (len(URGENCIES) + 1)]
         out += [f"| {_md(r['name'])} (`{r['service']}`) | " + " | ".join(str(r[u]) for u in URGENCIES)
                 + f" | {r['cases']} |" for r in s["referrals"]]
     else:
-        out.append(f"*{w('none', lang)}*")
-    out += ["", f"## {w('failures', lang)} ({len(s['failures'])})", ""]
+        out += _none(lang)
+    out += ["", f"### {w('failures', lang)} ({len(s['failures'])})", ""]
     if s["failures"]:
         out += [f"| {w('where', lang)} | case_id | {w('field', lang)} | {w('message', lang)} |", "|---|---|---|---|"]
         out += [f"| {_md(e['where'])} | {_md(e['case_id'] or '')} | {_md(e['path'] or '')} | {_md(e['message'])} |"
                 for e in s["failures"]]
     else:
-        out.append(f"*{w('none', lang)}*")
+        out += _none(lang)
     out += ["", f"*{w('disclaimer', lang)}*"]
     return "\n".join(out) + "\n"
 
 
+def _chart_counts(p: dict[str, Any]) -> dict[str, int]:
+    """A provision's cases per chart column: "not yet" apart from the other not-met cases."""
+    counts = {st: p["counts"][st] for st in STATUSES}
+    return {**counts, "not_met": counts["not_met"] - p["not_yet"], "not_yet_status": p["not_yet"]}
+
+
 def _chart(s: dict[str, Any], lang: str) -> str:
-    """A horizontal stacked bar per provision, one colour per status, inline SVG."""
+    """A horizontal stacked bar per provision (labelled with its title), one colour per status with
+    the legend in words, inline SVG that scales to the page."""
     e = html.escape
     rows = s["provisions"]
-    label_w, bar_w, row_h, top = 190, 520, 26, 34
+    label_w, bar_w, row_h, top = 330, 420, 26, 58
+    width = label_w + bar_w + 50
     height = top + row_h * max(len(rows), 1) + 10
     scale = max([p["total"] for p in rows] + [1])
-    parts = [f'<svg class="chart" role="img" aria-label="{e(w("chart", lang))}" width="{label_w + bar_w + 60}" '
-             f'height="{height}" viewBox="0 0 {label_w + bar_w + 60} {height}">',
-             f'<title>{e(w("chart", lang))}</title>']
-    x = label_w
-    for st in STATUSES:  # legend
-        parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{COLOURS[st]}"/>'
-                     f'<text x="{x + 16}" y="17" font-size="12">{e(w(st, lang))}</text>')
-        x += 125
+    parts = [f'<svg class="chart" role="img" aria-label="{e(w("chart", lang))}" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}">', f'<title>{e(w("chart", lang))}</title>']
+    for i, st in enumerate(CHART):  # legend, two rows
+        x, y = 10 + (i % 3) * 250, 6 + (i // 3) * 20
+        parts.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{COLOURS[st]}"/>'
+                     f'<text x="{x + 16}" y="{y + 11}" font-size="12">{e(w(st, lang))}</text>')
     for i, p in enumerate(rows):
         y = top + i * row_h
-        parts.append(f'<text x="{label_w - 8}" y="{y + 16}" font-size="12" text-anchor="end">{e(p["provision"])}</text>')
+        parts.append(f'<text x="{label_w - 8}" y="{y + 16}" font-size="12" text-anchor="end">'
+                     f'{e(p["title"])}<title>{e(p["provision"])}</title></text>')
         x0 = float(label_w)
-        for st in STATUSES:
-            n = p["counts"][st]
+        counts = _chart_counts(p)
+        for st, n in ((c, counts[c]) for c in CHART):
             if not n:
                 continue
-            width = bar_w * n / scale
-            parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{width:.1f}" height="{row_h - 8}" fill="{COLOURS[st]}">'
-                         f'<title>{e(p["provision"])}: {e(w(st, lang))} {n}</title></rect>')
-            if width >= 22:
-                parts.append(f'<text x="{x0 + width / 2:.1f}" y="{y + 17}" font-size="11" fill="#fff" '
+            bar = bar_w * n / scale
+            parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{bar:.1f}" height="{row_h - 8}" fill="{COLOURS[st]}">'
+                         f'<title>{e(p["title"])}: {e(w(st, lang))} {n}</title></rect>')
+            if bar >= 22:
+                parts.append(f'<text x="{x0 + bar / 2:.1f}" y="{y + 17}" font-size="11" fill="#fff" '
                              f'text-anchor="middle">{n}</text>')
-            x0 += width
+            x0 += bar
         parts.append(f'<text x="{x0 + 6:.1f}" y="{y + 16}" font-size="11">{p["total"]}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
+STYLE = ("@page{size:A4;margin:14mm}"
+         "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}"
+         "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.25em .6em;"
+         "text-align:left;vertical-align:top}td.num{text-align:right}th{background:#f3f3f3}"
+         ".meta p{margin:.2em 0}.warn{border-left:4px solid #c62828;padding-left:.8em}"
+         ".todo{border:2px solid #1b5e20;border-radius:6px;padding:.2em 1em}"
+         "svg.chart{max-width:100%;height:auto}svg.chart text{font-family:system-ui,sans-serif}"
+         "@media print{body{margin:0;max-width:none;padding:0;font-size:10pt}h2,h3{break-after:avoid}"
+         "tr,li,svg{break-inside:avoid}.todo{border:none;padding:0}}")
+
+
 def to_html(s: dict[str, Any], lang: str = "nb") -> str:
+    """The batch summary as one self-contained page that prints on A4: what to do first (in a
+    box), then the chart and tables."""
     e = html.escape
 
     def table(head: list[str], rows: list[list[Any]], numeric: set[int] = set()) -> str:
@@ -346,56 +445,48 @@ def to_html(s: dict[str, Any], lang: str = "nb") -> str:
                                         for i, c in enumerate(r)) + "</tr>" for r in rows)
         return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
-    def case_list(entries: list[dict[str, Any]], extra: str | None = None) -> str:
-        if not entries:
+    def items(lines: list[str]) -> str:
+        if not lines:
             return f"<p><em>{e(w('none', lang))}</em></p>"
-        items = []
-        for entry in entries:
-            value = entry[extra] if extra else None
-            if isinstance(value, dict):
-                more = "<ul>" + "".join(f"<li><code>{e(p)}</code>: {e(', '.join(paths))}</li>"
-                                        for p, paths in value.items()) + "</ul>"
-            else:
-                more = e(f": {', '.join(value) or '-'}") if value is not None else ""
-            items.append(f"<li>{e(_case_label(entry))}{more}</li>")
-        return "<ul>" + "".join(items) + "</ul>"
+        return "<ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>"
 
     header = "".join(f"<p>{e(line)}</p>" for line in _header_lines(s, lang))
     warn = " warn" if s["identifier_runs"] or s["incomplete"] else ""
+    asks = [f"{_case_label(x)}: {_ask(s, x['next'], lang)} [{x['next']['path']}]" if x.get("next") else _case_label(x)
+            for x in s["undetermined"]]
+    not_yet = [f"{_case_label(x)}: " + "; ".join(f"{_title(s, p)}: {h}" for p, h in x["headlines"].items())
+               for x in s["not_yet"]]
     body = [
         f"<h1>{e(w('title', lang))}</h1>",
         f'<div class="meta{warn}">{header}</div>',
-        f"<h2>{e(w('by_provision', lang))}</h2>",
+        f'<section class="todo"><h2>{e(w("todo", lang))}</h2>',
+        f"<h3>{e(w('qualify', lang))} ({len(s['qualify'])})</h3>", items([_qualify_line(x, lang) for x in s["qualify"]]),
+        f"<h3>{e(w('not_yet', lang))} ({len(s['not_yet'])})</h3>", items(not_yet),
+        f"<h3>{e(w('lawyer', lang))} ({len(s['needs_assessment'])})</h3>",
+        items([_lawyer_line(s, x, lang) for x in s["needs_assessment"]]),
+        f"<h3>{e(w('next_question', lang))} ({len(s['undetermined'])})</h3>", items(asks), "</section>",
+        f"<h2>{e(w('overview', lang))}</h2>",
+        f"<h3>{e(w('by_provision', lang))}</h3>",
         _chart(s, lang),
-        table([w("provision", lang), "", *(w(st, lang) for st in STATUSES), w("total", lang)],
-              [[p["provision"], p["title"], *(p["counts"][st] for st in STATUSES), p["total"]] for p in s["provisions"]],
-              numeric={2, 3, 4, 5, 6}),
-        f"<h2>{e(w('qualify', lang))} ({len(s['qualify'])})</h2>", case_list(s["qualify"]),
-        f"<h2>{e(w('not_yet', lang))} ({len(s['not_yet'])})</h2>",
-        case_list([dict(x, said=[f"{p}: {h}" for p, h in x["headlines"].items()]) for x in s["not_yet"]], "said"),
-        f"<h2>{e(w('lawyer', lang))} ({len(s['needs_assessment'])})</h2>",
-        case_list(s["needs_assessment"], "provisions"),
-        f"<h2>{e(w('missing_cases', lang))} ({len(s['undetermined'])})</h2>", case_list(s["undetermined"], "missing"),
-        f"<h2>{e(w('top_missing', lang))}</h2>",
-        table([w("fact", lang), w("question", lang), w("n_cases", lang)],
-              [[m["path"], m["question"], m["cases"]] for m in s["top_missing"]], numeric={2}),
-        f"<h2>{e(w('referrals', lang))}</h2>",
+        table([w("provision", lang), "", *(w(st, lang) for st in STATUSES), w("not_yet_status", lang), w("total", lang)],
+              [[p["provision"], p["title"], *(p["counts"][st] for st in STATUSES), p["not_yet"], p["total"]]
+               for p in s["provisions"]], numeric={2, 3, 4, 5, 6, 7}),
+        f"<h3>{e(w('top_missing', lang))}</h3>",
+        table([w("question", lang), w("fact", lang), w("n_cases", lang)],
+              [[f"{m['question']} ({w('by_' + m['answered_by'], lang)})", m["path"], m["cases"]]
+               for m in s["top_missing"]], numeric={2}),
+        f"<h3>{e(w('referrals', lang))}</h3>",
         table([w("service", lang), "id", *(w(u, lang) for u in URGENCIES), w("n_cases", lang)],
               [[r["name"], r["service"], *(r[u] for u in URGENCIES), r["cases"]] for r in s["referrals"]],
               numeric={2, 3, 4, 5}),
-        f"<h2>{e(w('failures', lang))} ({len(s['failures'])})</h2>",
+        f"<h3>{e(w('failures', lang))} ({len(s['failures'])})</h3>",
         table([w("where", lang), "case_id", w("field", lang), w("message", lang)],
               [[f["where"], f["case_id"] or "", f["path"] or "", f["message"]] for f in s["failures"]]),
         f"<p><em>{e(w('disclaimer', lang))}</em></p>",
     ]
-    style = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}"
-             "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.25em .6em;"
-             "text-align:left;vertical-align:top}td.num{text-align:right}th{background:#f3f3f3}"
-             ".meta p{margin:.2em 0}.warn{border-left:4px solid #c62828;padding-left:.8em}"
-             "svg.chart text{font-family:system-ui,sans-serif}")
     return (f'<!DOCTYPE html>\n<html lang="{e(lang)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{e(w('title', lang))}</title>\n<style>{style}</style>\n</head>\n<body>\n"
+            f"<title>{e(w('title', lang))}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 
 

@@ -128,6 +128,10 @@ class Verdict(Model):
     warnings: list[Warning]
     referrals: list[Referral]
     trace: list[TraceEntry]
+    # the last day to apply on a new basis (§ 53) with the right to stay while the application is
+    # decided (utl. § 61 seventh paragraph): the current permit's expiry less the notice; None when
+    # no current permit's expiry is known. The clinic's summary sorts the § 53 cases by it.
+    apply_by: str | None = None
 
 
 # --- building verdicts without validating them again ------------------------------------------------
@@ -205,7 +209,8 @@ _SAMPLE_VERDICT = dict(
     warnings=[Warning(id="w", level="safety", text="t", citation=_CITATION)],
     referrals=[Referral(**_REFERRAL)],
     trace=[make_trace_entry(rule="r#T.0", version="r@2010-01-01", concluded="met", matched={"x": {"y": 1}},
-                            derived=True)])
+                            derived=True)],
+    apply_by="2027-01-31")
 make_verdict = constructor(Verdict, _SAMPLE_VERDICT)
 
 

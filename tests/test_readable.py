@@ -73,12 +73,12 @@ def test_rules_graph_draws_one_provision() -> None:
 def test_every_fact_a_rule_can_ask_for_has_a_question_and_who_answers() -> None:
     from eligibility.case import ANSWERED_BY, answered_by, question
     from eligibility.facts import FACT_SPECS
-    from eligibility.screening import _nearest_question
+    from eligibility.screening import nearest_question
 
     paths = {p for spec in FACT_SPECS.values() for p in spec.sources}
     paths |= {p for spec in FACT_SPECS.values() for item in (spec.item_specs or {}).values() for p in item.sources}
     for path in paths:
-        asked = _nearest_question(path)
+        asked = nearest_question(path)
         assert asked["nb"] != path and asked["en"] != path, path
     assert all(question(path) for path in ANSWERED_BY), "ANSWERED_BY names a field the case does not have"
     assert answered_by("permits[2].valid_from") == "register"
@@ -87,9 +87,9 @@ def test_every_fact_a_rule_can_ask_for_has_a_question_and_who_answers() -> None:
 
 
 def test_a_derived_fact_asks_the_question_of_the_field_above_it() -> None:
-    from eligibility.screening import _nearest_question
+    from eligibility.screening import nearest_question
 
-    assert _nearest_question("permits[].started")["nb"].startswith("Hvilke oppholdstillatelser")
+    assert nearest_question("permits[].started")["nb"].startswith("Hvilke oppholdstillatelser")
 
 
 def test_missing_facts_say_who_answers_and_what_they_can_change(screener: Any) -> None:
@@ -108,3 +108,71 @@ def test_the_brief_ends_with_the_question_to_ask_first(screener: Any) -> None:
     assert f"Spør først: {first.question} (" in RENDERERS["brief"](verdict)
     settled = verdict.model_copy(update={"provisions": [p for p in verdict.provisions if p.status != "undetermined"]})
     assert "Spør først" not in RENDERERS["brief"](settled)
+
+
+# -- point 6: the clinic's summary opens with what to do ---------------------------------------------
+
+def _clinic(tmp_path: Path, names: tuple[str, ...]) -> Path:
+    import datetime as dt
+    import shutil
+
+    from eligibility.batch import run_batch
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for name in names:
+        shutil.copy(ROOT / "cases" / name, folder / name)
+    db = tmp_path / "results.sqlite"
+    run_batch([folder], db, as_of=dt.date(2026, 11, 26))
+    return db
+
+
+CLINIC = ("53-child-abused-cohabitant.yaml", "53-physical-own-account.yaml", "53-still-living-together.yaml",
+          "53-single-incident.yaml", "53-facts-missing.yaml")
+
+
+def test_the_summary_opens_with_what_to_do(tmp_path: Path) -> None:
+    from eligibility.summary import RENDERERS as SUMMARY, build_summary
+
+    s = build_summary(_clinic(tmp_path, CLINIC), "nb")
+    # § 53(1)(b) cases by the last day to apply with the right to stay (not by file order)
+    assert [(e["case_id"], e["apply_by"]) for e in s["qualify"]] == [
+        ("ex-53-physical-own-account", "2027-01-09"), ("ex-53-child-abused-cohabitant", "2027-04-30")]
+    lawyer = {e["case_id"]: e["reasons"] for e in s["needs_assessment"]}
+    assert "helhetsvurdering" in lawyer["ex-53-single-incident"]["utl-53-1-b"]
+    nxt = {e["case_id"]: e["next"] for e in s["undetermined"]}
+    assert nxt["ex-53-facts-missing"]["question"].startswith("Hvilke oppholdstillatelser")
+    assert nxt["ex-53-facts-missing"]["answered_by"] == "register"
+    # she qualifies under § 53(1)(b): the other § 53 grounds are not asked about
+    assert not nxt["ex-53-physical-own-account"]["provisions"][0].startswith("utl-53")
+    text = SUMMARY["text"](s, "nb")
+    headings = ("DETTE BØR GJØRES", "FYLLER TROLIG", "IKKE ENNÅ", "TRENGER VURDERING", "NESTE SPØRSMÅL",
+                "OVERSIKT", "STATUS PER BESTEMMELSE")
+    assert [text.index(h) for h in headings] == sorted(text.index(h) for h in headings)
+    assert "søk senest 9. januar 2027: ex-53-physical-own-account" in text
+    assert "Hvilke oppholdstillatelser har søkeren hatt (grunnlag og datoer)? (slå opp i register eller vedtak; " \
+           "§ 53 første ledd bokstav b: mishandling" in text
+    from .test_output import english_words
+
+    for fmt, render in SUMMARY.items():
+        out = render(s, "nb")
+        assert not english_words(out), fmt
+        assert "søk senest 9. januar 2027" in out and "ikke ennå" in out, fmt
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_the_chart_is_readable_in_words_and_colours(tmp_path: Path) -> None:
+    from eligibility.summary import CHART, COLOURS, build_summary, to_html
+
+    for status in CHART:  # white numbers on every bar: WCAG AA contrast (4.5:1)
+        assert (1.05) / (_luminance(COLOURS[status]) + 0.05) >= 4.5, status
+    page = to_html(build_summary(_clinic(tmp_path, CLINIC), "nb"), "nb")
+    chart = page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert ">§ 53 første ledd bokstav b: mishandling<title>utl-53-1-b</title></text>" in chart
+    assert ">ikke ennå</text>" in chart and ">uavklart</text>" in chart
+    assert "@page{size:A4" in page and "@media print" in page and "max-width:100%" in page
