@@ -123,8 +123,13 @@ def ask_line(m: MissingFact, why: Matters, lang: str) -> str:
 
 def first_question(verdict: Verdict) -> MissingFact | None:
     """The question to ask first: the first missing fact of the first undetermined provision shown
-    (§ 53 first; safety questions first within each provision)."""
-    for p in split(verdict, False)[0]:
+    (§ 53 first; safety questions first within each provision). Once one § 53 ground is met, the
+    other § 53 grounds are moot (as in the clinic's summary)."""
+    shown = split(verdict, False)[0]
+    settled = any(p.provision.startswith(KEY_PROVISIONS) and p.status == "met" for p in shown)
+    for p in shown:
+        if settled and p.provision.startswith(KEY_PROVISIONS):
+            continue
         if p.status == "undetermined" and p.missing:
             return p.missing[0]
     return None

@@ -176,3 +176,13 @@ def test_the_chart_is_readable_in_words_and_colours(tmp_path: Path) -> None:
     assert ">§ 53 første ledd bokstav b: mishandling<title>utl-53-1-b</title></text>" in chart
     assert ">ikke ennå</text>" in chart and ">uavklart</text>" in chart
     assert "@page{size:A4" in page and "@media print" in page and "max-width:100%" in page
+
+
+def test_the_brief_does_not_ask_about_other_section_53_grounds_once_one_is_met(screener: Any) -> None:
+    from eligibility.render import first_question
+
+    verdict = screener.screen(load_case_file(ROOT / "cases" / "53-physical-own-account.yaml"), lang="nb")
+    assert provision(verdict, "utl-53-1-b").status == "met"
+    first = first_question(verdict)
+    assert first is not None
+    assert not any(p.provision.startswith("utl-53") and first in p.missing for p in verdict.provisions)
