@@ -390,7 +390,9 @@ def _chart(s: dict[str, Any], lang: str) -> str:
     the legend in words, inline SVG that scales to the page."""
     e = html.escape
     rows = s["provisions"]
-    label_w, bar_w, row_h, top = 330, 420, 26, 58
+    # the labels are the titles: room for the longest (about 6.6 px a character at 12 px)
+    label_w = min(max([int(len(p["title"]) * 6.6) + 16 for p in rows] + [160]), 480)
+    bar_w, row_h, top = 420, 26, 58
     width = label_w + bar_w + 50
     height = top + row_h * max(len(rows), 1) + 10
     scale = max([p["total"] for p in rows] + [1])
