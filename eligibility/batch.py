@@ -407,6 +407,43 @@ def _csv_rows(fh: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | No
         yield start, cells, None
 
 
+_SAVE_AS_UTF8 = ('save it as "CSV UTF-8" (in Excel: Fil > Lagre som > "CSV UTF-8 (kommadelt)"; '
+                 'File > Save As > "CSV UTF-8 (Comma delimited)") and run again')
+
+
+def _check_utf8(path: Path, arg: str) -> None:
+    """Refuse a CSV file that is not UTF-8 as a whole, before any of its rows is screened: Excel in
+    Norwegian settings saves "CSV" in Windows-1252, where only the rows with æ, ø or å would fail.
+    The file is not read as Windows-1252 instead: a guessed encoding could change a value unseen."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 16):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line += chunk[:exc.start].count(b"\n")
+                break
+            line += chunk.count(b"\n")
+        else:
+            try:
+                decoder.decode(b"", final=True)
+                return
+            except UnicodeDecodeError:
+                pass
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        data.decode("cp1252")
+        guess = ("it looks like Windows-1252, as Excel in Norwegian settings saves "
+                 '"CSV (semikolondelt)"')
+    except UnicodeDecodeError:
+        guess = "it is in some other encoding"
+    raise InputError(arg, f"not UTF-8 text (line {line}): {guess}; {_SAVE_AS_UTF8}")
+
+
 def _csv_delimiter(path: Path) -> str:
     """Comma, or semicolon or tab when the header uses that instead (as spreadsheets in Norwegian
     settings write CSV). Column names contain none of them."""
@@ -449,6 +486,7 @@ def _resolve_inputs(inputs: list[Path]) -> list[_Input]:
             out.append(_Input(arg, path, "jsonl"))
         elif suffix in CSV_SUFFIXES:
             csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES + 1))
+            _check_utf8(path, arg)
             delimiter = _csv_delimiter(path)
             with _csv_open(path) as fh:
                 _, first, why = next(_csv_rows(fh, delimiter), (1, [], None))
@@ -526,7 +564,7 @@ def _read_csv(inp: _Input) -> Iterator[_Raw]:
             raw = _Raw(inp.arg, source, start)
             try:
                 if any("\udc80" <= ch <= "\udcff" for c in cells for ch in c):
-                    raise InputError(source, "not UTF-8 text")
+                    raise InputError(source, f"not UTF-8 text: {_SAVE_AS_UTF8}")
                 if sum(len(c) for c in cells) > MAX_BYTES:
                     raise InputError(source, f"row is larger than {MAX_BYTES // 1024} KiB")
                 document = csv_document(inp.header, cells)

@@ -163,6 +163,24 @@ def test_a_semicolon_separated_csv_is_read(tmp_path: Path) -> None:
     assert verdict["case_id"] == "s-1" and verdict["assessment_date"] == "2026-11-26"
 
 
+@pytest.mark.parametrize("encoding, words", [
+    ("cp1252", "it looks like Windows-1252"),  # Excel's "CSV (semikolondelt)" in Norwegian settings
+    (None, "some other encoding"),  # 0x81 is no character in Windows-1252 either
+])
+def test_a_csv_file_not_in_utf8_is_refused_whole_saying_save_as_csv_utf8(tmp_path: Path, encoding: str | None,
+                                                                         words: str) -> None:
+    from eligibility.loader import InputError
+
+    text = "case_id;relationship.type\r\ns-1;marriage\r\ns-2;marriage\r\n"
+    data = (text + "s-\u00f8;marriage\r\n").encode(encoding) if encoding else text.encode() + b"s-\x81;x\r\n"
+    source = tmp_path / "excel.csv"
+    source.write_bytes(data)
+    with pytest.raises(InputError, match=words) as refused:
+        run_batch([source], tmp_path / "r.sqlite")
+    assert "(line 4)" in str(refused.value) and 'save it as "CSV UTF-8"' in str(refused.value)
+    assert not (tmp_path / "r.sqlite").exists()  # nothing screened: not the rows without \u00f8 alone
+
+
 @pytest.mark.parametrize("cells, words", [
     (["case_id", "case_id"], "repeats column 1"),
     (["case_id", "permits.0.basis", "permits.x.basis"], "disagree"),
@@ -214,7 +232,7 @@ EXPECTED: dict[str, tuple[str, str | None, str]] = {
     "cases.csv:2": ("ok", None, ""),
     "cases.csv:3": ("failed", "case_id", "phone number"),
     "cases.csv:4": ("failed", "notes", "free text"),
-    "cases.csv:5": ("failed", None, "not UTF-8"),
+    "cases.csv:5": ("failed", "assessment_date", "date"),
     "cases.csv:6": ("failed", "relationship.ended_by", "Input should be"),
     "cases.csv:7": ("ok", None, ""),
     "cases.csv:8": ("failed", None, "nested deeper"),
@@ -265,13 +283,13 @@ def make_inputs(base: Path) -> list[Path]:
         "true,true,norwegian_citizen,utl-40,2024-01-01,2027-01-01,,",
         f"kari-{PHONE.replace(' ', '')},{AS_OF},marriage,,,,,,,,,,,,,,,,",
         f"c-3,{AS_OF},marriage,,,,,,,,,,,,,,,ring Kari,",
-        "c-\xff-4,,,,,,,,,,,,,,,,,,",
+        "c-4,31.02.2026,,,,,,,,,,,,,,,,,",
         f"c-5,{AS_OF},marriage,true,somebody,,,,,,,,,,,,,,",
         f"c-6,{AS_OF},cohabitation,null,,,,,,,,,,,,,,,",
         "c-7,,,,,,,,,,,,,,,,,,x",
     ]
     text = header + "\n" + "\n".join(rows) + "\n"
-    (base / "cases.csv").write_bytes(text.encode("utf-8").replace("\xff".encode("utf-8"), b"\xff"))
+    (base / "cases.csv").write_text(text, encoding="utf-8")
     return [folder, base / "cases.jsonl", base / "cases.csv"]
 
 
@@ -638,6 +656,7 @@ def test_progress_goes_to_stderr_only_when_asked() -> None:
     (["batch", "nope.jsonl", "--out", "{tmp}/r.sqlite"], "no such file"),
     (["batch", "{tmp}/x.txt", "--out", "{tmp}/r.sqlite"], "not a supported input"),
     (["batch", "{tmp}/bad.csv", "--out", "{tmp}/r.sqlite"], "repeats column"),
+    (["batch", "{tmp}/latin.csv", "--out", "{tmp}/r.sqlite"], 'save it as "CSV UTF-8"'),
     (["batch", "{tmp}/x.jsonl", "--out", "{tmp}/x.txt"], "not an eligibility results file"),
     (["batch", "{tmp}/x.jsonl", "--out", "{tmp}/r.sqlite", "--workers", "0"], "0"),
     (["summary", "{tmp}/x.txt"], "not an eligibility results file"),
@@ -648,6 +667,7 @@ def test_bad_invocations_exit_2_without_a_traceback(tmp_path: Path, args: list[s
     (tmp_path / "x.txt").write_text("hello\n", encoding="utf-8")
     (tmp_path / "x.jsonl").write_text("{}\n", encoding="utf-8")
     (tmp_path / "bad.csv").write_text("case_id,case_id\n", encoding="utf-8")
+    (tmp_path / "latin.csv").write_text("case_id;applicant.citizenship\nk-\u00e6\u00f8\u00e5;NO\n", encoding="cp1252")
     (tmp_path / "empty.sqlite").write_bytes(b"")
     result = CliRunner().invoke(main, [a.replace("{tmp}", str(tmp_path)) for a in args])
     assert result.exit_code == 2, result.output
