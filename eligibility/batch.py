@@ -68,7 +68,7 @@ from pydantic import BaseModel
 from . import __version__
 from .case import Case, _inner_model, law_date
 from .atomic import open_atomically
-from .loader import MAX_BYTES, MAX_DEPTH, InputError, parse_text, read_bounded, validate_case
+from .loader import MAX_BYTES, MAX_DEPTH, InputError, closest_field, parse_text, read_bounded, validate_case
 from .identifiers import KIND_TEXT, MAX_MESSAGE, guard_message, identifier_kinds, redact, scan_case
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -258,6 +258,10 @@ class _Header:
             if len(parts) > MAX_DEPTH:  # no field is this deep: a row that fills it fails (kept linear)
                 self.columns.append(parts)
                 continue
+            fix = closest_field(name)
+            if fix:  # a typo before anything else (not "may carry free text" in every row)
+                raise InputError(source, f"unknown column `{_short(name)}`; did you mean `{fix}`? "
+                                         f"(column {i} of the header)")
             for depth in range(1, len(parts)):
                 prefix, index = tuple(parts[:depth]), parts[depth].isdigit()
                 previous = kinds.setdefault(prefix, (index, name))
@@ -1046,6 +1050,10 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             findings = scan_case(data, clinic_ids)
             if findings:
                 path, message = guard_message(findings)
+                typo = next(((f.path, fix) for f in findings if f.kind == "free_text"
+                             and (fix := closest_field(f.path))), None)
+                if typo:  # a misspelt field first: "switch the guard off" is not the fix
+                    path, message = typo[0], f"unknown field; did you mean `{typo[1]}`?"
                 item.error = InputError(raw.source, message, path)
                 if isinstance(data, dict) and not any(f.path == "case_id" for f in findings):
                     cid = data.get("case_id")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .case import Case, question
 from .texts import ERRORS, error_message
@@ -154,6 +154,32 @@ def _checked(data: Any, source: str) -> Any:
     return data
 
 
+def closest_field(path: str) -> str | None:
+    """The field a misspelt dotted path most likely means (``relationship.cohabitaton_ended`` ->
+    ``relationship.cohabitation_ended``), or None if a segment is like no field of the case schema
+    or the path is already right. List indices (``permits.0.basis``) are kept as written."""
+    from difflib import get_close_matches
+
+    from .case import _inner_model
+
+    model: type[BaseModel] | None = Case
+    fixed: list[str] = []
+    for part in path.split("."):
+        if part.isdigit():
+            fixed.append(part)
+            continue
+        if model is None:
+            return None
+        fields = model.model_fields
+        name = part if part in fields else next(iter(get_close_matches(part, list(fields), n=1, cutoff=0.8)), None)
+        if name is None:
+            return None
+        fixed.append(name)
+        model = _inner_model(fields[name].annotation)
+    suggestion = ".".join(fixed)
+    return suggestion if suggestion != path else None
+
+
 def validate_case(data: Any, source: str, lang: str = "en") -> Case:
     """Validate a parsed document as a `Case`; the error names the field path (and, in Norwegian,
     the field in words: the question the case file answers there, `texts.error_message`)."""
@@ -176,6 +202,9 @@ def validate_case(data: Any, source: str, lang: str = "en") -> Case:
             if err["type"] == "extra_forbidden":
                 message = "unknown field (check the spelling; `eligibility schema` lists the fields)"
             more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        fix = closest_field(path) if err["type"] == "extra_forbidden" else None
+        if fix:  # a typo first: the field it most likely means
+            message = f"ukjent felt; mente du `{fix}`?" if lang == "nb" else f"unknown field; did you mean `{fix}`?"
         if err["type"] == "string_type" and isinstance(err.get("input"), bool):
             message += (" (YAML leser NO, no, yes, on og off uten anførselstegn som ja/nei: sett verdien i "
                         "anførselstegn, f.eks. citizenship: 'NO' for Norge)" if lang == "nb" else

@@ -181,6 +181,31 @@ def test_a_csv_file_not_in_utf8_is_refused_whole_saying_save_as_csv_utf8(tmp_pat
     assert not (tmp_path / "r.sqlite").exists()  # nothing screened: not the rows without \u00f8 alone
 
 
+def test_a_misspelt_column_is_a_typo_with_the_column_it_means() -> None:
+    from eligibility.loader import InputError
+
+    with pytest.raises(InputError) as refused:
+        _Header(["case_id", "relationship.cohabitaton_ended", "permits.0.bassis"], "t.csv")
+    assert ("unknown column `relationship.cohabitaton_ended`; did you mean `relationship.cohabitation_ended`? "
+            "(column 2 of the header)") in str(refused.value)
+    with pytest.raises(InputError, match="did you mean `permits.0.basis`"):
+        _Header(["case_id", "permits.0.bassis"], "t.csv")
+    assert _Header(["case_id", "notes"], "t.csv").columns[1] == ["notes"]  # like no field: the guard's matter
+
+
+def test_a_misspelt_field_with_text_is_a_typo_before_the_free_text_guard(tmp_path: Path) -> None:
+    source = tmp_path / "cases.jsonl"
+    source.write_text(json.dumps({"case_id": "t-1", "relationship": {"cohabitaton_ended": "2026-08-01"}}) + "\n"
+                      + json.dumps({"case_id": "t-2", "relationship": {"note": "ring Kari"}}) + "\n",
+                      encoding="utf-8")
+    db = tmp_path / "r.sqlite"
+    run_batch([source], db)
+    typo, note = rows(db)
+    assert typo["error_path"] == "relationship.cohabitaton_ended"
+    assert typo["error_message"] == "unknown field; did you mean `relationship.cohabitation_ended`?"
+    assert "free text" in note["error_message"] and "--allow-identifiers" in note["error_message"]
+
+
 @pytest.mark.parametrize("cells, words", [
     (["case_id", "case_id"], "repeats column 1"),
     (["case_id", "permits.0.basis", "permits.x.basis"], "disagree"),

@@ -55,6 +55,16 @@ def test_dates_written_in_yaml_still_are_dates() -> None:
     assert case.relationship.married_on == dt.date(2015, 3, 1)
 
 
+@pytest.mark.parametrize("lang, words", [("en", "unknown field; did you mean `relationship.cohabitation_ended`?"),
+                                         ("nb", "ukjent felt; mente du `relationship.cohabitation_ended`?")])
+def test_a_misspelt_field_names_the_field_it_most_likely_means(lang: str, words: str) -> None:
+    with pytest.raises(InputError) as info:
+        validate_case({"case_id": "x", "relationship": {"cohabitaton_ended": True}}, "c", lang)
+    assert info.value.path == "relationship.cohabitaton_ended" and info.value.message == words
+    with pytest.raises(InputError, match="check the spelling"):  # like no field: no guess
+        validate_case({"case_id": "x", "shoe_size": 42}, "c")
+
+
 def test_yaml_bombs_within_the_size_bound_are_refused_before_they_are_built() -> None:
     assert "nested deeper" in refused("case_id: x\npermits: " + "[" * 200_000).message  # quadratic in the parser
     many = "case_id: x\nabuse:\n  incidents:\n" + "  - {kind: physical}\n" * 12_000
