@@ -13,10 +13,11 @@ where in the case it is (never a stack trace, never the offending value itself),
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -154,6 +155,39 @@ def _checked(data: Any, source: str) -> Any:
     return data
 
 
+_NORWEGIAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def _holds_date(annotation: Any) -> bool:
+    return annotation is dt.date or any(_holds_date(a) for a in get_args(annotation))
+
+
+def norwegian_dates(data: Any, model: type[BaseModel] = Case) -> Any:
+    """The document with every date field written the Norwegian way, ``26.11.2026``, rewritten as
+    ``2026-11-26`` (an impossible date such as ``31.02.2026`` becomes ``2026-02-31``, which the
+    schema refuses naming the field). Other values and fields outside the schema are left alone."""
+    from .case import _inner_model
+
+    if isinstance(data, list):
+        return [norwegian_dates(item, model) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for key, value in data.items():
+        info = model.model_fields.get(key) if isinstance(key, str) else None
+        if info is None:
+            out[key] = value
+            continue
+        match = _NORWEGIAN_DATE.fullmatch(value) if isinstance(value, str) else None
+        if match and _holds_date(info.annotation):
+            day, month, year = (int(g) for g in match.groups())
+            value = f"{year:04d}-{month:02d}-{day:02d}"
+        elif isinstance(value, (dict, list)) and (inner := _inner_model(info.annotation)) is not None:
+            value = norwegian_dates(value, inner)
+        out[key] = value
+    return out
+
+
 def closest_field(path: str) -> str | None:
     """The field a misspelt dotted path most likely means (``relationship.cohabitaton_ended`` ->
     ``relationship.cohabitation_ended``), or None if a segment is like no field of the case schema
@@ -188,7 +222,7 @@ def validate_case(data: Any, source: str, lang: str = "en") -> Case:
                    else "a case must be a mapping of fields (case_id, applicant, ...)")
         raise InputError(source, message)
     try:
-        return Case.model_validate(data)
+        return Case.model_validate(norwegian_dates(data))
     except ValidationError as exc:
         errors = exc.errors()
         err = errors[0]

@@ -65,6 +65,17 @@ def test_a_misspelt_field_names_the_field_it_most_likely_means(lang: str, words:
         validate_case({"case_id": "x", "shoe_size": 42}, "c")
 
 
+def test_dates_written_the_norwegian_way_are_dates_in_date_fields_only() -> None:
+    text = (b"case_id: '1.2.2026'\nassessment_date: 26.11.2026\nrelationship: {cohabitation_ended: 1.8.2026}\n"
+            b"permits: [{basis: utl-40, valid_from: 01.01.2024}]\n")
+    case = validate_case(parse_text(text, "c"), "c")
+    assert case.assessment_date == dt.date(2026, 11, 26) and case.relationship.cohabitation_ended == dt.date(2026, 8, 1)
+    assert case.permits[0].valid_from == dt.date(2024, 1, 1)
+    assert case.case_id == "1.2.2026"  # text, not a date field
+    error = refused("case_id: x\nassessment_date: 31.02.2026\n")
+    assert error.path == "assessment_date" and "valid date" in error.message
+
+
 def test_yaml_bombs_within_the_size_bound_are_refused_before_they_are_built() -> None:
     assert "nested deeper" in refused("case_id: x\npermits: " + "[" * 200_000).message  # quadratic in the parser
     many = "case_id: x\nabuse:\n  incidents:\n" + "  - {kind: physical}\n" * 12_000
