@@ -26,6 +26,8 @@ from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar, Union
 
+from pydantic import BaseModel
+
 from . import __version__
 from .adapter import Engine
 from .case import AtLeast, Case, question
@@ -34,6 +36,7 @@ from .engine_api import Firing, Run
 from .facts import FACT_SPECS, add_months, case_facts, current_permit, source_paths
 from .outlook import becomes_met_when, not_yet_headline
 from .rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, ResolvedParameter, Rulebook, load_rulebook
+from .texts import long_date
 from .verdict import (Citation, MissingFact, ProvisionResult, Reason, Referral, TraceEntry, Verdict, Warning,
                       Memo, NotPlainJSON, PLAIN, dumps, encode, encode_json, encode_plain, json_object, lovdata_url,
                       make_missing_fact, make_provision_result, make_referral, make_trace_entry, make_verdict)
@@ -193,6 +196,46 @@ def nearest_question(path: str) -> dict[str, str]:
             return found
         parts.pop()
     return {"en": path, "nb": path}
+
+_DATE_CHECK = Citation(law="", section="", text="", quote="", confidence="DERIVED", kind="input_check",
+                       rule="input.date-after-assessment")
+_DATE_CHECK_TEXT = {"nb": "kontroll av datoene i saken", "en": "a check of the case's dates"}
+_NOT_DATED_EVENTS = {"assessment_date", "permits"}  # the assessment itself; validity periods run ahead
+
+
+def _dated_facts(value: Any, path: list[str]) -> Iterable[tuple[list[str], dt.date]]:
+    """(path, date) of every date in a case's facts, in schema order."""
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _dated_facts(item, path + [str(i)])
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            if not path and name in _NOT_DATED_EVENTS:
+                continue
+            yield from _dated_facts(getattr(value, name), path + [name])
+    elif isinstance(value, dt.date):
+        yield path, value
+
+
+def future_dated(case: Case, day: dt.date, lang: str) -> list[Warning]:
+    """A warning for every fact dated after the assessment date (a separation or an incident in
+    the future is a typo more often than a plan): the screening takes the date as given."""
+    out = []
+    for parts, date in _dated_facts(case, []):
+        if date <= day:
+            continue
+        path = ".".join(parts)
+        asked = question(".".join("[]" if p.isdigit() else p for p in parts).replace(".[]", "[]"))
+        number = next((f" ({'nr.' if lang == 'nb' else 'no.'} {int(p) + 1})" for p in parts if p.isdigit()), "")
+        words = f"«{asked[lang]}»{number}" if asked else path
+        text = (f"{words} er besvart med {long_date(date, lang)}, etter vurderingsdatoen {long_date(day, lang)}: "
+                "sjekk datoen; vurderingen bygger på datoen slik den står"
+                if lang == "nb" else
+                f"{words} ({path}) is answered {long_date(date, lang)}, after the assessment date "
+                f"{long_date(day, lang)}: check the date; the screening takes it as given")
+        out.append(Warning(id=f"date-after-assessment:{path}", level="warning", text=text,
+                           citation=_DATE_CHECK.model_copy(update={"text": _DATE_CHECK_TEXT[lang]})))
+    return out
 
 
 def safety_first(missing: Iterable[MissingFact]) -> list[MissingFact]:
@@ -715,7 +758,8 @@ class _Explainer:
             self.dates["permit_expires"] = permit.valid_to
             if notice is not None:
                 self.dates["apply_by"] = add_months(permit.valid_to, -int(notice.value))
-        warnings = self.warnings()
+        warnings = self.warnings() + future_dated(case, day, self.lang)
+        warnings.sort(key=lambda w: WARNING_RANK[w.level])  # stable: safety first, then in schema order
         case_json = None
         if encode:
             try:

@@ -270,3 +270,22 @@ def test_a_closed_pipe_ends_quietly() -> None:
     child.stderr.close()
     assert child.wait(timeout=120) == 141
     assert err == ""
+
+
+def test_a_fact_dated_after_the_assessment_date_gets_a_warning_not_silence() -> None:
+    from eligibility.screening import Screener
+
+    from .conftest import make_case
+
+    screener = Screener(ROOT / "rules")
+    case = make_case(relationship={"type": "marriage", "cohabitation_ended": dt.date(2027, 3, 1)},
+                     abuse={"incidents": [{"kind": "physical", "date": dt.date(2026, 1, 5)},
+                                          {"kind": "physical", "date": dt.date(2027, 1, 5)}]},
+                     permits=[{"basis": "utl-40", "valid_from": dt.date(2024, 1, 1), "valid_to": dt.date(2028, 1, 1)}])
+    ids = [w.id for w in screener.screen(case, lang="en").warnings]
+    assert [i for i in ids if i.startswith("date-after-assessment")] == [  # not the permit's validity, nor the past
+        "date-after-assessment:relationship.cohabitation_ended", "date-after-assessment:abuse.incidents.1.date"]
+    nb = [w.text for w in screener.screen(case, lang="nb").warnings if w.id.startswith("date-after")]
+    assert nb[0].startswith("«Er samlivet opphørt") and "etter vurderingsdatoen 2026-11-26: sjekk datoen" in nb[0]
+    assert "(nr. 2)" in nb[1]
+    assert not [w for w in screener.screen(make_case(), lang="nb").warnings if w.id.startswith("date-after")]

@@ -166,7 +166,7 @@ def test_dates_are_written_out() -> None:
                                           "bor søkeren fortsatt sammen"]),
     ("abuse: {incidents: [{kind: fysisk}]}", ["abuse.incidents.0.kind", "physical (fysisk vold)",
                                               "Hva slags mishandling var det?"]),
-    ("relationship: {married_on: 15.03.2024}", ["relationship.married_on", "ÅÅÅÅ-MM-DD"]),
+    ("relationship: {married_on: 31.02.2024}", ["relationship.married_on", "ÅÅÅÅ-MM-DD"]),  # 15.03.2024 is read
 ])
 def test_validation_errors_are_norwegian_and_name_the_field(tmp_path: Path, text: str, words: list[str]) -> None:
     case = tmp_path / "case.yaml"
