@@ -186,6 +186,32 @@ def schema(output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+@main.command(epilog="""\b
+Examples:
+  eligibility template > case.yaml
+  eligibility template --format csv -o clinic.csv   # open in Excel, one case per row
+  eligibility template --lang en --format csv""")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "csv"]), default="yaml", show_default=True,
+              help="yaml: one case file, every field commented out with its question; csv: a header row with "
+                   "every column and a row of questions (rows starting with # are not read).")
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+              help="Language of the questions (csv: nb is semicolon-separated, as Excel in Norwegian settings "
+                   "opens it).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
+              help="Write to this file (atomically) instead of standard output.")
+@_guarded
+def template(fmt: str, lang: str, output: Path | None) -> None:
+    """Write an empty case to fill in: every field of the case with the question it answers. What
+    is left out is unknown, never 'no'."""
+    from eligibility.template import csv_template, yaml_template
+
+    text = csv_template(lang) if fmt == "csv" else yaml_template(lang)
+    if output:
+        write_atomically(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
 @main.command()
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -563,8 +563,8 @@ def _read_csv(inp: _Input) -> Iterator[_Raw]:
                     source, f"{why}; this row and the rest of this file were not read (the rows before it "
                             "were; stored results of this file are kept)"))
                 return
-            if not any(c.strip() for c in cells):
-                continue
+            if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+                continue  # a blank row, or a comment such as the questions of `eligibility template`
             raw = _Raw(inp.arg, source, start)
             try:
                 if any("\udc80" <= ch <= "\udcff" for c in cells for ch in c):
@@ -601,7 +601,8 @@ def _count(resolved: list[_Input]) -> int:
         else:
             with _csv_open(inp.path) as fh:
                 total += max(0, sum(1 for _, row, _ in _csv_rows(fh, inp.delimiter)
-                                    if row is None or any(c.strip() for c in row)) - 1)
+                                    if row is None or (any(c.strip() for c in row)
+                                                       and not row[0].lstrip().startswith("#"))) - 1)
     return total
 
 
