@@ -94,17 +94,18 @@ def _target(_: Any, param: Any, value: Path | None) -> Path | None:
 
 
 def _version_text() -> str:
+    """The program's version and the rules' (read without validating them: `--version` is quick)."""
     try:
-        from eligibility.rulebook import load_rulebook
+        from eligibility.ruledigest import rules_identity
 
-        book = load_rulebook()
-        return f"eligibility {__version__}, rules {book.version} (sha256 {book.digest[:12]})"
+        version, digest = rules_identity()
+        return f"eligibility {__version__}, rules {version} (sha256 {digest[:12]})"
     except Exception:  # noqa: BLE001 - the version must print even with broken rules
         return f"eligibility {__version__}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True,
               callback=lambda ctx, _p, v: (click.echo(_version_text()), ctx.exit()) if v else None,
               help="Show the program and rules versions and exit.")
 @click.pass_context

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.resources
-import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,6 +22,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .ruledigest import SAFE_LOADER, canonical, default_rules_dir
 
 VALUES = ("met", "not_met", "undetermined", "needs_assessment")
 Value = Literal["met", "not_met", "undetermined", "needs_assessment"]
@@ -244,10 +243,7 @@ class ResolvedParameter:
     unverified: Text | None
 
 
-# yaml.safe_load's loader, with libyaml's C parser when PyYAML has it: the same SafeConstructor
-# (plain data only, no tags that build Python objects), seven times faster on the rulebook, which
-# a caseworker's cold `eligibility screen` waits for.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_LOADER = SAFE_LOADER  # see ruledigest: the rules' identity is read with the same loader
 
 
 def _read_yaml(path: Path) -> Any:
@@ -274,8 +270,7 @@ def _validation_error(file: str, data: Any, exc: ValidationError) -> RuleFileErr
     return RuleFileError(file, rule, field, err["msg"])
 
 
-def _canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+_canonical = canonical  # one canonical form for `Rulebook.digest` and `ruledigest.rules_identity`
 
 
 class Rulebook:
@@ -401,18 +396,6 @@ def format_cite(law_short: str, section: str, ledd: int | None, bokstav: str | N
 
 
 LAW_SOURCES = "law-sources.md"
-
-
-def default_rules_dir() -> Path:
-    """$ELIGIBILITY_RULES if set; else the rules installed with the package (``eligibility/rules``
-    in a wheel); else ``rules/`` beside the package in a source checkout or editable install."""
-    env = os.environ.get("ELIGIBILITY_RULES")
-    if env:
-        return Path(env)
-    installed = importlib.resources.files(__package__ or "eligibility").joinpath("rules")
-    if isinstance(installed, Path) and (installed / "rulebook.yaml").is_file():
-        return installed
-    return Path(__file__).resolve().parent.parent / "rules"
 
 
 def law_sources_path(directory: Path | None = None) -> Path:
