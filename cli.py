@@ -93,6 +93,14 @@ def _target(_: Any, param: Any, value: Path | None) -> Path | None:
     return value
 
 
+def examples(*lines: str) -> str:
+    """An --help epilog: example command lines, kept as written (click's \\b)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+RULES_HELP = "Rules directory (default: the shipped rules, or $ELIGIBILITY_RULES)."
+
+
 def _version_text() -> str:
     """The program's version and the rules' (read without validating them: `--version` is quick)."""
     try:
@@ -104,7 +112,14 @@ def _version_text() -> str:
         return f"eligibility {__version__}"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=examples("eligibility screen case.yaml --format brief",
+                             "eligibility template --format csv -o clinic.csv",
+                             "eligibility batch clinic.csv --out results.sqlite && eligibility summary results.sqlite",
+                             "eligibility screen --help  (every command has examples)",
+                             "",
+                             "Shell completion (bash; zsh and fish alike): add to ~/.bashrc",
+                             '  eval "$(_ELIGIBILITY_COMPLETE=bash_source eligibility)"'))
 @click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True,
               callback=lambda ctx, _p, v: (click.echo(_version_text()), ctx.exit()) if v else None,
               help="Show the program and rules versions and exit.")
@@ -119,7 +134,11 @@ def main(ctx: click.Context) -> None:
     ctx.ensure_object(dict)
 
 
-@main.command()
+@main.command(epilog=examples("eligibility screen case.yaml",
+                              "eligibility screen case.yaml --format brief          # to read aloud",
+                              "eligibility screen case.yaml --lang en --only utl-53-1-b",
+                              "eligibility screen case.yaml --format html -o case.html --receipt case.receipt.json",
+                              "cat case.json | eligibility screen - --format json"))
 @click.argument("case", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--as-of", "as_of", callback=_law_date, metavar="DATE",
               help="Apply the law as of this date (default: the case's assessment_date, else today).")
@@ -169,7 +188,7 @@ def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, only: tuple[st
         click.echo(text, nl=False)
 
 
-@main.command()
+@main.command(epilog=examples("eligibility schema -o case.schema.json"))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
               help="Write to this file instead of standard output.")
 @_guarded
@@ -187,11 +206,9 @@ def schema(output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
-@main.command(epilog="""\b
-Examples:
-  eligibility template > case.yaml
-  eligibility template --format csv -o clinic.csv   # open in Excel, one case per row
-  eligibility template --lang en --format csv""")
+@main.command(epilog=examples("eligibility template > case.yaml",
+                              "eligibility template --format csv -o clinic.csv   # open in Excel, one case per row",
+                              "eligibility template --lang en --format csv"))
 @click.option("--format", "fmt", type=click.Choice(["yaml", "csv"]), default="yaml", show_default=True,
               help="yaml: one case file, every field commented out with its question; csv: a header row with "
                    "every column and a row of questions (rows starting with # are not read).")
@@ -213,7 +230,7 @@ def template(fmt: str, lang: str, output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
-@main.command()
+@main.command(epilog=examples("eligibility services", "eligibility services --lang en --format json"))
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -238,7 +255,10 @@ def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
         click.echo(f"{e['name']} [{e['id']}]\n  {e['does']}\n  {e['contact']} · {e['cost']} · {e['basis']}\n")
 
 
-@main.command()
+@main.command(epilog=examples("eligibility batch cases/ --out results.sqlite",
+                              "eligibility batch clinic.csv --out results.sqlite --workers 2 --id-pattern 'K-\\d{8}'",
+                              "eligibility batch cases.jsonl --out verdicts.csv --format csv",
+                              "eligibility batch cases/ --out results.sqlite   # again: resumes, skips what is done"))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="INPUT...")
 @click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               callback=_target,
@@ -301,7 +321,8 @@ def batch(inputs: tuple[Path, ...], out: Path, workers: int, as_of: dt.date | No
     sys.exit(EXIT_CASES_FAILED if report.failed else EXIT_OK)
 
 
-@main.command()
+@main.command(epilog=examples("eligibility summary results.sqlite",
+                              "eligibility summary results.sqlite --format html -o summary.html"))
 @click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "html"]), default="text",
               show_default=True, help="html: one self-contained file with a bar chart (no network).")
@@ -331,7 +352,7 @@ def summary(results: Path, fmt: str, lang: str, output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
-@main.command()
+@main.command(epilog=examples("eligibility verify case.receipt.json", "eligibility verify receipts/*.json --rules rules/"))
 @click.argument("receipts", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Rules directory to verify against (default: the shipped rules).")
@@ -370,13 +391,15 @@ def _load_cases(paths: tuple[Path, ...]) -> list[Any]:
     return [load_case_file(f) for f in files]
 
 
-@main.command()
+@main.command(epilog=examples("eligibility diff cases/ --from 2024-01-01 --to 2026-12-01",
+                              "eligibility diff case.yaml --from 2024-01-01 --to 2026-12-01 --format json"))
 @click.argument("cases", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--from", "before", required=True, callback=_date, metavar="DATE", help="The earlier law date.")
 @click.option("--to", "after", required=True, callback=_date, metavar="DATE", help="The later law date.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help=RULES_HELP)
 @_guarded
-def diff(cases: tuple[Path, ...], before: dt.date, after: dt.date, fmt: str) -> None:
+def diff(cases: tuple[Path, ...], before: dt.date, after: dt.date, fmt: str, rules_dir: Path | None) -> None:
     """Law-change impact: assess the same CASES (files or folders) under the law of two dates and
     list the verdicts that change, with the rule versions behind each change."""
     from dataclasses import asdict
@@ -384,7 +407,7 @@ def diff(cases: tuple[Path, ...], before: dt.date, after: dt.date, fmt: str) -> 
     from eligibility.audit import law_change
     from eligibility.screening import Screener
 
-    changes = law_change(Screener(), _load_cases(cases), before, after)
+    changes = law_change(Screener(rules_dir), _load_cases(cases), before, after)
     if fmt == "json":
         click.echo(json.dumps([asdict(c) for c in changes], indent=2, ensure_ascii=False, sort_keys=True))
         return
@@ -399,26 +422,29 @@ def _law_sources(ctx: click.Context, param: click.Parameter, value: str | None) 
         return None
     from eligibility.rulebook import law_sources_path
 
-    path = Path(value) if value else law_sources_path()
+    path = Path(value) if value else law_sources_path(ctx.params.get("rules_dir"))
     if not path.is_file():
         raise click.BadParameter(f"'{path}': no such file", ctx, param)
     return path
 
 
-@main.command()
+@main.command(epilog=examples("eligibility coverage cases/", "eligibility coverage cases/ --notes --format json",
+                              "eligibility coverage cases/ --rules my-rules/ --notes"))
 @click.argument("cases", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--notes", type=click.Path(dir_okay=False), is_flag=False, flag_value="", callback=_law_sources,
               metavar="[FILE]", help="Also list the atomic condition ids of the law notes that no rule covers "
               "(FILE default: the law-sources document shipped with the rules).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), is_eager=True,
+              help=RULES_HELP + " --notes alone reads the law-sources document beside them.")
 @_guarded
-def coverage(cases: tuple[Path, ...], notes: Path | None, fmt: str) -> None:
+def coverage(cases: tuple[Path, ...], notes: Path | None, fmt: str, rules_dir: Path | None) -> None:
     """Coverage in statutory units: for each atomic condition and each section/paragraph/letter,
     how the rules came out over CASES (files or folders), and what was never exercised."""
     from eligibility.audit import coverage as measure
     from eligibility.screening import Screener
 
-    report = measure(Screener(), [(c, None) for c in _load_cases(cases)], notes)
+    report = measure(Screener(rules_dir), [(c, None) for c in _load_cases(cases)], notes)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True))
         return
@@ -433,20 +459,23 @@ def coverage(cases: tuple[Path, ...], notes: Path | None, fmt: str) -> None:
         click.echo(f"in the law notes but in no rule: {', '.join(report['not_in_any_rule']) or '-'}")
 
 
-@main.group()
+@main.group(epilog=examples("eligibility rules list --on 2026-12-01", "eligibility rules show utl-53-1-b",
+                            "eligibility rules graph --format mermaid", "eligibility rules check --rules my-rules/",
+                            "eligibility rules lint"))
 def rules() -> None:
     """Inspect the rulebook."""
 
 
-@rules.command("list")
+@rules.command("list", epilog=examples("eligibility rules list", "eligibility rules list --on 2026-12-01 --lang en"))
 @click.option("--on", "day", callback=_date, metavar="DATE", help="Only the rules in force on this date.")
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help=RULES_HELP)
 @_guarded
-def rules_list(day: dt.date | None, lang: str) -> None:
+def rules_list(day: dt.date | None, lang: str, rules_dir: Path | None) -> None:
     """List the rules (every version, or those in force on a date) with their citation."""
     from eligibility.rulebook import load_rulebook
 
-    book = load_rulebook()
+    book = load_rulebook(rules_dir)
     for node_id, versions in sorted(book.versions.items()):
         for node in versions:
             if day and not node.in_force(day):
@@ -465,16 +494,17 @@ def _quoted(text: str, confidence: str, lang: str) -> str:
     return f"({'sammendrag, ikke lovtekst' if lang == 'nb' else 'paraphrase, not statute text'}) {text}"
 
 
-@rules.command("show")
+@rules.command("show", epilog=examples("eligibility rules show utl-53-1-b", "eligibility rules show utl-53-1-b --rules my-rules/"))
 @click.argument("rule_id")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help=RULES_HELP)
 @_guarded
-def rules_show(rule_id: str) -> None:
+def rules_show(rule_id: str, rules_dir: Path | None) -> None:
     """Show every version of one rule as stored (YAML)."""
     import yaml
 
     from eligibility.rulebook import load_rulebook
 
-    book = load_rulebook()
+    book = load_rulebook(rules_dir)
     if rule_id not in book.versions:
         _fail(f"no rule '{rule_id}' (see `eligibility rules list`)", EXIT_INPUT)
     for node in book.versions[rule_id]:
@@ -482,23 +512,25 @@ def rules_show(rule_id: str) -> None:
         click.echo(yaml.safe_dump(node.model_dump(mode="json", exclude_none=True), allow_unicode=True, sort_keys=False))
 
 
-@rules.command("graph")
+@rules.command("graph", epilog=examples("eligibility rules graph | dot -Tsvg > rules.svg",
+                                       "eligibility rules graph --on 2026-12-01 --format mermaid"))
 @click.option("--on", "day", callback=_date, metavar="DATE", help="The law as of this date (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
 @click.option("--provision", metavar="ID", help="Draw only this rule (e.g. utl-53-1-b) and what it rests on.")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help=RULES_HELP)
 @_guarded
-def rules_graph(day: dt.date | None, fmt: str, provision: str | None) -> None:
+def rules_graph(day: dt.date | None, fmt: str, provision: str | None, rules_dir: Path | None) -> None:
     """The dependency graph of rules and the facts they read (Graphviz DOT or Mermaid)."""
     from eligibility.audit import UnknownNode, graph
     from eligibility.rulebook import load_rulebook
 
     try:
-        click.echo(graph(load_rulebook(), day or dt.date.today(), fmt, provision), nl=False)
+        click.echo(graph(load_rulebook(rules_dir), day or dt.date.today(), fmt, provision), nl=False)
     except UnknownNode as exc:
         _fail(str(exc), EXIT_INPUT)
 
 
-@rules.command("lint")
+@rules.command("lint", epilog=examples("eligibility rules lint", "eligibility rules lint --rules my-rules/"))
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Rules directory (default: the shipped rules).")
 @_guarded
@@ -516,7 +548,7 @@ def rules_lint(rules_dir: Path | None) -> None:
         sys.exit(3)
 
 
-@rules.command("check")
+@rules.command("check", epilog=examples("eligibility rules check", "eligibility rules check --rules my-rules/ --on 2027-01-01"))
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Rules directory (default: the shipped rules).")
 @click.option("--on", "dates", multiple=True, callback=lambda c, p, v: [_date(c, p, d) for d in v],

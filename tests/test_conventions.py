@@ -3,8 +3,10 @@ reads rules, and a --version that loads nothing heavy (a benchmark in the README
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -31,3 +33,38 @@ def test_version_imports_neither_pydantic_nor_the_rulebook() -> None:
             "print(sorted(m for m in ('pydantic', 'eligibility.rulebook', 'eligibility.case') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = [prefix]
+    for name, command in sorted(group.commands.items()):
+        out += _commands(command, prefix + (name,)) if isinstance(command, click.Group) else [prefix + (name,)]
+    return out
+
+
+COMMANDS = _commands(main)
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=[" ".join(p) or "eligibility" for p in COMMANDS])
+def test_every_help_shows_examples(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0
+    examples = result.output.split("Examples:", 1)
+    assert len(examples) == 2, result.output
+    assert "eligibility " + " ".join(path) in examples[1]
+
+
+@pytest.mark.parametrize("path", [("diff",), ("coverage",), ("rules", "list"), ("rules", "show"), ("rules", "graph")])
+def test_commands_that_read_rules_take_rules(path: tuple[str, ...]) -> None:
+    assert "--rules" in CliRunner().invoke(main, [*path, "--help"]).output
+
+
+@pytest.mark.parametrize("args", [["diff", "{case}", "--from", "2024-01-01", "--to", "2026-12-01"],
+                                  ["coverage", "{case}"], ["rules", "list"], ["rules", "show", "utl-53-1-b"],
+                                  ["rules", "graph"]])
+def test_rules_is_the_rules_directory_the_command_reads(tmp_path: Path, args: list[str]) -> None:
+    broken = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", broken)
+    (broken / "zz-broken.yaml").write_text("nodes: 42\n", encoding="utf-8")
+    case = str(ROOT / "cases" / "53-facts-missing.yaml")
+    result = CliRunner().invoke(main, [a.replace("{case}", case) for a in args] + ["--rules", str(broken)])
+    assert result.exit_code == 2 and "rule file refused" in result.output and "zz-broken.yaml" in result.output
+    assert CliRunner().invoke(main, [a.replace("{case}", case) for a in args]).exit_code == 0
