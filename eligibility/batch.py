@@ -437,14 +437,15 @@ def _check_utf8(path: Path, arg: str) -> None:
                 return
             except UnicodeDecodeError:
                 pass
-    with open(path, "rb") as fh:
-        data = fh.read()
-    try:
-        data.decode("cp1252")
-        guess = ("it looks like Windows-1252, as Excel in Norwegian settings saves "
-                 '"CSV (semikolondelt)"')
-    except UnicodeDecodeError:
-        guess = "it is in some other encoding"
+    guess = ("it looks like Windows-1252, as Excel in Norwegian settings saves "
+             '"CSV (semikolondelt)"')
+    with open(path, "rb") as fh:  # single-byte: chunk by chunk, in bounded memory
+        while chunk := fh.read(1 << 16):
+            try:
+                chunk.decode("cp1252")
+            except UnicodeDecodeError:
+                guess = "it is in some other encoding"
+                break
     raise InputError(arg, f"not UTF-8 text (line {line}): {guess}; {_SAVE_AS_UTF8}")
 
 
