@@ -359,7 +359,8 @@ def summary(results: Path, fmt: str, lang: str, output: Path | None) -> None:
 @_guarded
 def verify(receipts: tuple[Path, ...], rules_dir: Path | None) -> None:
     """Re-run each RECEIPT under the rulebook it names: identical, differs (saying what),
-    rulebook-unavailable, or malformed receipt. Exit 0 only if every receipt is identical, else 3."""
+    rulebook-unavailable, unsupported (a version-1 receipt), or malformed receipt. Exit 0 only if
+    every receipt is identical, else 3."""
     from eligibility.audit import MalformedReceipt, Verification, read_receipt, verify_receipt
     from eligibility.screening import Screener
 

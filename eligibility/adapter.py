@@ -33,7 +33,7 @@ import durable_rules_engine as _core
 
 from .compiler import Compiled, RuleMeta
 from .engine_api import BOOKKEEPING as _BOOKKEEPING
-from .engine_api import EngineError, Firing, Run, check_complete, engine_facts, record_firing
+from .engine_api import EngineError, Firing, Run, check_complete, chunk_facts, engine_facts, record_firing
 
 __all__ = ["Engine", "EngineError", "Firing", "Run"]
 
@@ -126,6 +126,9 @@ class Engine:
         try:
             for fact in engine_facts(compiled, facts):
                 self._assert(handle, session, compiled, run, fact)
+            for level in compiled.chunks:  # each level once the one below has concluded (ADR 0010)
+                for fact in chunk_facts(run, level):
+                    self._assert(handle, session, compiled, run, fact)
             check_complete(compiled, run)
             self._clear(handle, session)
         except EngineError:

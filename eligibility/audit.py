@@ -29,7 +29,9 @@ from .rulebook import Rulebook
 from .screening import Screener, Screening
 from .verdict import Status, Verdict, dumps, json_object
 
-RECEIPT_VERSION = 1
+# Version 2 (ADR 0010): every rule fires once, so the firings are one entry per rule concluded (and
+# per list element and fold step). Version 1 logged the firings of the compilation before it.
+RECEIPT_VERSION = 2
 
 
 def canonical(data: Any) -> str:
@@ -131,9 +133,9 @@ class _ReferralRow(_Strict):
 
 
 class ReceiptDocument(_Strict):
-    """The members of a version-1 receipt, exactly (`make_receipt`)."""
+    """The members of a version-2 receipt, exactly (`make_receipt`)."""
 
-    receipt_version: Literal[1]
+    receipt_version: Literal[2]
     engine_version: str
     rules_version: str
     rules_digest: _HEX64
@@ -196,7 +198,7 @@ def _json_problem(value: Any) -> str | None:
 
 
 def _shape_problem(exc: ValidationError) -> str:
-    """The first problem pydantic found, as `path: what` (a version-1 receipt has exactly its members)."""
+    """The first problem pydantic found, as `path: what` (a version-2 receipt has exactly its members)."""
     err = exc.errors()[0]
     where = ".".join(shown(p, 30) for p in err["loc"] if not (isinstance(p, str) and p.startswith(("literal[", "function-")))) or "(top)"
     if err["type"] == "missing":
@@ -210,7 +212,7 @@ def _shape_problem(exc: ValidationError) -> str:
 
 
 def check_receipt(receipt: Any) -> ReceiptDocument:
-    """``receipt`` as a version-1 receipt, or `MalformedReceipt` saying what is wrong and where."""
+    """``receipt`` as a version-2 receipt, or `MalformedReceipt` saying what is wrong and where."""
     if not isinstance(receipt, dict):
         raise MalformedReceipt(f"a receipt is a JSON object, not a {type(receipt).__name__}")
     problem = _json_problem(receipt)
@@ -268,7 +270,7 @@ def read_receipt(path: Path) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Verification:
     source: str
-    outcome: str  # identical | differs | rulebook-unavailable | malformed
+    outcome: str  # identical | differs | rulebook-unavailable | unsupported (version 1) | malformed
     detail: str
 
     @property
@@ -362,6 +364,8 @@ def verify_receipt(receipt: Any, screener: Screener, source: str = "receipt") ->
     """Check a receipt's shape and seal, that the program and rulebook replaying it are the ones it
     names (every rule file's hash, the rules version, the engine version), then re-run its case
     and compare every member: identical only if the re-run gives the receipt again, byte for byte."""
+    if isinstance(receipt, dict) and receipt.get("receipt_version") == 1 and type(receipt["receipt_version"]) is int:
+        return _version_1(receipt, source)
     try:
         doc = check_receipt(receipt)
         body = {k: v for k, v in receipt.items() if k != "receipt_digest"}
@@ -383,6 +387,22 @@ def verify_receipt(receipt: Any, screener: Screener, source: str = "receipt") ->
     verdict = screener.screen(case, as_of=dt.date.fromisoformat(doc.assessment_date), lang=doc.lang)
     again = make_receipt(screener.book, case, verdict)
     return _compare(receipt, again, source)
+
+
+def _version_1(receipt: dict[str, Any], source: str) -> Verification:
+    """A version-1 receipt logs the firings of the engine compilation before ADR 0010 (joins
+    over node facts, one firing per matching branch), which this program no longer runs, so it
+    cannot be replayed here. Its seal can still be checked."""
+    body = {k: v for k, v in receipt.items() if k != "receipt_digest"}
+    try:
+        intact = sha256(canonical(body)) == receipt.get("receipt_digest")
+    except (TypeError, ValueError):
+        intact = False
+    return Verification(source, "unsupported",
+                        "a version-1 receipt: its firing log comes from the engine compilation before ADR 0010, "
+                        f"which this program (receipt version {RECEIPT_VERSION}) cannot replay; seal "
+                        f"{'intact' if intact else 'broken (altered after it was issued)'}; replay it with a "
+                        "program from before ADR 0010, or screen its case again for a version-2 receipt")
 
 
 def _compare(receipt: dict[str, Any], again: dict[str, Any], source: str) -> Verification:

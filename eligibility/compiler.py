@@ -41,6 +41,8 @@ MAX_NODE_NAMES = 400  # create_ruleset hangs at about 512 distinct tests under o
 MAX_RULES = 2000
 MAX_PROPERTIES = 250  # error 302 at 255 properties per fact
 MAX_SIBLING_TESTS = 60  # error 303 when one fact matches more than 64 sibling alpha nodes
+# One all/any rule's inputs travel in one chunk fact (ADR 0010), tested up to four ways each.
+MAX_INPUTS = (MAX_SIBLING_TESTS + 1) // 4
 
 
 class RulebookLimitError(RuleFileError):
@@ -55,10 +57,20 @@ class RuleMeta:
     node: str  # the node (or condition part) the derived fact is about
     key: str  # node id @ version
     value: str
-    inputs: tuple[str, ...] = ()  # combination: node ids in pattern order (aliases x0, x1, ...)
+    inputs: tuple[str, ...] = ()  # combination: the node ids it tests, in order, on one chunk fact
+    attrs: tuple[str, ...] = ()  # the chunk fact's attribute holding each input's value
     topic: str | None = None  # condition: the fact it matched (alias m)
     derive: str = "node"  # node | element (one list element) | start | step (the fold over a list)
     list: str | None = None  # the list path, for rules of a `some` condition
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk fact (ADR 0010): the values of some rules' inputs, each under a short attribute
+    name, asserted once every input is concluded."""
+
+    type: str  # the fact's "t", e.g. "c2.0" (level 2, first chunk)
+    attrs: tuple[tuple[str, str], ...]  # (input node id, attribute)
 
 
 @dataclass
@@ -74,6 +86,7 @@ class Compiled:
     lists: frozenset[str]  # list paths whose elements some rule tests
     params: dict[str, ResolvedParameter]
     uncertain: dict[str, list[Any]] = field(default_factory=dict)  # node -> notes (Text)
+    chunks: tuple[tuple[Chunk, ...], ...] = ()  # per level from 1: the chunk facts to assert, in order
 
 
 def _active_graph(book: Rulebook, day: dt.date) -> tuple[dict[str, Node], dict[str, list[tuple[str, bool]]]]:
@@ -134,6 +147,7 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
     reads: dict[str, list[str]] = {}
     uncertain: dict[str, list[Any]] = {}
     used_topics: set[str] = set()
+    tables: dict[str, tuple[str, Table]] = {}  # node -> (rule version, its join table)
 
     for node_id in sorted(nodes):
         node = nodes[node_id]
@@ -176,16 +190,15 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
                 consumed.update(p for p, _ in parts)
                 # Here `uncertain` is the note of the needs-assessment outcome (the facts it is about
                 # are in needs_assessment_when), so it does not turn met into needs assessment.
-                for name, (value, patterns) in _assessment_rules(node_id, unverified_amount, unverified_amount).items():
-                    definition[name] = {"all": patterns}
-                    rules[name] = RuleMeta(name, node_id, node.key, value,
-                                           inputs=(f"{node_id}~when", f"{node_id}~assess"))
+                tables[node_id] = (node.key, _assessment_table(node_id, unverified_amount, unverified_amount))
         else:
-            inputs = refs[node_id]
-            for name, (value, patterns) in _combination_rules(node_id, inputs, node.any is not None).items():
-                definition[name] = {"all": patterns}
-                rules[name] = RuleMeta(name, node_id, node.key, value, inputs=tuple(r for r, _ in inputs))
+            if len(refs[node_id]) > MAX_INPUTS:
+                raise RulebookLimitError(file, node_id, "any" if node.any is not None else "all",
+                                         f"combines {len(refs[node_id])} rules; at most {MAX_INPUTS} fit the engine "
+                                         "(ADR 0010): group them into sub-rules")
+            tables[node_id] = (node.key, _combination_table(node_id, refs[node_id], node.any is not None))
 
+    chunks = _chunk_rules(tables, definition, rules)
     _check_limits(definition, nodes, used_topics)
     return Compiled(
         name=epoch_name(definition, rules, nodes, {pid: book.parameter(pid, day) for pid in book.parameters},
@@ -200,6 +213,7 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
         lists=frozenset(m.list for m in rules.values() if m.list),
         params=params,
         uncertain=uncertain,
+        chunks=chunks,
     )
 
 
@@ -261,7 +275,7 @@ def _condition_rules(part_id: str, node: Node, expr: Any, topic: str, c3: Compil
                 RuleMeta(name, part_id, node.key, F, topic=topic, derive="start", list=lst)))
     # Kleene OR of what is known so far (a) with the next element (e): T if either is T; U if
     # one is U and neither T; F if both F.
-    steps = [(T, {"v": T}, None), (T, None, {"v": T}),
+    steps = [(T, {"v": T}, None), (T, {"$neq": {"v": T}}, {"v": T}),  # exclusive: each step fires once
              (U, {"v": U}, {"$neq": {"v": T}}), (U, {"v": F}, {"v": U}), (F, {"v": F}, {"v": F})]
     for k, (value, acc_test, elt_test) in enumerate(steps):
         name = f"{part_id}#step.{k}"
@@ -280,61 +294,108 @@ def _condition_rules(part_id: str, node: Node, expr: Any, topic: str, c3: Compil
     return out
 
 
-def _assessment_rules(node_id: str, uncertain: bool, unverified_amount: bool) -> dict[str, tuple[str, list[Any]]]:
+# A join table: (rule name, value, tests), each test (input node, "$eq" or "$neq", value). Its rows
+# are exclusive and exhaustive over the inputs' values, so exactly one row fires (ADR 0010).
+Test3 = tuple[str, str, str]
+Table = list[tuple[str, str, list[Test3]]]
+
+
+def _assessment_table(node_id: str, uncertain: bool, unverified_amount: bool) -> Table:
     """Join a condition's ``when`` (w) and ``needs_assessment_when`` (a): met when w holds; needs
     assessment when w does not hold but a does; not met when both are false; undetermined
     otherwise. With an UNVERIFIED note, met becomes needs assessment; with an unconfirmed
     amount, not met does too."""
     w, a = f"{node_id}~when", f"{node_id}~assess"
-    table = [
-        ("T", [(w, {"v": T})]),
-        ("J", [(w, {"$neq": {"v": T}}), (a, {"v": T})]),
-        ("F", [(w, {"v": F}), (a, {"v": F})]),
-        ("U", [(w, {"v": U}), (a, {"$neq": {"v": T}})]),
-        ("U", [(w, {"v": F}), (a, {"v": U})]),
+    rows: list[tuple[str, list[Test3]]] = [
+        (T, [(w, "$eq", T)]),
+        (J, [(w, "$neq", T), (a, "$eq", T)]),
+        (F, [(w, "$eq", F), (a, "$eq", F)]),
+        (U, [(w, "$eq", U), (a, "$neq", T)]),
+        (U, [(w, "$eq", F), (a, "$eq", U)]),
     ]
-    out: dict[str, tuple[str, list[Any]]] = {}
-    for k, (value, tests) in enumerate(table):
+    out: Table = []
+    for k, (value, tests) in enumerate(rows):
         if (uncertain and value == T) or (unverified_amount and value == F):
             value = J
-        out[f"{node_id}#{value}.{k}"] = (value, [_pattern(f"x{i}", ref, test) for i, (ref, test) in enumerate(tests)])
+        out.append((f"{node_id}#{value}.{k}", value, tests))
     return out
 
 
-def _pattern(alias: str, node_id: str, test: dict[str, Any]) -> dict[str, Any]:
-    return {alias: {"$and": [{"t": NODE_FACT}, {"n": node_id}, test]}}
+def _combination_table(node_id: str, inputs: list[tuple[str, bool]], is_any: bool) -> Table:
+    """Kleene AND (all) or OR (any) over node values, undetermined before needs-assessment, as
+    exclusive rows: for AND, F.i when input i is the first that is false; U.i when none is false
+    and input i is the first undetermined; J.i when none is false or undetermined and input i is
+    the first needing assessment; T when all are true. OR is the dual."""
+    def flip(value: str, neg: bool) -> str:
+        return {T: F, F: T}.get(value, value) if neg else value
 
-
-def _combination_rules(node_id: str, inputs: list[tuple[str, bool]], is_any: bool) -> dict[str, tuple[str, list[Any]]]:
-    """Kleene AND (all) or OR (any) over node values, undetermined before needs-assessment."""
-    def yes(neg: bool) -> str:
-        return F if neg else T
-
-    def no(neg: bool) -> str:
-        return T if neg else F
-
-    # For AND the deciding value is "no" (any F gives F) and the default "yes"; OR is the dual.
-    decide, default = (yes, no) if is_any else (no, yes)
-    out: dict[str, tuple[str, list[Any]]] = {}
-    decided = T if is_any else F
-    n = len(inputs)
-    for i, (ref, neg) in enumerate(inputs):
-        out[f"{node_id}#{decided}.{i}"] = (decided, [_pattern(f"x{i}", ref, {"v": decide(neg)})])
-        u_patterns, j_patterns = [], []
-        for k, (other, oneg) in enumerate(inputs):
-            if k == i:
-                u_patterns.append(_pattern(f"x{k}", other, {"v": U}))
-                j_patterns.append(_pattern(f"x{k}", other, {"v": J}))
-            else:
-                u_patterns.append(_pattern(f"x{k}", other, {"$neq": {"v": decide(oneg)}}))
-                j_patterns.append(_pattern(f"x{k}", other, {"$and": [{"$neq": {"v": decide(oneg)}},
-                                                                      {"$neq": {"v": U}}]}))
-        out[f"{node_id}#{U}.{i}"] = (U, u_patterns)
-        out[f"{node_id}#{J}.{i}"] = (J, j_patterns)
-    out[f"{node_id}#{F if is_any else T}"] = (
-        F if is_any else T, [_pattern(f"x{k}", ref, {"v": default(neg)}) for k, (ref, neg) in enumerate(inputs)])
-    assert len(out) == 3 * n + 1
+    decided, default = (T, F) if is_any else (F, T)
+    decide = [flip(decided, neg) for _, neg in inputs]  # the input value that decides the node
+    refs = [r for r, _ in inputs]
+    out: Table = []
+    for i, ref in enumerate(refs):
+        out.append((f"{node_id}#{decided}.{i}", decided,
+                    [(r, "$neq", decide[k]) for k, r in enumerate(refs[:i])] + [(ref, "$eq", decide[i])]))
+    for i, ref in enumerate(refs):
+        tests = [(r, "$neq", decide[k]) for k, r in enumerate(refs) if k != i]
+        out.append((f"{node_id}#{U}.{i}", U, tests + [(r, "$neq", U) for r in refs[:i]] + [(ref, "$eq", U)]))
+    for i, ref in enumerate(refs):
+        tests = [(r, "$neq", decide[k]) for k, r in enumerate(refs) if k != i]
+        tests += [(r, "$neq", U) for k, r in enumerate(refs) if k != i]
+        out.append((f"{node_id}#{J}.{i}", J, tests + [(r, "$neq", J) for r in refs[:i]] + [(ref, "$eq", J)]))
+    out.append((f"{node_id}#{default}", default, [(r, "$eq", flip(default, neg)) for r, neg in inputs]))
+    assert len(out) == 3 * len(inputs) + 1
     return out
+
+
+def _levels(tables: dict[str, tuple[str, Table]]) -> dict[str, int]:
+    """Level of each joined node: one more than its deepest input (a condition is level 0)."""
+    level: dict[str, int] = {}
+
+    def of(node: str) -> int:
+        if node not in tables:
+            return 0
+        if node not in level:
+            level[node] = 1 + max(of(r) for _, _, tests in tables[node][1] for r, _, _ in tests)
+        return level[node]
+
+    for node in tables:
+        of(node)
+    return level
+
+
+def _chunk_rules(tables: dict[str, tuple[str, Table]], definition: dict[str, Any],
+                 rules: dict[str, RuleMeta]) -> tuple[tuple[Chunk, ...], ...]:
+    """Every join table as single-pattern rules over chunk facts (ADR 0010). The nodes of one
+    level share chunks, packed in name order while one chunk fact passes at most
+    `MAX_SIBLING_TESTS` distinct tests (error 303)."""
+    level = _levels(tables)
+    packed: list[list[tuple[str, dict[str, str], set[str]]]] = [[] for _ in range(max(level.values(), default=0))]
+    placed: dict[str, tuple[str, dict[str, str]]] = {}
+    for node in sorted(tables, key=lambda n: (level[n], n)):
+        table, chunks = tables[node][1], packed[level[node] - 1]
+        for ctype, attrs, tests in chunks + [(f"c{level[node]}.{len(chunks)}", {}, set())]:
+            trial = dict(attrs)
+            for _, _, row in table:
+                for ref, _, _ in row:
+                    trial.setdefault(ref, f"a{len(trial)}")
+            more = tests | {json.dumps({op: {trial[r]: v}}) if op != "$eq" else json.dumps({trial[r]: v})
+                            for _, _, row in table for r, op, v in row}
+            if simultaneous_tests(more) <= MAX_SIBLING_TESTS or not attrs:  # alone: _check_limits decides
+                if not attrs:
+                    chunks.append((ctype, attrs, tests))
+                attrs.update(trial)
+                tests |= more
+                placed[node] = (ctype, attrs)
+                break
+    for node, (key, table) in tables.items():
+        ctype, attrs = placed[node]
+        for name, value, row in table:
+            inputs = tuple(dict.fromkeys(r for r, _, _ in row))
+            atoms = [{attrs[r]: v} if op == "$eq" else {op: {attrs[r]: v}} for r, op, v in row]
+            definition[name] = {"all": [{"m": {"$and": [{"t": ctype}] + atoms}}]}
+            rules[name] = RuleMeta(name, node, key, value, inputs=inputs, attrs=tuple(attrs[r] for r in inputs))
+    return tuple(tuple(Chunk(ctype, tuple(attrs.items())) for ctype, attrs, _ in chunks) for chunks in packed)
 
 
 def _collect_tests(expr: Any, out: set[str]) -> None:

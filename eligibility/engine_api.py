@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compiler import NODE_FACT, Compiled, RuleMeta
+from .compiler import NODE_FACT, Chunk, Compiled, RuleMeta
 from .facts import ITEM_FACT
 
 
@@ -78,7 +78,22 @@ def record_firing(run: Run, meta: RuleMeta, matched: dict[str, Any], consumed: b
         run.conclusions[meta.node] = meta.value
     assert_it = first and (meta.derive != "node" or consumed)
     run.firings.append(Firing(meta.name, meta.node, meta.value, matched, assert_it, fact.get("i")))
-    return fact if assert_it else None
+    # A rule's value reaches the rules that read it in a chunk fact (`chunk_facts`), not alone.
+    return fact if assert_it and meta.derive != "node" else None
+
+
+def chunk_facts(run: Run, chunks: tuple[Chunk, ...]) -> list[dict[str, Any]]:
+    """The chunk facts of one level (ADR 0010): the values concluded so far for each chunk's
+    inputs. Raises `EngineError` if an input has no value yet (the engine stopped early)."""
+    out = []
+    for chunk in chunks:
+        try:
+            fact = {attr: run.conclusions[node] for node, attr in chunk.attrs}
+        except KeyError as exc:
+            raise EngineError(f"the engine stopped before concluding rule {exc.args[0]}") from None
+        fact["t"] = chunk.type
+        out.append(fact)
+    return out
 
 
 def check_complete(compiled: Compiled, run: Run) -> None:

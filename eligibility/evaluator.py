@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .compiler import Compiled, RuleMeta
-from .engine_api import BOOKKEEPING, EngineError, Firing, Run, check_complete, engine_facts, record_firing
+from .engine_api import BOOKKEEPING, EngineError, Firing, Run, check_complete, chunk_facts, engine_facts, record_firing
 
 __all__ = ["PythonEngine", "EngineError", "Firing", "Run"]
 
@@ -446,5 +446,9 @@ class PythonEngine:
         for fact in engine_facts(compiled, facts):
             session.assert_fact(dict(fact), "the case")
             session.quiesce()
+        for level in compiled.chunks:  # each level once the one below has concluded (ADR 0010)
+            for fact in chunk_facts(run, level):
+                session.assert_fact(fact, "a chunk of concluded rules")
+                session.quiesce()
         check_complete(compiled, run)
         return run

@@ -234,6 +234,17 @@ def _or(parts: list[D]) -> D:
     return flat[0] if len(flat) == 1 else {"$or": flat}
 
 
+def _first(holds: list[D], before: list[D]) -> D:
+    """Exclusive OR: branch k is ``holds[k]`` with ``before[j]`` (part j does not hold) for j < k."""
+    return _or([_and(before[:k] + [holds[k]]) for k in range(len(holds))])
+
+
+def _first_unknown(before: list[D], unknown: list[D], after: list[D]) -> D:
+    """Exclusive "some part is unknown": branch k is part k unknown, the parts before it
+    ``before`` (known, not deciding) and the parts after it ``after`` (not deciding)."""
+    return _or([_and(before[:k] + [unknown[k]] + after[k + 1:]) for k in range(len(unknown))])
+
+
 class Compiler3:
     """T/F/U for one expression, with parameters resolved to numbers for one date."""
 
@@ -265,7 +276,11 @@ class Compiler3:
         return self.five(e)[4]
 
     def five(self, e: Expr) -> tuple[D, D, D, D, D]:
-        """(T, F, U, not-T, not-F), built structurally so negations stay small."""
+        """(T, F, U, not-T, not-F), built structurally so negations stay small.
+
+        Every ``$or`` is exclusive (ADR 0010): durable fires a rule once per branch of its
+        pattern that holds, so a disjunction is "the first part that holds": part k, and every
+        part before it known not to. Then each condition rule fires at most once per fact."""
         if isinstance(e, Test):
             t, f, u = self._test(e)
             return t, f, u, _or([f, u]), _or([t, u])
@@ -275,9 +290,9 @@ class Compiler3:
         if isinstance(e, (And, Or)):
             parts = [self.five(p) for p in e.parts]
             ts, fs, us, nts, nfs = ([p[i] for p in parts] for i in range(5))
-            if isinstance(e, And):
-                return _and(ts), _or(fs), _and(nfs + [_or(us)]), _or(nts), _and(nfs)
-            return _or(ts), _and(fs), _and(nts + [_or(us)]), _and(nts), _or(nfs)
+            if isinstance(e, And):  # undetermined: true up to the first unknown part, not false after
+                return _and(ts), _first(fs, nfs), _first_unknown(ts, us, nfs), _first(nts, ts), _and(nfs)
+            return _first(ts, nts), _and(fs), _first_unknown(fs, us, nts), _and(nts), _first(nfs, fs)
         raise ValueError("'some' is compiled by the rule compiler, not inside an expression")
 
     def _test(self, test: Test) -> tuple[D, D, D]:

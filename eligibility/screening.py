@@ -323,6 +323,8 @@ class _TraceRule:
     def _choose(self) -> Matched:
         """How this rule's firings read."""
         meta = self.meta
+        if meta.inputs:
+            return self._nodes
         if meta.derive == "element":
             return self._element
         if meta.derive == "step":
@@ -378,7 +380,9 @@ class _TraceRule:
         return dict(zip(self.paths, map(firing.matched.get("m", {}).get, self.attrs)))
 
     def _nodes(self, firing: Firing) -> dict[str, Any]:
-        return {fact["n"]: STATUS[fact["v"]] for fact in firing.matched.values()}
+        """The statuses of the rules it read, from its chunk fact (ADR 0010)."""
+        chunk = firing.matched["m"]
+        return {node: STATUS[chunk[attr]] for node, attr in zip(self.meta.inputs, self.meta.attrs)}
 
     def missing(self, fact: dict[str, Any]) -> list[str]:
         """The case fields whose absence from ``fact`` made this rule conclude undetermined."""
@@ -628,7 +632,7 @@ class _Explainer:
         if self._undetermined is None:
             self._undetermined = {}
             for firing in self.run.firings:
-                if firing.value == "U" and "m" in firing.matched:
+                if firing.value == "U" and "m" in firing.matched and not self.compiled.rules[firing.rule].inputs:
                     self._undetermined.setdefault(firing.node, []).append(firing)
         return self._undetermined
 

@@ -66,7 +66,7 @@ def test_a_spurious_already_observed_is_retried_once_in_a_fresh_session(
     refusals = {"left": 1}
 
     def flaky(handle: int, text: str) -> Any:
-        if refusals["left"] and '"t": "node"' in text:
+        if refusals["left"] and '"t": "c1.' in text:  # a chunk fact, mid-case
             refusals["left"] -= 1
             return (2, 0)
         return real(handle, text)

@@ -392,3 +392,16 @@ def test_mutated_receipts_never_raise_and_are_never_identical(screener: Screener
     assert result.outcome in ("identical", "differs", "rulebook-unavailable", "malformed")
     if result.ok:
         assert _same_document(body, original), result
+
+
+def test_a_version_1_receipt_is_refused_with_the_reason(screener: Screener) -> None:
+    """A version-1 receipt logs every engine firing of the compilation before ADR 0010 (n-way
+    joins, one firing per matching branch); this program cannot replay that log, and says so
+    rather than reporting a difference. Its seal is still checked."""
+    receipt = receipt_for(screener)
+    receipt["receipt_version"] = 1
+    result = verify_receipt(reseal(receipt), screener)
+    assert result.outcome == "unsupported" and not result.ok
+    assert "version-1 receipt" in result.detail and "ADR 0010" in result.detail and "seal intact" in result.detail
+    receipt["lang"] = "xx"
+    assert "seal broken" in verify_receipt(receipt, screener).detail

@@ -17,6 +17,7 @@ import datetime as dt
 import gzip
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,23 @@ def test_generated_conclusions_unchanged(saved: dict[str, Any], screener: Screen
     engine = Screener(book=screener.book, engine=Engine())
     for data, expected in zip(saved["generated_cases"], saved["generated"], strict=True):
         assert _conclusions(engine, Case.model_validate(data)) == expected, data["case_id"]
+
+
+def test_every_rule_fires_once_in_durable(saved: dict[str, Any], screener: Screener) -> None:
+    """ADR 0010: each rule in force (and each condition part) is concluded by exactly one durable
+    firing, and so is each element and step of a fold along a list: no rule joins node facts,
+    and no pattern has two branches that hold together."""
+    engine = Screener(book=screener.book, engine=Engine())
+    cases = [load_case_file(ROOT / "cases" / name) for name in saved["examples"]]
+    cases += [Case.model_validate(data) for data in saved["generated_cases"][:100]]
+    for case in cases:
+        day = case.assessment_date or dt.date(2026, 12, 2)
+        compiled = engine.compiled(day)
+        run = engine.engine.run(compiled, case_facts(case, day))
+        once = Counter((f.node, compiled.rules[f.rule].derive, f.index) for f in run.firings)
+        assert max(once.values()) == 1, (case.case_id, [k for k, n in once.items() if n > 1][:3])
+        assert all(len(rule["all"]) == 1 or compiled.rules[name].derive == "step" or name.endswith(".end")
+                   for name, rule in compiled.definition.items())
 
 
 def _regenerate() -> None:

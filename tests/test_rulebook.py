@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from eligibility.compiler import MAX_SIBLING_TESTS, RulebookLimitError, compile_rulebook
+from eligibility.compiler import MAX_INPUTS, MAX_SIBLING_TESTS, RulebookLimitError, compile_rulebook
 from eligibility.rulebook import RuleFileError, law_sources_path, load_rulebook
 
 from .conftest import ROOT
@@ -144,7 +144,7 @@ def test_a_rulebook_one_fact_could_overwhelm_is_refused(tmp_path: Path) -> None:
     (benchmarks/limits.py); the compiler refuses such a rulebook up front."""
     nodes = [with_(GOOD_NODE, id=f"demo.c{i}", when={"fact": "reference_person.expected_income", "at_least": i})
              for i in range(MAX_SIBLING_TESTS + 1)]
-    book = load_rulebook(rules_dir(tmp_path, nodes + [with_(PROVISION, all=[n["id"] for n in nodes])]))
+    book = load_rulebook(rules_dir(tmp_path, grouped(nodes)))
     with pytest.raises(RulebookLimitError, match="reference_person"):
         compile_rulebook(book, dt.date(2026, 1, 1))
 
@@ -153,8 +153,26 @@ def test_tests_that_cannot_match_together_are_within_the_limit(tmp_path: Path) -
     """`is` compiles to = (met) and ≠ (not met); every ≠ can match at once, every = only one."""
     nodes = [with_(GOOD_NODE, id=f"demo.c{i}", when={"fact": "reference_person.years_work_or_education", "is": i})
              for i in range(MAX_SIBLING_TESTS - 2)]
-    book = load_rulebook(rules_dir(tmp_path, nodes + [with_(PROVISION, all=[n["id"] for n in nodes])]))
+    book = load_rulebook(rules_dir(tmp_path, grouped(nodes)))
     compile_rulebook(book, dt.date(2026, 1, 1))
+
+
+def grouped(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``nodes`` and a provision requiring all of them, through sub-rules of 10 (ADR 0010: one
+    rule combines at most `MAX_INPUTS`)."""
+    groups = [with_(GOOD_NODE, id=f"demo.g{k}", when=None, all=[n["id"] for n in nodes[k:k + 10]])
+              for k in range(0, len(nodes), 10)]
+    return nodes + groups + [with_(PROVISION, all=[g["id"] for g in groups])]
+
+
+def test_a_rule_combining_too_many_rules_is_refused_with_its_name(tmp_path: Path) -> None:
+    """ADR 0010: a rule's inputs travel in one chunk fact, which durable lets pass at most 64
+    tests; the compiler names the rule and says how to fix it."""
+    nodes = [with_(GOOD_NODE, id=f"demo.c{i}", when={"fact": "relationship.children_together", "at_least": i})
+             for i in range(MAX_INPUTS + 1)]
+    book = load_rulebook(rules_dir(tmp_path, nodes + [with_(PROVISION, any=[n["id"] for n in nodes], all=None)]))
+    with pytest.raises(RulebookLimitError, match=f"demo.provision.*combines {MAX_INPUTS + 1} rules"):
+        compile_rulebook(book, dt.date(2026, 1, 1))
 
 
 def law_sources_text() -> str:
