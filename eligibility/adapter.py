@@ -9,8 +9,8 @@ exception cannot be swallowed into session state. The safe usage pattern of
 * one `Engine` per process, used from one thread; no timers, so no dispatcher threads at all;
 * rulesets registered from data under a name that carries their digest;
 * case data asserted as facts, never events, one at a time and only facts some rule tests;
-* every firing is recorded with the facts it matched, and the derived fact is asserted only if
-  another rule consumes it;
+* every firing is recorded with the facts it matched; a rule's value reaches the rules that read
+  it in a chunk fact, asserted once the level below has concluded (ADR 0010);
 * every error is surfaced as `EngineError`: a fact no rule handles, a fact seen twice, durable's
   C errors, an exception in our action code, a run that stopped before every rule concluded.
 

@@ -10,6 +10,12 @@ negation or salience.
 ``all`` and ``any`` are Kleene AND and OR in which *undetermined* dominates *needs assessment*:
 a missing fact could still settle the question, so asking for it comes first.
 
+Every rule fires once (ADR 0010): a condition's branches are exclusive (`logic.Compiler3`), and
+``all``/``any`` rules and the join of ``when`` with ``needs_assessment_when`` read their inputs'
+values from one *chunk* fact per group of rules of the same level, with exclusive single-pattern
+tests (the first deciding input wins). The engine asserts each level's chunks once the level below
+has concluded; no rule joins facts but the fold along a list.
+
 The compiler refuses a rulebook that would exceed durable's measured limits (notes §5–§6).
 """
 
