@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
@@ -38,8 +39,11 @@ def main() -> int:
     if browser is None:
         print("no headless Chromium/Chrome found: open docs/summary.html and take the picture by hand")
         return 0
-    subprocess.run([browser, "--headless", "--disable-gpu", "--hide-scrollbars", f"--screenshot={png_path}",
-                    "--window-size=1200,1600", html_path.as_uri()], check=True, timeout=120)
+    # Chromium refuses to run as root with its sandbox on (as in a container): turn it off only then.
+    sandbox = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    subprocess.run([browser, "--headless", "--disable-gpu", "--hide-scrollbars", *sandbox,
+                    f"--screenshot={png_path}", "--window-size=1200,1600", html_path.as_uri()],
+                   check=True, timeout=120, capture_output=True)
     print(f"wrote {png_path}")
     return 0
 
