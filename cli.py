@@ -24,8 +24,10 @@ EXIT_CASES_FAILED = 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what the shell reports for `yes | head -1`
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
+def _fail(message: str, code: int, lang: str = "en") -> None:
+    from eligibility.texts import input_error
+
+    click.echo(f"{'feil' if lang == 'nb' else 'error'}: {input_error(message, lang)}", err=True)
     sys.exit(code)
 
 
@@ -43,8 +45,8 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             result = fn(*args, **kwargs)
             sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
             return result
-        except InputError as exc:
-            _fail(str(exc), EXIT_INPUT)
+        except InputError as exc:  # worded in the command's --lang where it has one (screen, summary)
+            _fail(str(exc), EXIT_INPUT, kwargs.get("lang") or "en")
         except RuleFileError as exc:
             _fail(f"rule file refused: {exc}", EXIT_INPUT)
         except EngineError as exc:

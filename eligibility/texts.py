@@ -135,8 +135,8 @@ def choice(value: str, lang: str) -> str:
 # --- input errors (pydantic's error types, worded for a caseworker) ---------------------------------
 ERRORS: dict[str, dict[str, str]] = {
     "bool": {"nb": "skal være true (ja) eller false (nei)", "en": "must be true (yes) or false (no)"},
-    "date": {"nb": "skal være en dato skrevet ÅÅÅÅ-MM-DD, f.eks. 2027-02-01",
-             "en": "must be a date written YYYY-MM-DD, e.g. 2027-02-01"},
+    "date": {"nb": "skal være en dato skrevet DD.MM.ÅÅÅÅ eller ÅÅÅÅ-MM-DD, f.eks. 01.02.2027",
+             "en": "must be a date written DD.MM.YYYY or YYYY-MM-DD, e.g. 2027-02-01"},
     "int": {"nb": "skal være et helt tall", "en": "must be a whole number"},
     "number": {"nb": "skal være et tall", "en": "must be a number"},
     "string": {"nb": "skal være tekst", "en": "must be text"},
@@ -186,3 +186,30 @@ def error_message(error: dict, lang: str, question: str | None) -> str:
     if question and kind != "extra":
         text += " – " + ERRORS["field"][lang].format(question=question)
     return text
+
+
+# --- file errors (eligibility/loader.py words them in English; nb replaces the known openings) -----
+FILE_ERRORS_NB: tuple[tuple[str, str], ...] = (
+    ("no such file", "filen finnes ikke"),
+    ("is a directory, not a case file", "er en mappe, ikke en saksfil"),
+    ("permission denied", "ingen tilgang til filen"),
+    ("cannot be read", "kan ikke leses"),
+    ("file is larger than", "filen er større enn"),
+    ("not UTF-8 text", "ikke UTF-8-tekst (lagre filen som UTF-8)"),
+    ("not valid YAML", "ikke gyldig YAML"),
+    ("not valid JSON", "ikke gyldig JSON"),
+    ("nested deeper than a case can be", "nøstet dypere enn en sak kan være"),
+    ("a case must be a mapping of fields", "en sak skal være en gruppe med felt"),
+)
+
+
+def input_error(message: str, lang: str) -> str:
+    """An input error in ``lang``: in nb, the known English openings of file errors are replaced
+    (the parser's own detail after a colon, e.g. YAML's, is kept as it is: it quotes the file)."""
+    if lang != "nb":
+        return message
+    message = re.sub(r"\(line (\d+), column (\d+)\)", r"(linje \1, kolonne \2)", message)
+    for en, nb in FILE_ERRORS_NB:
+        if f": {en}" in message:
+            return message.replace(f": {en}", f": {nb}", 1)
+    return message

@@ -55,11 +55,13 @@ def test_stdin_and_as_of() -> None:
 
 
 @pytest.mark.parametrize("args, stdin, words", [
-    (["screen", "does-not-exist.yaml"], None, "no such file"),
+    (["screen", "does-not-exist.yaml"], None, "filen finnes ikke"),  # screen speaks nb by default
+    (["screen", "does-not-exist.yaml", "--lang", "en"], None, "no such file"),
     (["screen", "-"], "case_id: x\napplicant: {bith_date: 1990-01-01}\n", "applicant.bith_date: ukjent felt"),
     (["screen", "-", "--lang", "en"], "case_id: x\napplicant: {bith_date: 1990-01-01}\n", "applicant.bith_date: unknown field"),
     (["screen", "-"], "case_id: x\na: &a [1]\nb: *a\n", "anchors"),
-    (["screen", "-"], "case_id: [unclosed\n", "not valid YAML"),
+    (["screen", "-"], "case_id: [unclosed\n", "ikke gyldig YAML"),
+    (["screen", "-", "--lang", "en"], "case_id: [unclosed\n", "not valid YAML"),
     (["screen", CASE, "--as-of", "26.11.2026"], None, "not a date"),
 ])
 def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args: list[str], stdin: str | None, words: str) -> None:
@@ -99,7 +101,7 @@ def test_rules_check_compiles_every_change_date() -> None:
 
 
 def test_a_nesting_bomb_is_invalid_input_not_an_internal_error() -> None:
-    code, out, err = run("screen", "-", input="[" * 50_000)
+    code, out, err = run("screen", "-", "--lang", "en", input="[" * 50_000)
     assert code == 2 and "nested deeper" in err and "Traceback" not in err + out
 
 

@@ -176,3 +176,19 @@ def test_validation_errors_are_norwegian_and_name_the_field(tmp_path: Path, text
     for w in words:
         assert w.lower() in err.lower(), (w, err)
     assert "Input should" not in err
+
+
+@pytest.mark.parametrize("text, english", [
+    (None, "no such file"), ("case_id: [unclosed\n", "not valid YAML"), ("[" * 100, "nested deeper")])
+def test_file_errors_are_in_norwegian_under_nb(tmp_path: Path, text: str | None, english: str) -> None:
+    """Issue 13 point 3: under --lang nb even a file the loader cannot read is reported in Norwegian."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    path = tmp_path / "case.yaml"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["screen", str(path), "--lang", "nb"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("feil: ") and english not in result.stderr and "line " not in result.stderr
