@@ -190,6 +190,7 @@ def error_message(error: dict, lang: str, question: str | None) -> str:
 
 # --- file errors (eligibility/loader.py words them in English; nb replaces the known openings) -----
 FILE_ERRORS_NB: tuple[tuple[str, str], ...] = (
+    ("no such file or folder", "filen eller mappen finnes ikke"),
     ("no such file", "filen finnes ikke"),
     ("is a directory, not a case file", "er en mappe, ikke en saksfil"),
     ("permission denied", "ingen tilgang til filen"),

@@ -678,14 +678,16 @@ def test_progress_goes_to_stderr_only_when_asked() -> None:
 
 
 @pytest.mark.parametrize("args, words", [
-    (["batch", "nope.jsonl", "--out", "{tmp}/r.sqlite"], "no such file"),
+    (["batch", "nope.jsonl", "--out", "{tmp}/r.sqlite"], "finnes ikke"),  # --lang nb is the default
+    (["batch", "nope.jsonl", "--out", "{tmp}/r.sqlite", "--lang", "en"], "no such file"),
     (["batch", "{tmp}/x.txt", "--out", "{tmp}/r.sqlite"], "not a supported input"),
     (["batch", "{tmp}/bad.csv", "--out", "{tmp}/r.sqlite"], "repeats column"),
     (["batch", "{tmp}/latin.csv", "--out", "{tmp}/r.sqlite"], 'save it as "CSV UTF-8"'),
     (["batch", "{tmp}/x.jsonl", "--out", "{tmp}/x.txt"], "not an eligibility results file"),
     (["batch", "{tmp}/x.jsonl", "--out", "{tmp}/r.sqlite", "--workers", "0"], "0"),
     (["summary", "{tmp}/x.txt"], "not an eligibility results file"),
-    (["summary", "{tmp}/none.sqlite"], "no such file"),
+    (["summary", "{tmp}/none.sqlite"], "finnes ikke"),
+    (["summary", "{tmp}/none.sqlite", "--lang", "en"], "no such file"),
     (["summary", "{tmp}/empty.sqlite"], "not an eligibility results file"),
 ])
 def test_bad_invocations_exit_2_without_a_traceback(tmp_path: Path, args: list[str], words: str) -> None:

@@ -121,7 +121,7 @@ def test_adversarial_strings_at_the_size_bound_are_scanned_and_an_identifier_aft
 
 def test_an_identifying_input_name_is_redacted_in_an_invocation_error(tmp_path: Path) -> None:
     missing = tmp_path / f"{FNR}.jsonl"
-    result = CliRunner().invoke(main, ["batch", str(missing), "--out", str(tmp_path / "r.sqlite")])
+    result = CliRunner().invoke(main, ["batch", str(missing), "--out", str(tmp_path / "r.sqlite"), "--lang", "en"])
     assert result.exit_code == 2
     assert FNR not in result.output + result.stderr and "[redacted].jsonl: no such file" in result.stderr
     odd = tmp_path / "91234567.txt"
