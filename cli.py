@@ -573,5 +573,41 @@ def rules_check(rules_dir: Path | None, dates: list[dt.date]) -> None:
                f"in {len(book.files)} files, sha256 {book.digest}")
 
 
+@main.command()
+@click.argument("case", required=False, type=click.Path(dir_okay=False, exists=True))
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+              help="Language of the questions and the screening.")
+@click.option("--id", "interview_id", metavar="ID",
+              help="Name of the interview (default: the CASE's case_id, else one made from the time).")
+@click.option("--save", type=click.Path(dir_okay=False, path_type=Path), callback=_target, metavar="FILE",
+              help="Keep the journal in FILE (default: a per-user folder, never the working directory).")
+@click.option("--answers", type=click.File("r", encoding="utf-8"), metavar="FILE",
+              help="Read the answers from FILE, one a line (standard input is read this way when it is not a "
+                   "terminal).")
+@click.option("--as-of", "as_of", callback=_law_date, metavar="DATE",
+              help="Apply the law as of this date (default: the CASE's assessment_date, else today).")
+@click.option("--resume", is_flag=True, help="Continue the interview kept in the journal.")
+@click.option("--export", type=click.Path(dir_okay=False, path_type=Path), callback=_target, metavar="FILE",
+              help="Write the case file the journal makes (for screen and batch) and stop.")
+@click.option("--forget", "forget", metavar="ID", help="Delete the journal of interview ID and stop.")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Rules directory (default: the shipped rules, or $ELIGIBILITY_RULES).")
+@_guarded
+def interview(case: str | None, lang: str, interview_id: str | None, save: Path | None, answers: Any,
+              as_of: dt.date | None, resume: bool, export: Path | None, forget: str | None,
+              rules_dir: Path | None) -> None:
+    """Screen a case by asking only the questions that can still change the result, safety first.
+
+    Start from nothing or from a CASE file. Every answer is kept in a journal at once; q, Ctrl-C or
+    Ctrl-D stops and keeps it, --resume continues. Answer with the number of a choice, ? (don't
+    know) or - (won't say); 'back' undoes the last answer, 'why' says why a question is asked."""
+    from eligibility.dialogue import conduct
+
+    code = conduct(case=case, lang=lang, interview_id=interview_id, save=save, answers=answers, as_of=as_of,
+                   resume=resume, export=export, forget=forget, rules_dir=rules_dir, echo=click.echo)
+    if code:
+        sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,160 @@
+"""Interview benchmark (issue 12): how many questions the interview needs, and how long it takes
+from an answer to the next question. A benchmark, not a test: it prints numbers.
+
+For each example case (and, with --generated N, cases made by hiding facts of the examples at
+random, seeded), the interview starts from nothing (case id and assessment date only) and an
+oracle answers from the full case: its value, or "don't know" when the case does not have it. It
+counts the questions until none is left, and checks that the statuses come back to the full case's.
+The baseline is a fixed questionnaire in schema order (rules/questions.yaml) that stops as soon as
+every status is the full case's: the best such a form could do.
+
+    PYTHONPATH=. python benchmarks/interview.py [--generated 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from eligibility.case import Case  # noqa: E402
+from eligibility.interview import LIST_PARENTS, Interview, build_case, load_questions, statuses, template  # noqa: E402
+from eligibility.journal import ANSWER, DONT_KNOW, Journal  # noqa: E402
+from eligibility.loader import load_case_file  # noqa: E402
+from eligibility.screening import Screener  # noqa: E402
+
+MISSING = object()
+
+
+def lookup(data: Any, path: str) -> Any:
+    """The value at ``path`` (``a.b``, ``a.list[0].c``) in the full case, or MISSING."""
+    node = data
+    for part in path.replace("[", ".[").split("."):
+        if part.startswith("["):
+            i = int(part[1:-1])
+            if not isinstance(node, list) or i >= len(node):
+                return MISSING
+            node = node[i]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return MISSING
+    return node
+
+
+def oracle(full: dict[str, Any], path: str) -> tuple[str, Any]:
+    value = lookup(full, path)
+    if value is MISSING:
+        return DONT_KNOW, None
+    if path in LIST_PARENTS:
+        return ANSWER, bool(value)
+    return ANSWER, value
+
+
+def interview_count(screener: Screener, questions: Any, full: dict[str, Any], day: dt.date,
+                    times: list[float], target: dict[str, str]) -> tuple[int, int, dict[str, str]]:
+    """Questions the interview asks with the oracle answering: until the statuses are the full
+    case's (and stay so), and until it stops; and the statuses it ends with."""
+    base = {"case_id": full["case_id"], "assessment_date": day.isoformat()}
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = Journal(Path(tmp) / "j.jsonl")
+        interview = Interview(screener, journal, questions, base, day, "en")
+        asked, reached = 0, 0
+        found = interview.next_question()
+        while found is not None and asked < 200:
+            path, _ = found
+            op, value = oracle(full, path)
+            asked += 1
+            t = time.perf_counter()
+            interview.record(path, op, value)
+            found = interview.next_question()
+            times.append(time.perf_counter() - t)
+            if statuses(interview.verdict) != target:
+                reached = asked + 1
+        assert interview.verdict is not None
+        return min(reached, asked), asked, statuses(interview.verdict)
+
+
+def schema_order_count(screener: Screener, questions: Any, full: dict[str, Any], day: dt.date,
+                       target: dict[str, str]) -> int:
+    """Questions a fixed form in schema order asks before every status is the full case's."""
+    answers: dict[str, Any] = {}
+    base = {"case_id": full["case_id"], "assessment_date": day.isoformat()}
+    asked = 0
+    for q in questions.values():
+        paths = [q.path.replace("[]", "[0]")] if "[]" in q.path else [q.path]
+        for path in paths:
+            if "[0]" in path and not lookup(full, path.split("[0]")[0]):
+                continue
+            asked += 1
+            op, value = oracle(full, path)
+            if op == ANSWER:
+                answers[path] = value
+            data, _ = build_case(base, answers)
+            verdict = screener.screen(Case.model_validate(data), as_of=day)
+            if statuses(verdict) == target:
+                return asked
+    return asked
+
+
+def hidden(full: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """The case with about a third of its facts removed (sections' fields, never the id or date)."""
+    data = copy.deepcopy(full)
+    for key, value in list(data.items()):
+        if isinstance(value, dict):
+            for field in list(value):
+                if rng.random() < 1 / 3:
+                    del value[field]
+        elif key not in ("case_id", "assessment_date") and rng.random() < 1 / 3:
+            del data[key]
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--generated", type=int, default=0)
+    args = parser.parse_args()
+    screener, questions = Screener(), load_questions()
+    fulls = []
+    for path in sorted((ROOT / "cases").glob("*.yaml")):
+        case = load_case_file(path)
+        fulls.append(case.model_dump(mode="json", exclude_unset=True))
+    rng = random.Random(12)
+    fulls += [hidden(rng.choice(fulls[:]), rng) for _ in range(args.generated)]
+    counts, totals, baselines, same, times = [], [], [], 0, []
+    for full in fulls:
+        day = dt.date.fromisoformat(full.get("assessment_date") or "2026-12-01")
+        target = statuses(screener.screen(Case.model_validate(full), as_of=day))
+        n, total, ended = interview_count(screener, questions, full, day, times, target)
+        counts.append(n)
+        totals.append(total)
+        baselines.append(schema_order_count(screener, questions, full, day, target))
+        same += ended == target
+    times.sort()
+    p95 = times[int(0.95 * (len(times) - 1))] * 1000
+    print(f"cases: {len(fulls)} ({len(fulls) - args.generated} examples, {args.generated} generated)")
+    print(f"schema questions: {len(questions)}")
+    print(f"interview questions until the statuses are the full case's: mean {statistics.mean(counts):.1f}, "
+          f"max {max(counts)}")
+    print(f"interview questions until it stops (nothing left to ask): mean {statistics.mean(totals):.1f}, "
+          f"max {max(totals)}")
+    print(f"schema-order form (stopping as soon as every status is final): mean {statistics.mean(baselines):.1f}, "
+          f"max {max(baselines)}")
+    print(f"ratio interview / schema order (means): {statistics.mean(counts) / statistics.mean(baselines):.2f}")
+    print(f"same statuses as the full case: {same}/{len(fulls)}")
+    print(f"answer -> next question: median {statistics.median(times) * 1000:.0f} ms, p95 {p95:.0f} ms "
+          f"({len(times)} answers)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""Interview mode (issue 12): ask only the facts that matter, safety first, never lose an answer.
+
+The loop is: screen what is known (the durable engine, as everywhere on the production path), take
+the facts the screening lists as missing (ADR 0009: only facts some value could change), order them
+(ADR 0011: safety, gates, § 53, how many open provisions each can still change, sensitive last,
+statute order), confirm the first by screening again with each of its answers, ask it, journal the
+answer, and screen again. Question texts, who answers and the flags come from
+``rules/questions.yaml`` (data); this module has no question text of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from pydantic import ValidationError
+
+from .case import Case
+from .identifiers import guard_message, scan_case
+from .journal import ANSWER, BACK, DECLINED, DONT_KNOW, Journal, State
+from .rulebook import default_rules_dir
+from .screening import Screener
+from .texts import CHOICES
+from .verdict import Verdict
+
+SAFETY_ORDER = ("safety.immediate_danger", "safety.lives_with_abuser", "safety.children_in_household",
+                "safety.at_shelter")
+LIST_PARENTS = ("abuse.incidents", "permits")  # asked as yes/no: yes opens one item, no is an empty list
+KEY_PROVISION = "utl-53"
+_INDEX = re.compile(r"\[\d+\]")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One entry of rules/questions.yaml."""
+
+    path: str
+    answer: str
+    asks: str
+    en: str
+    nb: str
+    position: int
+    choices: tuple[str, ...] = ()
+    safety: bool = False
+    gate: bool = False
+    sensitive: bool = False
+    parks: bool = True
+
+    def text(self, lang: str) -> str:
+        return self.nb if lang == "nb" else self.en
+
+
+def _parks(q: Question | None) -> bool:
+    return q is not None and q.gate and q.parks
+
+
+def load_questions(rules_dir: Path | None = None) -> dict[str, Question]:
+    """The questions of ``rules_dir`` (default: the shipped rules), keyed by case path
+    (list items as ``abuse.incidents[].kind``)."""
+    path = Path(rules_dir or default_rules_dir()) / "questions.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out: dict[str, Question] = {}
+    for i, q in enumerate(data["questions"]):
+        out[q["path"]] = Question(path=q["path"], answer=q["answer"], asks=q["asks"], en=q["en"], nb=q["nb"],
+                                  position=i, choices=tuple(q.get("choices") or ()), safety=bool(q.get("safety")),
+                                  gate=bool(q.get("gate")), sensitive=bool(q.get("sensitive")),
+                                  parks=bool(q.get("parks", True)))
+    return out
+
+
+def template(path: str) -> str:
+    """``abuse.incidents[0].kind`` -> ``abuse.incidents[].kind``."""
+    return _INDEX.sub("[]", path)
+
+
+# --- the case the answers make ----------------------------------------------------------------------
+
+def _set(data: dict[str, Any], path: str, value: Any) -> bool:
+    """Put ``value`` at ``path`` (``a.b``, ``a.list[0].c``) in ``data``; False if its list item is
+    not there (its parent was answered "no", or changed)."""
+    parts = path.split(".")
+    node: Any = data
+    for part in parts[:-1]:
+        m = re.fullmatch(r"(\w+)\[(\d+)\]", part)
+        if m:
+            items = node.get(m.group(1))
+            if not isinstance(items, list) or int(m.group(2)) >= len(items):
+                return False
+            node = items[int(m.group(2))]
+        else:
+            node = node.setdefault(part, {})
+    last = parts[-1]
+    if path in LIST_PARENTS:
+        value = [{}] if value is True else [] if value is False else value
+    node[last] = value
+    return True
+
+
+def build_case(base: dict[str, Any], answers: dict[str, Any], skip: Iterable[str] = ()) -> tuple[dict[str, Any], list[str]]:
+    """The case data the answers make (parents before list items), and the answers that no longer
+    apply because their list item is gone."""
+    import copy
+
+    data = copy.deepcopy(base)
+    unused: list[str] = []
+    skipped = set(skip)
+    for path in sorted(answers, key=lambda p: p.count("[")):
+        if path in skipped:
+            continue
+        if not _set(data, path, answers[path]):
+            unused.append(path)
+    return data, unused
+
+
+# --- relevance and order (ADR 0011) ----------------------------------------------------------------
+
+def statuses(verdict: Verdict) -> dict[str, str]:
+    return {p.provision: p.status for p in verdict.provisions}
+
+
+def _fingerprint(verdict: Verdict) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {p.provision: (p.status, tuple(m.path for m in p.missing)) for p in verdict.provisions}
+
+
+def candidates(verdict: Verdict, data: dict[str, Any], parked: set[str] = frozenset()) -> dict[str, list[str]]:
+    """Missing fact -> the open provisions it can still change, in statute order. A list-item
+    field without an index is given the first item when the list has exactly one."""
+    out: dict[str, list[str]] = {}
+    for p in verdict.provisions:
+        if p.status != "undetermined" or p.provision in parked:
+            continue
+        for m in p.missing:
+            path = m.path
+            if "[]" in path:
+                parent = path.split("[]")[0]
+                items = _lookup(data, parent)
+                if not isinstance(items, list) or len(items) != 1:
+                    continue
+                path = path.replace("[]", "[0]", 1)
+            out.setdefault(path, []).append(p.provision)
+    return out
+
+
+def _lookup(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def safety_needed(data: dict[str, Any]) -> bool:
+    """Safety first whenever abuse is mentioned or its absence is unknown (issue 12 point 2)."""
+    return _lookup(data, "abuse.incidents") != []
+
+
+def rank(path: str, provisions: list[str], questions: dict[str, Question], order: dict[str, int]) -> tuple:
+    """The sort key of a question (ADR 0011): gates, then § 53, then the number of open
+    provisions it can change, sensitive details last; ties by statute order and the question file."""
+    q = questions.get(template(path))
+    return (q is not None and q.sensitive, not (q is not None and q.gate),
+            not any(p.startswith(KEY_PROVISION) for p in provisions), -len(provisions),
+            min(order.get(p, 99) for p in provisions), q.position if q else 10_000, path)
+
+
+class Interview:
+    """One interview: a journal, what it makes of the case, and which question comes next."""
+
+    def __init__(self, screener: Screener, journal: Journal, questions: dict[str, Question],
+                 base: dict[str, Any], as_of: dt.date, lang: str):
+        self.screener, self.journal, self.questions = screener, journal, questions
+        self.base, self.as_of, self.lang = base, as_of, lang
+        self.state: State = journal.state()
+        self.stale: list[str] = []
+        self.data: dict[str, Any] = {}
+        self.verdict: Verdict | None = None
+        self._irrelevant: set[str] = set()
+        self.refresh()
+
+    # -- state ------------------------------------------------------------------------------------
+    def screen(self, data: dict[str, Any]) -> Verdict:
+        return self.screener.screen(Case.model_validate(data), as_of=self.as_of, lang=self.lang)
+
+    def refresh(self) -> None:
+        """Replay the journal and screen: answers whose list item is gone, or that no longer change
+        anything after a changed answer, are stale (kept and shown, not used)."""
+        self.state = self.journal.state()
+        self.data, unused = build_case(self.base, self.state.answers)
+        self.stale = unused
+        if unused:
+            self.data, _ = build_case(self.base, self.state.answers, skip=unused)
+        self.verdict = self.screen(self.data)
+        self._irrelevant = set()
+        if self._changed():
+            self._mark_stale()
+
+    def _changed(self) -> bool:
+        """Whether an answer was changed or undone (only then can earlier answers go stale)."""
+        seen: set[str] = set()
+        for e in self.journal.events:
+            if e.get("op") == BACK:
+                return True
+            if e.get("op") in (ANSWER, DONT_KNOW, DECLINED):
+                if e["path"] in seen:
+                    return True
+                seen.add(e["path"])
+        return False
+
+    def _mark_stale(self) -> None:
+        """An answer is stale when leaving it out leaves every provision's status and missing facts
+        as they are and it is not a safety fact (those always matter to the referrals)."""
+        assert self.verdict is not None
+        now = _fingerprint(self.verdict)
+        for path in list(self.state.answers):
+            if path in self.stale or path.startswith("safety.") or path in LIST_PARENTS:
+                continue
+            without, _ = build_case(self.base, self.state.answers, skip=set(self.stale) | {path})
+            try:
+                verdict = self.screen(without)
+            except ValidationError:
+                continue
+            if _fingerprint(verdict) == now and path not in candidates(verdict, without):
+                self.stale.append(path)
+        if self.stale:
+            self.data, _ = build_case(self.base, self.state.answers, skip=self.stale)
+
+    # -- the next question ------------------------------------------------------------------------
+    def open_facts(self) -> dict[str, list[str]]:
+        """Missing facts not yet answered, known unknown or declined, with the provisions each can change."""
+        assert self.verdict is not None
+        found = candidates(self.verdict, self.data, self.parked())
+        return {p: provs for p, provs in found.items() if not self.state.settled(p) and p not in self._irrelevant
+                and template(p) in self.questions}
+
+    def parked(self) -> set[str]:
+        """Provisions not pursued: a gate question they still need was answered "don't know" or
+        declined, so their other questions cannot settle them (ADR 0011). Never § 53: the facts of
+        the independent permit are gathered even while a gate of it is still to be found out."""
+        assert self.verdict is not None
+        unknown = set(self.state.dont_know) | set(self.state.declined)
+        return {p.provision for p in self.verdict.provisions if not p.provision.startswith(KEY_PROVISION)
+                and any(m.path in unknown and _parks(self.questions.get(template(m.path))) for m in p.missing)}
+
+    def next_question(self) -> tuple[str, list[str]] | None:
+        """The next question and the provisions it can still change; None when nothing is left."""
+        if safety_needed(self.data):
+            for path in SAFETY_ORDER:
+                if not self.state.settled(path) and _lookup(self.data, path) is None:
+                    return path, []
+        found = self.open_facts()
+        order = {p.provision: i for i, p in enumerate(self.verdict.provisions)} if self.verdict else {}
+        for path in sorted(found, key=lambda p: rank(p, found[p], self.questions, order)):
+            if self._relevant(path):
+                return path, found[path]
+            self._irrelevant.add(path)
+        return None
+
+    def _relevant(self, path: str) -> bool:
+        """Confirm a yes/no or choice question by screening with each answer: some answer must change
+        a provision's status or its conditions' missing facts (ADR 0011). Dates, numbers and lists
+        are taken as the screening lists them (its ranges are exact, ADR 0009)."""
+        q = self.questions.get(template(path))
+        if q is None or path in LIST_PARENTS or q.answer not in ("yes_no", "choice"):
+            return True
+        assert self.verdict is not None
+        now = _fingerprint(self.verdict)
+        values: list[Any] = [True, False] if q.answer == "yes_no" else list(q.choices)
+        for value in values:
+            data, _ = build_case(self.data, {path: value})
+            try:
+                if _fingerprint(self.screen(data)) != now:
+                    return True
+            except ValidationError:
+                continue
+        return False
+
+    # -- answering --------------------------------------------------------------------------------
+    def record(self, path: str, op: str, value: Any = None) -> None:
+        event: dict[str, Any] = {"op": op, "path": path}
+        if op == ANSWER:
+            event["value"] = value
+        self.journal.append(event)
+        self.refresh()
+
+    def back(self) -> None:
+        self.journal.append({"op": BACK})
+        self.refresh()
+
+    def check(self, path: str, value: Any) -> str | None:
+        """Why ``value`` cannot be the answer to ``path`` (the case would not validate, or it holds
+        an identifier), or None."""
+        data, unused = build_case(self.data, {path: value})
+        if unused:
+            return "that question no longer applies"
+        findings = scan_case(data)
+        if findings:
+            return guard_message(findings)[1].split(";")[0]
+        try:
+            Case.model_validate(data)
+        except ValidationError as exc:
+            return "; ".join(e["msg"] for e in exc.errors()[:2])
+        return None
+
+    def case(self) -> Case:
+        return Case.model_validate(self.data)
+
+
+def choice_label(value: str, lang: str) -> str:
+    found = CHOICES.get(value)
+    return found[lang] if found else value.replace("_", " ")

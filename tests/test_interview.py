@@ -1,0 +1,238 @@
+"""Interview mode (issue 12; ADR 0011): whole interviews driven through ``--answers``, the order of
+the questions, the four kinds of missing answer, and the journal that never loses an answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+from eligibility.dialogue import Unreadable, parse, prompt_lines
+from eligibility.interview import Interview, load_questions, template
+from eligibility.journal import ANSWER, DECLINED, DONT_KNOW, Journal, journal_dir
+from eligibility.screening import Screener
+
+DAY = dt.date(2026, 12, 1)
+QUESTIONS = load_questions()
+
+
+@pytest.fixture()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private per-user data folder and a working directory that must stay empty."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return tmp_path
+
+
+def run(args: list[str], answers: list[str]) -> Any:
+    return CliRunner().invoke(main, ["interview", *args], input="\n".join(answers) + "\n")
+
+
+def asked(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("[")]
+
+
+def interview(screener: Screener, tmp_path: Path, base: dict[str, Any] | None = None) -> Interview:
+    base = {"case_id": "t", "assessment_date": DAY.isoformat(), **(base or {})}
+    return Interview(screener, Journal(tmp_path / "j.jsonl"), QUESTIONS, base, DAY, "en")
+
+
+def answer_all(iv: Interview, facts: dict[str, Any], limit: int = 120) -> list[str]:
+    """Answer every question from ``facts`` ("don't know" when absent); the paths asked, in order."""
+    paths: list[str] = []
+    found = iv.next_question()
+    while found is not None and len(paths) < limit:
+        path = found[0]
+        paths.append(path)
+        if path in facts:
+            iv.record(path, ANSWER, facts[path])
+        else:
+            iv.record(path, DONT_KNOW)
+        found = iv.next_question()
+    return paths
+
+
+# --- order (ADR 0011) ----------------------------------------------------------------------------------
+
+def test_safety_questions_come_first_when_abuse_is_not_ruled_out(screener: Screener, tmp_path: Path) -> None:
+    paths = answer_all(interview(screener, tmp_path), {}, limit=4)
+    assert paths == ["safety.immediate_danger", "safety.lives_with_abuser", "safety.children_in_household",
+                     "safety.at_shelter"]
+
+
+SAFE = ("assessment_date: 2026-12-01\nsafety: {immediate_danger: false, lives_with_abuser: false, "
+        "children_in_household: false, at_shelter: false}\n")
+
+
+def test_safety_facts_the_case_file_gives_are_not_asked_again(home: Path) -> None:
+    base = home / "base.yaml"
+    base.write_text(SAFE + "case_id: w4\n")
+    result = run([str(base), "--lang", "en"], ["q"])
+    assert "immediate danger" not in result.output
+
+
+def test_no_safety_questions_when_there_was_no_abuse(screener: Screener, tmp_path: Path) -> None:
+    paths = answer_all(interview(screener, tmp_path, {"abuse": {"incidents": []}}), {}, limit=3)
+    assert not any(p.startswith("safety.") for p in paths)
+
+
+def test_a_woman_who_left_is_not_asked_about_income_after_saying_she_will_not_live_with_him(
+        screener: Screener, tmp_path: Path) -> None:
+    facts = {"relationship.cohabitation_ended": "2026-10-01", "relationship.type": "marriage",
+             "relationship.intend_to_live_together": False, "reference_person.status": "norwegian_citizen",
+             "permits": True, "abuse.incidents": True}
+    paths = answer_all(interview(screener, tmp_path), facts)
+    assert "relationship.intend_to_live_together" in paths
+    assert not any(p.startswith("reference_person.expected_income") or p.endswith("previous_year_income")
+                   for p in paths)
+
+
+def test_a_married_couple_is_not_asked_about_cohabitation_under_41(screener: Screener, tmp_path: Path) -> None:
+    facts = {"relationship.type": "marriage", "relationship.cohabitation_ended": None, "permits": True,
+             "reference_person.status": "norwegian_citizen", "relationship.intend_to_live_together": True}
+    paths = answer_all(interview(screener, tmp_path), facts)
+    assert paths.index("relationship.type") < 12
+    for only_41 in ("relationship.either_married_to_other", "relationship.lasting_obstacle_to_divorce",
+                    "relationship.expecting_child", "relationship.children_together"):
+        assert only_41 not in paths
+
+
+def test_gates_before_details_and_sensitive_details_last(screener: Screener, tmp_path: Path) -> None:
+    facts = {"permits": True, "abuse.incidents": True, "relationship.cohabitation_ended": "2026-10-01"}
+    paths = answer_all(interview(screener, tmp_path), facts)
+    flags = [QUESTIONS[template(p)] for p in paths if not p.startswith("safety.")]
+    first_detail = next(i for i, q in enumerate(flags) if not q.gate)
+    assert all(not q.gate for q in flags[first_detail:] if q.path in ("permits", "abuse.incidents"))
+    sensitive = [i for i, q in enumerate(flags) if q.sensitive]
+    assert sensitive and min(sensitive) > max(i for i, q in enumerate(flags) if not q.sensitive and
+                                              q.path.startswith("abuse.") and not q.path.startswith("abuse.incidents"))
+
+
+def test_an_irrelevant_fact_is_never_asked(screener: Screener, tmp_path: Path) -> None:
+    """Fields no rule reads (who ended the relationship, the interpreter) are never asked."""
+    paths = answer_all(interview(screener, tmp_path), {"permits": True, "abuse.incidents": True})
+    assert "relationship.ended_by" not in paths and "applicant.needs_interpreter" not in paths
+
+
+# --- whole interviews through --answers ----------------------------------------------------------------
+
+def test_from_nothing_to_a_full_verdict_without_writing_a_file(home: Path) -> None:
+    result = run(["--id", "w1", "--as-of", "2026-12-01", "--lang", "en"], ["?"] * 200)
+    assert result.exit_code == 0, result.output
+    assert "No further question can change the result." in result.output
+    assert "To find out (don't know):" in result.output
+    assert list((home / "work").iterdir()) == []  # never the working directory
+    assert (home / "data" / "eligibility" / "interviews" / "w1.jsonl").is_file()
+
+
+def test_norwegian_questions_with_labelled_choices_and_who_answers(home: Path) -> None:
+    result = run(["--id", "w2", "--as-of", "2026-12-01"], ["q"])
+    assert "[1] Er søkeren i akutt fare? (spør søkeren)" in result.output
+    assert "1 Ja / 2 Nei / 3 Vet ikke / 4 Vil ikke svare" in result.output
+
+
+def test_declined_is_never_asked_again_and_shows_in_the_result(home: Path) -> None:
+    result = run(["--id", "w3", "--as-of", "2026-12-01", "--lang", "en"], ["4"] + ["?"] * 200)
+    assert result.exit_code == 0
+    assert result.output.count("Is the applicant in immediate danger?") == 2  # asked once, listed once
+    assert "Declined to answer:\n  - Is the applicant in immediate danger?" in result.output
+
+
+def test_back_undoes_without_deleting_and_the_new_answer_wins(home: Path) -> None:
+    save = home / "j.jsonl"
+    result = run(["--save", str(save), "--as-of", "2026-12-01", "--lang", "en"], ["1", "back", "2", "q"])
+    assert result.exit_code == 0
+    assert "Undid the last answer." in result.output
+    events = [json.loads(line) for line in save.read_text().splitlines()]
+    assert [e["op"] for e in events] == ["start", "answer", "back", "answer"]
+    assert Journal.open(save).state().answers == {"safety.immediate_danger": False}
+
+
+def test_resume_after_a_kill_continues_where_it_stopped(home: Path) -> None:
+    save = home / "j.jsonl"
+    first = run(["--save", str(save), "--as-of", "2026-12-01", "--lang", "en"], ["2", "2"])  # answers run out
+    assert first.exit_code == 0 and "continue with" in first.output
+    again = run(["--save", str(save), "--lang", "en"], ["2"])
+    assert again.exit_code == 2 and "--resume" in again.output
+    resumed = run(["--save", str(save), "--resume", "--lang", "en"], ["?"] * 200)
+    assert resumed.exit_code == 0
+    assert asked(resumed.output)[0].startswith("[3] Are there children in the household?")
+    assert "No further question can change the result." in resumed.output
+
+
+def test_dates_in_both_forms_and_export_screens_the_same(home: Path, tmp_path: Path) -> None:
+    save, exported = home / "j.jsonl", home / "case.yaml"
+    base = home / "base.yaml"
+    base.write_text(SAFE + "case_id: w5\npermits: [{basis: utl-40, held: true}]\n")
+    result = run([str(base), "--save", str(save), "--lang", "en"], ["26.10.2026", "q"])
+    assert "[1] Do they still live together?" in result.output
+    run([str(base), "--save", str(save), "--export", str(exported)], [])
+    data = yaml.safe_load(exported.read_text())
+    assert data["relationship"]["cohabitation_ended"] == "2026-10-26"
+    screened = CliRunner().invoke(main, ["screen", str(exported), "--format", "json"])
+    assert screened.exit_code == 0, screened.output
+
+
+def test_an_identifier_as_an_answer_is_refused(screener: Screener, tmp_path: Path) -> None:
+    """The anonymisation guard applies to every answer: the loop asks again and journals nothing."""
+    iv = interview(screener, tmp_path)
+    assert "national identity number" in (iv.check("reference_person.expected_income", 12345678911) or "")
+    assert "phone number" in (iv.check("reference_person.expected_income", 91234567) or "")
+    assert iv.check("reference_person.expected_income", 450000) is None
+
+
+def test_forget_deletes_the_journal(home: Path) -> None:
+    run(["--id", "w7", "--as-of", "2026-12-01"], ["2", "q"])
+    path = journal_dir() / "w7.jsonl"
+    assert path.is_file()
+    result = CliRunner().invoke(main, ["interview", "--forget", "w7"])
+    assert result.exit_code == 0 and not path.exists()
+
+
+def test_quitting_prints_nothing_of_the_answers(home: Path) -> None:
+    result = run(["--id", "w8", "--as-of", "2026-12-01", "--lang", "en"], ["1", "q"])
+    tail = result.output.split("> q", 1)[1]
+    assert tail.strip().startswith("Stopped. The answers are kept")
+    assert "immediate danger" not in tail
+
+
+def test_a_changed_answer_keeps_answers_that_no_longer_apply_as_stale(screener: Screener, tmp_path: Path) -> None:
+    iv = interview(screener, tmp_path, {"abuse": {"incidents": []}, "permits": []})
+    iv.record("relationship.type", ANSWER, "cohabitation")
+    iv.record("relationship.either_married_to_other", ANSWER, False)
+    iv.record("relationship.type", ANSWER, "marriage")
+    assert "relationship.either_married_to_other" in iv.stale
+    assert "either_married_to_other" not in json.dumps(iv.data)
+    assert iv.state.answers["relationship.either_married_to_other"] is False  # kept in the journal
+
+
+# --- questions (data) and answers ----------------------------------------------------------------------
+
+def test_every_question_is_said_aloud_in_both_languages_with_who_answers() -> None:
+    for q in QUESTIONS.values():
+        assert q.asks in ("person", "caseworker", "register"), q.path
+        for lang in ("nb", "en"):
+            text = "\n".join(prompt_lines(q, 1, lang))
+            assert q.path not in text and "{at_least" not in text, (q.path, lang)
+    assert QUESTIONS["abuse.account_credible"].asks == "caseworker"
+
+
+def test_answers_are_read_as_a_person_says_them() -> None:
+    date_q, yes_q = QUESTIONS["relationship.married_on"], QUESTIONS["safety.immediate_danger"]
+    assert parse(date_q, "26.11.2026", "nb") == (ANSWER, "2026-11-26")
+    assert parse(date_q, "2026-11-26", "en") == (ANSWER, "2026-11-26")
+    assert parse(yes_q, "Ja", "nb") == (ANSWER, True)
+    assert parse(yes_q, "vet ikke", "nb") == (DONT_KNOW, None)
+    assert parse(yes_q, "vil ikke svare", "nb") == (DECLINED, None)
+    income = QUESTIONS["reference_person.expected_income"]
+    assert parse(income, "minst 400 000", "nb") == (ANSWER, {"at_least": 400000})
+    with pytest.raises(Unreadable):
+        parse(date_q, "31.02.2026", "nb")
