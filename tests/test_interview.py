@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,17 @@ def test_every_question_is_said_aloud_in_both_languages_with_who_answers() -> No
             text = "\n".join(prompt_lines(q, 1, lang))
             assert q.path not in text and "{at_least" not in text, (q.path, lang)
     assert QUESTIONS["abuse.account_credible"].asks == "caseworker"
+
+
+def test_no_question_names_a_field_and_every_choice_is_a_value_the_case_takes(screener: Screener,
+                                                                               tmp_path: Path) -> None:
+    iv = interview(screener, tmp_path, {"permits": [{}], "abuse": {"incidents": [{}]}})
+    for q in QUESTIONS.values():
+        for lang in ("nb", "en"):
+            assert not re.search(r"\b[a-z]+_[a-z_]+\b", q.text(lang)), (q.path, lang)
+        path = q.path.replace("[]", "[0]")
+        for value in q.choices if q.answer == "choice" else ():
+            assert iv.check(path, value) is None, (q.path, value)
 
 
 def test_answers_are_read_as_a_person_says_them() -> None:
