@@ -49,6 +49,7 @@ class Question:
     gate: bool = False
     sensitive: bool = False
     parks: bool = True
+    after: str | None = None
 
     def text(self, lang: str) -> str:
         return self.nb if lang == "nb" else self.en
@@ -68,7 +69,7 @@ def load_questions(rules_dir: Path | None = None) -> dict[str, Question]:
         out[q["path"]] = Question(path=q["path"], answer=q["answer"], asks=q["asks"], en=q["en"], nb=q["nb"],
                                   position=i, choices=tuple(q.get("choices") or ()), safety=bool(q.get("safety")),
                                   gate=bool(q.get("gate")), sensitive=bool(q.get("sensitive")),
-                                  parks=bool(q.get("parks", True)))
+                                  parks=bool(q.get("parks", True)), after=q.get("after"))
     return out
 
 
@@ -252,6 +253,10 @@ class Interview:
             for path in SAFETY_ORDER:
                 if not self.state.settled(path) and _lookup(self.data, path) is None:
                     return path, []
+        for q in self.questions.values():
+            if q.after and self.state.answers.get(q.after) not in (None, False, []) and \
+                    not self.state.settled(q.path) and _lookup(self.data, q.path) is None:
+                return q.path, []
         found = self.open_facts()
         order = {p.provision: i for i, p in enumerate(self.verdict.provisions)} if self.verdict else {}
         for path in sorted(found, key=lambda p: rank(p, found[p], self.questions, order)):

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from cli import main
 from eligibility.dialogue import Unreadable, parse, prompt_lines
-from eligibility.interview import Interview, load_questions, template
+from eligibility.interview import Interview, load_questions, statuses, template
 from eligibility.journal import ANSWER, DECLINED, DONT_KNOW, Journal, journal_dir
 from eligibility.screening import Screener
 
@@ -110,11 +110,22 @@ def test_gates_before_details_and_sensitive_details_last(screener: Screener, tmp
     facts = {"permits": True, "abuse.incidents": True, "relationship.cohabitation_ended": "2026-10-01"}
     paths = answer_all(interview(screener, tmp_path), facts)
     flags = [QUESTIONS[template(p)] for p in paths if not p.startswith("safety.")]
-    first_detail = next(i for i, q in enumerate(flags) if not q.gate)
+    first_detail = next(i for i, q in enumerate(flags) if not q.gate and not q.after)  # follow-ups at once
     assert all(not q.gate for q in flags[first_detail:] if q.path in ("permits", "abuse.incidents"))
     sensitive = [i for i, q in enumerate(flags) if q.sensitive]
     assert sensitive and min(sensitive) > max(i for i, q in enumerate(flags) if not q.sensitive and
                                               q.path.startswith("abuse.") and not q.path.startswith("abuse.incidents"))
+
+
+def test_once_they_live_apart_it_asks_whether_he_died(screener: Screener, tmp_path: Path) -> None:
+    """The screening reads an end with no death recorded as a separation (ADR 0009), so it cannot
+    list the death as missing: the interview asks right after the end date (§ 53(1)(a))."""
+    facts = {"permits": True, "relationship.cohabitation_ended": "2026-06-14",
+             "relationship.end_reason": "death_of_reference_person"}
+    iv = interview(screener, tmp_path)
+    paths = answer_all(iv, facts)
+    assert paths[paths.index("relationship.cohabitation_ended") + 1] == "relationship.end_reason"
+    assert iv.verdict is not None and statuses(iv.verdict)["utl-53-1-a"] != "not_met"
 
 
 def test_an_irrelevant_fact_is_never_asked(screener: Screener, tmp_path: Path) -> None:
