@@ -573,7 +573,10 @@ def rules_check(rules_dir: Path | None, dates: list[dt.date]) -> None:
                f"in {len(book.files)} files, sha256 {book.digest}")
 
 
-@main.command()
+@main.command(epilog=examples("eligibility interview --lang nb", "eligibility interview cases/53-facts-missing.yaml",
+                              "eligibility interview --id k-17 --resume",
+                              "eligibility interview --id k-17 --export k-17.yaml",
+                              "eligibility interview --answers answers.txt --lang en"))
 @click.argument("case", required=False, type=click.Path(dir_okay=False, exists=True))
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
               help="Language of the questions and the screening.")

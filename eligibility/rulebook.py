@@ -443,7 +443,10 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
                 raise RuleFileError(service_path.name, service.id, "basis.law", f"unknown law '{service.basis.law}'")
             services[service.id] = service
     for path in sorted(directory.glob("*.yaml")):
-        if path.name in ("rulebook.yaml", "parameters.yaml", "services.yaml", "questions.yaml"):  # questions: `interview`
+        if path.name == "questions.yaml":  # the interview's questions: part of the rulebook's digest
+            digests[path.name] = hashlib.sha256(_canonical(_read_yaml(path))).hexdigest()
+            continue
+        if path.name in ("rulebook.yaml", "parameters.yaml", "services.yaml"):
             continue
         files[path.name] = parse(path, RuleFile)
     book = Rulebook(directory, meta, files, params, digests, services)
