@@ -9,7 +9,9 @@ exception cannot be swallowed into session state. The safe usage pattern of
 * one `Engine` per process, used from one thread; no timers, so no dispatcher threads at all;
 * rulesets registered from data under a name that carries their digest;
 * case data asserted as facts, never events, one at a time and only facts some rule tests;
-* every firing is recorded with the facts it matched; a rule's value reaches the rules that read
+* every firing is recorded by rule name, with the list element it concluded about; only the rules
+  of a list (element values, fold steps) have what they matched decoded, since a rule's name alone
+  says what every other rule concluded (ADR 0010, adapter glue); a rule's value reaches the rules that read
   it in a chunk fact, asserted once the level below has concluded (ADR 0010);
 * every error is surfaced as `EngineError`: a fact no rule handles, a fact seen twice, durable's
   C errors, an exception in our action code, a run that stopped before every rule concluded.
@@ -33,7 +35,7 @@ import durable_rules_engine as _core
 
 from .compiler import Compiled, RuleMeta
 from .engine_api import BOOKKEEPING as _BOOKKEEPING
-from .engine_api import EngineError, Firing, Run, check_complete, chunk_facts, engine_facts, record_firing
+from .engine_api import NEEDS_MATCH, EngineError, Firing, Run, check_complete, chunk_facts, derived_index, engine_facts, record_firing
 
 __all__ = ["Engine", "EngineError", "Firing", "Run"]
 
@@ -44,6 +46,19 @@ _OK, _NOT_HANDLED, _OBSERVED, _DEFERRED = 0, 1, 2, 3
 # cost more than durable's assert); non-ASCII text is passed as is, as durable's binding does.
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 _decode = json.JSONDecoder().decode
+
+
+_PLAIN: dict[str, bool] = {}  # compiled epoch name -> whether no rule name needs escaping in JSON
+
+
+def _plain_names(compiled: Compiled) -> bool:
+    """Whether every rule name of ``compiled`` is written in JSON as itself (no quote, backslash
+    or control character), so that a name can be read from durable's message without decoding."""
+    found = _PLAIN.get(compiled.name)
+    if found is None:
+        found = _PLAIN[compiled.name] = all(
+            '"' not in name and "\\" not in name and name.isprintable() for name in compiled.rules)
+    return found
 
 
 class _Observed(EngineError):
@@ -149,21 +164,38 @@ class Engine:
         message = started[1] if started else None
         while message:
             session.acted = True
-            for name, matched in _decode(message).items():
-                meta = compiled.rules[name]
-                for f in matched.values():  # durable's bookkeeping is never part of a match
-                    for key in _BOOKKEEPING:
-                        f.pop(key, None)
+            for meta, matched in self._fired(compiled, message):
                 if self._on_fire is not None:
                     self._on_fire(meta, matched)
-                derived = record_firing(run, meta, matched, meta.node in compiled.consumed)
+                derived = record_firing(run, meta, derived_index(meta, matched), meta.node in compiled.consumed)
                 if derived is not None:
-                    key = (name, derived.get("i"))
+                    key = (meta.name, derived.get("i"))
                     text = session.texts.get(key)
                     if text is None:  # the same conclusion is the same JSON in every case
                         text = session.texts[key] = _encode(dict(derived, sid=session.sid))
                     self._put(handle, session, derived, text)
             message = _core.complete_and_start_action(handle, state)
+
+    def _fired(self, compiled: Compiled, message: str) -> list[tuple[RuleMeta, dict[str, Any] | None]]:
+        """The rules an action message of durable names, each with what it matched when that is
+        needed (see `NEEDS_MATCH`; always for the test hook). The message is
+        ``{"<rule name>":{<alias>:<fact>,...}}``, one rule per action (durable runs one action per
+        rule match; a missed firing would fail `check_complete` and the exactly-once test): when the name read up to the first quote is a
+        rule whose meaning needs no match, the rest is not decoded (the compiler's rule names
+        hold no quote or backslash: `_plain_names`)."""
+        if self._on_fire is None and message.startswith('{"'):
+            end = message.find('"', 2)
+            meta = compiled.rules.get(message[2:end])
+            if (meta is not None and meta.derive not in NEEDS_MATCH and _plain_names(compiled)
+                    and message.startswith('":{', end)):
+                return [(meta, None)]
+        out: list[tuple[RuleMeta, dict[str, Any] | None]] = []
+        for name, matched in _decode(message).items():
+            for f in matched.values():  # durable's bookkeeping is never part of a match
+                for key in _BOOKKEEPING:
+                    f.pop(key, None)
+            out.append((compiled.rules[name], matched))
+        return out
 
     def _put(self, handle: int, session: _Session, fact: dict[str, Any], text: str | None = None) -> int:
         """Assert one fact (``text``: its JSON with the session id, if already known) in the

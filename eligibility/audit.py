@@ -2,8 +2,8 @@
 
 A *receipt* is one canonical JSON document (sorted keys, fixed separators, UTF-8) holding what is
 needed to prove a screening: the program and rulebook versions, the sha256 of every rule file and
-of the whole rulebook, the canonical case facts and their digest, the assessment date, every rule
-firing in order with the facts it matched and what it concluded, the verdicts, warnings and
+of the whole rulebook, the canonical case facts and their digest, the assessment date, the trace (one entry
+per rule in force: what it read and what it concluded), the verdicts, warnings and
 referrals, and a digest over all of that. `verify_receipt` checks the receipt's shape (a malformed
 receipt is named as such, never raised), its seal and that the program and rulebook replaying it are
 the ones it names, re-runs the case and says what differs first, in words.
@@ -29,9 +29,10 @@ from .rulebook import Rulebook
 from .screening import Screener, Screening
 from .verdict import Status, Verdict, dumps, json_object
 
-# Version 2 (ADR 0010): every rule fires once, so the firings are one entry per rule concluded (and
-# per list element and fold step). Version 1 logged the firings of the compilation before it.
-RECEIPT_VERSION = 2
+# Version 3 (ADR 0010, per-rule trace): ``trace`` holds one entry per rule in force and condition
+# part, with the statuses or facts it read. Version 2 logged every firing of the compilation of ADR
+# 0010 (with list elements and fold steps), version 1 those of the compilation before it.
+RECEIPT_VERSION = 3
 
 
 def canonical(data: Any) -> str:
@@ -43,8 +44,8 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _receipt_body(book: Rulebook, case: Any, verdict: Verdict, firings: Any) -> dict[str, Any]:
-    """A receipt's members but its digest, with the case and the firings as given."""
+def _receipt_body(book: Rulebook, case: Any, verdict: Verdict, trace: Any) -> dict[str, Any]:
+    """A receipt's members but its digest, with the case and the trace as given."""
     return {
         "receipt_version": RECEIPT_VERSION,
         "engine_version": __version__,
@@ -55,7 +56,7 @@ def _receipt_body(book: Rulebook, case: Any, verdict: Verdict, firings: Any) -> 
         "case_digest": verdict.case_digest,
         "assessment_date": verdict.assessment_date,
         "lang": verdict.lang,
-        "firings": firings,
+        "trace": trace,
         "verdicts": [
             {"provision": p.provision, "status": p.status, "kind": p.kind, "citation": p.citation.text,
              "rule": p.citation.rule, "failed": [r.rule for r in p.failed], "missing": [m.path for m in p.missing]}
@@ -69,9 +70,8 @@ def _receipt_body(book: Rulebook, case: Any, verdict: Verdict, firings: Any) -> 
 
 def make_receipt(book: Rulebook, case: Case, verdict: Verdict) -> dict[str, Any]:
     """The receipt of one screening."""
-    firings = [{"seq": i, "rule": t.rule, "version": t.version, "concluded": t.concluded, "matched": t.matched,
-                "derived": t.derived} for i, t in enumerate(verdict.trace)]
-    body = _receipt_body(book, case.model_dump(mode="json", exclude_unset=True), verdict, firings)
+    trace = [entry.model_dump(mode="json") for entry in verdict.trace]
+    body = _receipt_body(book, case.model_dump(mode="json", exclude_unset=True), verdict, trace)
     body["receipt_digest"] = sha256(canonical(body))
     return body
 
@@ -81,11 +81,11 @@ def receipt_json(book: Rulebook, case: Case, screening: Screening) -> str:
     the trace and the case encoded while screening (`Screener.screening`)."""
     if not screening.encoded:
         return canonical(make_receipt(book, case, screening.verdict))
-    body = _receipt_body(book, None, screening.outline, None)  # the case and the firings: below
-    members = {name: canonical(value) for name, value in body.items() if name not in ("case", "firings")}
+    body = _receipt_body(book, None, screening.outline, None)  # the case and the trace: below
+    members = {name: canonical(value) for name, value in body.items() if name not in ("case", "trace")}
     members["case"] = (screening.case_json if screening.case_json is not None
                        else canonical(case.model_dump(mode="json", exclude_unset=True)))
-    members["firings"] = screening.firings_json()
+    members["trace"] = screening.trace_text()
     members["receipt_digest"] = canonical(sha256(json_object(members)))
     return json_object(members)
 
@@ -107,13 +107,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
-class _Firing(_Strict):
-    seq: int
+class _TraceRow(_Strict):
     rule: str
     version: str
     concluded: Status
-    matched: dict[str, Any]
-    derived: bool
+    read: dict[str, Any]
 
 
 class _VerdictRow(_Strict):
@@ -133,9 +131,9 @@ class _ReferralRow(_Strict):
 
 
 class ReceiptDocument(_Strict):
-    """The members of a version-2 receipt, exactly (`make_receipt`)."""
+    """The members of a version-3 receipt, exactly (`make_receipt`)."""
 
-    receipt_version: Literal[2]
+    receipt_version: Literal[3]
     engine_version: str
     rules_version: str
     rules_digest: _HEX64
@@ -144,7 +142,7 @@ class ReceiptDocument(_Strict):
     case_digest: _HEX64
     assessment_date: _DAY
     lang: Literal["nb", "en"]
-    firings: list[_Firing]
+    trace: list[_TraceRow]
     verdicts: list[_VerdictRow]
     warnings: list[str]
     referrals: list[_ReferralRow]
@@ -328,23 +326,36 @@ def _fields(old: dict[str, Any], new: dict[str, Any], labels: dict[str, str] | N
     return out
 
 
-def _firing_difference(i: int, old: dict[str, Any], new: dict[str, Any]) -> str:
-    """What differs in firing ``i``: "firing 12 (utl-53.mishandling): matched value of X differs: ..."."""
-    rule_id = str(new["version"]).partition("@")[0]
+def _rule_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """What differs for one rule: "rule utl-53.mishandling: conclusion differs: ...; read value of
+    X differs: ..." (ADR 0010, per-rule trace)."""
     parts = []
-    if not _same(old["rule"], new["rule"]):
-        parts.append(f"rule differs: receipt has {shown(old['rule'])} → {old['concluded']}, "
-                     f"re-run gives {new['rule']} → {new['concluded']}")
+    if not _same(old["concluded"], new["concluded"]):
+        parts.append(f"conclusion differs: receipt has {shown(old['concluded'])}, re-run gives {new['concluded']}")
     if not _same(old["version"], new["version"]):
         parts.append(f"rule version differs: receipt {shown(old['version'])}, re-run {new['version']}")
-    parts += [f"matched {p}" for p in _fields(old["matched"], new["matched"],
-                                                {k: f"value of {k}" for k in set(old["matched"]) | set(new["matched"])})]
-    if not _same(old["concluded"], new["concluded"]) and _same(old["rule"], new["rule"]):
-        parts.append(f"conclusion differs: receipt has {old['concluded']}, re-run gives {new['concluded']}")
-    for name, label in (("derived", "derived"), ("seq", "sequence number")):
-        if not _same(old[name], new[name]):
-            parts.append(f"{label} differs: receipt has {shown(old[name])}, re-run gives {shown(new[name])}")
-    return f"firing {i} ({rule_id}): " + "; ".join(parts)
+    parts += [f"read {p}" for p in _fields(old["read"], new["read"],
+                                             {k: f"value of {k}" for k in set(old["read"]) | set(new["read"])})]
+    return f"rule {new['rule']}: " + "; ".join(parts)
+
+
+def _trace_difference(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str | None:
+    """The first rule whose trace entry differs, in words: a rule only in the receipt or only on
+    re-run, else the first differing rule in the re-run's order, else a difference in order."""
+    before = {str(e["rule"]): e for e in old}
+    after = {e["rule"]: e for e in new}
+    only = [shown(r) for r in before if r not in after]
+    if only:
+        return f"rules only in the receipt: {', '.join(only[:5])}" + (" ..." if len(only) > 5 else "")
+    only = [r for r in after if r not in before]
+    if only:
+        return f"rules only on re-run: {', '.join(only[:5])}" + (" ..." if len(only) > 5 else "")
+    for rule, entry in after.items():
+        if not _same(before[rule], entry):
+            return _rule_difference(before[rule], entry)
+    if len(old) != len(new) or not _same(old, new):
+        return "the trace lists the same rules in another order, or one rule twice"
+    return None
 
 
 def _rows_difference(noun: str, old: list[Any], new: list[Any], key: str | None) -> str | None:
@@ -364,8 +375,8 @@ def verify_receipt(receipt: Any, screener: Screener, source: str = "receipt") ->
     """Check a receipt's shape and seal, that the program and rulebook replaying it are the ones it
     names (every rule file's hash, the rules version, the engine version), then re-run its case
     and compare every member: identical only if the re-run gives the receipt again, byte for byte."""
-    if isinstance(receipt, dict) and receipt.get("receipt_version") == 1 and type(receipt["receipt_version"]) is int:
-        return _version_1(receipt, source)
+    if isinstance(receipt, dict) and type(receipt.get("receipt_version")) is int and receipt["receipt_version"] in _OLDER:
+        return _older(receipt, source)
     try:
         doc = check_receipt(receipt)
         body = {k: v for k, v in receipt.items() if k != "receipt_digest"}
@@ -389,20 +400,29 @@ def verify_receipt(receipt: Any, screener: Screener, source: str = "receipt") ->
     return _compare(receipt, again, source)
 
 
-def _version_1(receipt: dict[str, Any], source: str) -> Verification:
-    """A version-1 receipt logs the firings of the engine compilation before ADR 0010 (joins
-    over node facts, one firing per matching branch), which this program no longer runs, so it
-    cannot be replayed here. Its seal can still be checked."""
+_OLDER = {
+    1: "its firing log comes from the engine compilation before ADR 0010",
+    2: "it logs every rule firing (list elements and fold steps included), not the per-rule trace "
+       "this program writes",
+}
+
+
+def _older(receipt: dict[str, Any], source: str) -> Verification:
+    """A version-1 or version-2 receipt logs firings (of the compilation before ADR 0010, or of
+    every firing under it), which this program no longer records, so it cannot be replayed here
+    rule by rule. Its seal can still be checked."""
+    version = receipt["receipt_version"]
     body = {k: v for k, v in receipt.items() if k != "receipt_digest"}
     try:
         intact = sha256(canonical(body)) == receipt.get("receipt_digest")
     except (TypeError, ValueError):
         intact = False
     return Verification(source, "unsupported",
-                        "a version-1 receipt: its firing log comes from the engine compilation before ADR 0010, "
-                        f"which this program (receipt version {RECEIPT_VERSION}) cannot replay; seal "
-                        f"{'intact' if intact else 'broken (altered after it was issued)'}; replay it with a "
-                        "program from before ADR 0010, or screen its case again for a version-2 receipt")
+                        f"a version-{version} receipt: {_OLDER[version]}, so this program (receipt version "
+                        f"{RECEIPT_VERSION}) cannot replay it; seal "
+                        f"{'intact' if intact else 'broken (altered after it was issued)'}; replay it with "
+                        f"eligibility {'before ADR 0010' if version == 1 else '0.2'}, or screen its case again "
+                        f"for a version-{RECEIPT_VERSION} receipt")
 
 
 def _compare(receipt: dict[str, Any], again: dict[str, Any], source: str) -> Verification:
@@ -414,11 +434,9 @@ def _compare(receipt: dict[str, Any], again: dict[str, Any], source: str) -> Ver
         return differs("the case facts do not match their digest")
     if not _same(receipt["case"], again["case"]):
         return differs("the case differs from its facts as re-read (" + "; ".join(_fields(receipt["case"], again["case"])) + ")")
-    for i, (old, new) in enumerate(zip(receipt["firings"], again["firings"])):
-        if not _same(old, new):
-            return differs(_firing_difference(i, old, new))
-    if len(receipt["firings"]) != len(again["firings"]):
-        return differs(f"{len(receipt['firings'])} firings in the receipt, {len(again['firings'])} on re-run")
+    detail = _trace_difference(receipt["trace"], again["trace"])
+    if detail:
+        return differs(detail)
     for noun, member, key in (("verdict", "verdicts", "provision"), ("warning", "warnings", None),
                               ("referral", "referrals", "service")):
         detail = _rows_difference(noun, receipt[member], again[member], key)
@@ -427,7 +445,7 @@ def _compare(receipt: dict[str, Any], again: dict[str, Any], source: str) -> Ver
     rest = [name for name in sorted(again) if name != "receipt_digest" and not _same(receipt.get(name), again[name])]
     if rest:  # a member not compared above: never "identical" unless every byte is
         return differs("these members differ from the re-run: " + ", ".join(rest))
-    return Verification(source, "identical", f"{len(again['firings'])} firings and {len(again['verdicts'])} verdicts match")
+    return Verification(source, "identical", f"{len(again['trace'])} rules and {len(again['verdicts'])} verdicts match")
 
 
 @dataclass(frozen=True)
@@ -515,10 +533,8 @@ def node_results(verdict: Verdict) -> dict[str, tuple[str, str]]:
     """(versioned rule, status) for each rule the engine concluded, read from the trace."""
     out: dict[str, tuple[str, str]] = {}
     for entry in verdict.trace:
-        part, _, kind = entry.rule.partition("#")
-        if "~" in part or kind.startswith(("element.", "step.", "start")):
-            continue
-        out.setdefault(part, (entry.version, entry.concluded))
+        if "~" not in entry.rule:  # a condition part is not a rule of its own
+            out.setdefault(entry.rule, (entry.version, entry.concluded))
     return out
 
 

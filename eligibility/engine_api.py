@@ -21,12 +21,14 @@ class EngineError(RuntimeError):
 
 @dataclass(frozen=True)
 class Firing:
+    """One rule firing: which rule concluded what. The facts it matched are not kept: the trace
+    is rebuilt per rule from the conclusions and the case's facts (ADR 0010, per-rule trace)."""
+
     rule: str  # durable rule name, e.g. "utl-53-1-b#T.0"
     node: str
     value: str
-    matched: dict[str, Any]  # alias -> matched fact (without engine bookkeeping)
     derived: bool  # whether the conclusion was asserted for further rules
-    index: int | None = None  # the list element, for the rules of a `some` condition
+    index: int | None = None  # the list element (or fold step), for the rules of a `some` condition
 
 
 @dataclass
@@ -41,15 +43,28 @@ class Run:
 BOOKKEEPING = ("sid", "id", "$s")
 
 
-def _derived_fact(meta: RuleMeta, matched: dict[str, Any]) -> dict[str, Any]:
+# The rules whose conclusion depends on which facts they matched (the list element, the fold step);
+# every other rule's conclusion is its name alone, so an engine need not decode what it matched.
+NEEDS_MATCH = frozenset({"element", "step"})
+
+
+def derived_index(meta: RuleMeta, matched: dict[str, Any] | None) -> int | None:
+    """The list element (``element``) or fold step (``start``, ``step``) a firing concludes
+    about; None for a rule's own value. Only ``NEEDS_MATCH`` rules read ``matched``."""
+    if meta.derive == "element":
+        return matched["m"]["i"]  # type: ignore[index]
+    if meta.derive == "step":
+        return matched["a"]["i"] + 1  # type: ignore[index]
+    return 0 if meta.derive == "start" else None
+
+
+def _derived_fact(meta: RuleMeta, index: int | None) -> dict[str, Any]:
     """The fact a rule concludes: a node's value, one list element's value, or a step of the
     fold along a list (the value of the elements before index ``i``)."""
     if meta.derive == "element":
-        return {"t": "element", "n": meta.node, "i": matched["m"]["i"], "v": meta.value}
-    if meta.derive == "start":
-        return {"t": "acc", "n": meta.node, "i": 0, "v": meta.value}
-    if meta.derive == "step":
-        return {"t": "acc", "n": meta.node, "i": matched["a"]["i"] + 1, "v": meta.value}
+        return {"t": "element", "n": meta.node, "i": index, "v": meta.value}
+    if meta.derive in ("start", "step"):
+        return {"t": "acc", "n": meta.node, "i": index, "v": meta.value}
     return {"t": NODE_FACT, "n": meta.node, "v": meta.value}
 
 
@@ -60,14 +75,15 @@ def engine_facts(compiled: Compiled, facts: list[dict[str, Any]]) -> list[dict[s
             if f["t"] in compiled.topics or (f["t"] == ITEM_FACT and f["l"] in compiled.lists)]
 
 
-def record_firing(run: Run, meta: RuleMeta, matched: dict[str, Any], consumed: bool) -> dict[str, Any] | None:
-    """Record one firing of ``meta`` on ``matched`` in ``run``; return the fact to assert for the
+def record_firing(run: Run, meta: RuleMeta, index: int | None, consumed: bool) -> dict[str, Any] | None:
+    """Record one firing of ``meta`` (about list element or fold step ``index``, see
+    `derived_index`) in ``run``; return the fact to assert for the
     rules that use it, or None (a later firing for the same conclusion, or nothing consumes it).
 
     Raises `EngineError` when the rule concludes a value other than the one already concluded
     for the same node (or list element, or step of a fold): the compiler's rules are exclusive,
     so that is a bug."""
-    fact = _derived_fact(meta, matched)
+    fact = _derived_fact(meta, index)
     key = (fact["t"], fact["n"], fact.get("i"))
     previous = run.derived.get(key)
     if previous is not None and previous != meta.value:
@@ -77,7 +93,7 @@ def record_firing(run: Run, meta: RuleMeta, matched: dict[str, Any], consumed: b
     if meta.derive == "node":
         run.conclusions[meta.node] = meta.value
     assert_it = first and (meta.derive != "node" or consumed)
-    run.firings.append(Firing(meta.name, meta.node, meta.value, matched, assert_it, fact.get("i")))
+    run.firings.append(Firing(meta.name, meta.node, meta.value, assert_it, index))
     # A rule's value reaches the rules that read it in a chunk fact (`chunk_facts`), not alone.
     return fact if assert_it and meta.derive != "node" else None
 

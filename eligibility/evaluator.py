@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .compiler import Compiled, RuleMeta
-from .engine_api import BOOKKEEPING, EngineError, Firing, Run, check_complete, chunk_facts, engine_facts, record_firing
+from .engine_api import BOOKKEEPING, EngineError, Firing, Run, check_complete, chunk_facts, engine_facts, derived_index, record_firing
 
 __all__ = ["PythonEngine", "EngineError", "Firing", "Run"]
 
@@ -416,7 +416,7 @@ class _Session:
             try:
                 if on_fire is not None:
                     on_fire(rule.meta, matched)
-                derived = record_firing(run, rule.meta, matched, rule.consumed)
+                derived = record_firing(run, rule.meta, derived_index(rule.meta, matched), rule.consumed)
             except EngineError:
                 raise
             except Exception as exc:

@@ -305,7 +305,7 @@ def _provision_html(p: ProvisionResult, lang: str, t: Callable[[str], str], open
 def to_html(verdict: Verdict, folded: bool = True) -> str:
     """A self-contained, printable page: warnings, next steps, the verdicts, then a why-tree per
     provision with the statute quote beside each step (the other provisions folded), and the
-    firing log (no scripts, no network)."""
+    per-rule trace (no scripts, no network)."""
     lang = verdict.lang
 
     def t(text: str) -> str:
@@ -336,11 +336,11 @@ def to_html(verdict: Verdict, folded: bool = True) -> str:
         out.extend(_provision_html(p, lang, t, open_=False, why=why))
     out.append(f"<details><summary>{e(label('trace', lang))} ({len(verdict.trace)})</summary><table><tr><th>#</th>"
                f"<th>{e(label('trace_rule', lang))}</th><th>{e(label('trace_version', lang))}</th>"
-               f"<th>{e(label('trace_concluded', lang))}</th><th>{e(label('trace_matched', lang))}</th></tr>")
+               f"<th>{e(label('trace_concluded', lang))}</th><th>{e(label('trace_read', lang))}</th></tr>")
     for i, entry in enumerate(verdict.trace):
-        matched = json.dumps(entry.matched, ensure_ascii=False, sort_keys=True)
+        read = json.dumps(entry.read, ensure_ascii=False, sort_keys=True)
         out.append(f"<tr><td>{i}</td><td><code>{e(entry.rule)}</code></td><td><code>{e(entry.version)}</code></td>"
-                   f"<td>{e(label(entry.concluded, lang))}</td><td><code>{e(matched)}</code></td></tr>")
+                   f"<td>{e(label(entry.concluded, lang))}</td><td><code>{e(read)}</code></td></tr>")
     out.append(f"</table></details><p class=\"meta\">{e(label('disclaimer', lang))}</p></body></html>")
     return "\n".join(out) + "\n"
 

@@ -31,14 +31,14 @@ from pydantic import BaseModel
 from . import __version__
 from .adapter import Engine
 from .case import AtLeast, Case, question
-from .compiler import MISSING_LIST, STATUS, Compiled, RuleMeta, compile_rulebook
-from .engine_api import Firing, Run
-from .facts import FACT_SPECS, add_months, case_facts, current_permit, source_paths
+from .compiler import STATUS, Compiled, RuleMeta, compile_rulebook
+from .engine_api import Run
+from .facts import FACT_SPECS, ITEM_FACT, add_months, case_facts, current_permit, source_paths
 from .outlook import becomes_met_when, not_yet_headline
 from .rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, ResolvedParameter, Rulebook, load_rulebook
 from .texts import long_date
 from .verdict import (Citation, MissingFact, ProvisionResult, Reason, Referral, TraceEntry, Verdict, Warning,
-                      Memo, NotPlainJSON, PLAIN, dumps, encode, encode_json, encode_plain, json_object, lovdata_url,
+                      Memo, NotPlainJSON, PLAIN, dumps, encode, encode_json, json_object, lovdata_url,
                       make_missing_fact, make_provision_result, make_referral, make_trace_entry, make_verdict)
 
 HEADLINE = {
@@ -123,8 +123,9 @@ class Screener:
     def _screen(self, case: Case, as_of: dt.date | None, lang: str, encode: bool) -> Screening:
         day = as_of or case.assessment_date or dt.date.today()
         compiled = self.compiled(day)
-        run = self.engine.run(compiled, case_facts(case, day))
-        return _Explainer(self.explanations(compiled, day, lang), run).explain(case, day, encode)
+        facts = case_facts(case, day)
+        run = self.engine.run(compiled, facts)
+        return _Explainer(self.explanations(compiled, day, lang), run, facts).explain(case, day, encode)
 
 
 class Screening:
@@ -165,7 +166,7 @@ class Screening:
             return dumps(doc)
         if trace:
             assert self.trace_json is not None
-            members["trace"] = "[" + ",".join([head + tail for head, tail in self.trace_json]) + "]"
+            members["trace"] = "[" + ",".join(self.trace_json) + "]"
         return json_object(members)
 
     def _outline_members(self) -> dict[str, str] | None:
@@ -178,11 +179,11 @@ class Screening:
         except NotPlainJSON:
             return None
 
-    def firings_json(self) -> str:
-        """The canonical JSON of a receipt's ``firings``: each trace entry with its ``seq``."""
+    def trace_text(self) -> str:
+        """The canonical JSON of the verdict's ``trace`` (a receipt's ``trace`` too)."""
         if self.trace_json is None:
             raise ValueError("the trace of this screening was not encoded")
-        return "[" + ",".join([f'{head}"seq":{i},{tail}' for i, (head, tail) in enumerate(self.trace_json)]) + "]"
+        return "[" + ",".join(self.trace_json) + "]"
 
 
 def nearest_question(path: str) -> dict[str, str]:
@@ -263,34 +264,39 @@ def _given(case: Case, path: str) -> bool:
     return last in getattr(node, "model_fields_set", set()) and value is not None
 
 
-# --- canonical JSON of trace entries -------------------------------------------------------------
+# --- the per-rule trace (ADR 0010) ---------------------------------------------------------------
 
-Matched = Callable[[Firing], dict[str, Any]]
-EntryJSON = tuple[str, str]  # an entry's JSON up to its rule, and after (a receipt has "seq" in between)
-
-
-def _new_entry(firing: Firing, version: str, matched: dict[str, Any]) -> TraceEntry:
-    """The trace entry of ``firing``. ``matched`` has string names by construction (fact paths,
-    list elements, and node ids from the facts the engine derived); the entry is built without
-    validation when the firing's own values have the field types too."""
-    if type(firing.derived) is bool and type(firing.rule) is str:
-        return make_trace_entry(rule=firing.rule, version=version, concluded=STATUS[firing.value], matched=matched,
-                                derived=firing.derived)
-    return TraceEntry(rule=firing.rule, version=version, concluded=STATUS[firing.value],  # type: ignore[arg-type]
-                      matched=matched, derived=firing.derived)
+EntryJSON = str  # one trace entry's canonical JSON
 
 
-class _Trace(dict[str, "_TraceRule"]):
-    """How the firings of the rules of one compiled law epoch are read (engine rule name ->
-    `_TraceRule`, made on first use), shared by both languages."""
+class _CaseFacts:
+    """The facts one case gave the engine: each topic's fact, and each list's element facts in order."""
+
+    def __init__(self, facts: list[dict[str, Any]]):
+        self.topics: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, list[dict[str, Any]]] = {}
+        for fact in facts:
+            if fact["t"] == ITEM_FACT:
+                self.items.setdefault(fact["l"], []).append(fact)
+            else:
+                self.topics[fact["t"]] = fact
+
+
+class _Trace:
+    """How the trace of one compiled law epoch is rebuilt from a case's conclusions and facts:
+    one entry per rule in force and per condition part (``<rule>~when``, ``<rule>~assess``), in
+    rule id order with a rule's parts before it. Shared by both languages."""
 
     def __init__(self, compiled: Compiled):
-        super().__init__()
-        self.compiled = compiled
-
-    def __missing__(self, name: str) -> _TraceRule:
-        found = self[name] = _TraceRule(self.compiled, self.compiled.rules[name])
-        return found
+        metas: dict[str, list[RuleMeta]] = {}
+        for meta in compiled.rules.values():
+            metas.setdefault(meta.node, []).append(meta)
+        self.rules = {node: _TraceRule(compiled, node, found) for node, found in metas.items()}
+        order: list[str] = []
+        for node_id in sorted(compiled.nodes):
+            order += [part for part in (f"{node_id}~when", f"{node_id}~assess", node_id) if part in self.rules]
+        order += sorted(set(self.rules) - set(order))
+        self.order = [self.rules[node] for node in order]
 
 
 def _exact(fact: dict[str, Any], name: str, attr: str) -> bool:
@@ -299,155 +305,111 @@ def _exact(fact: dict[str, Any], name: str, attr: str) -> bool:
     return attr in fact and (attr == name or fact[attr] == fact.get(name + "_hi"))
 
 
-class _TraceRule:
-    """How the firings of one engine rule are read: the facts it matched as the case names them
-    (``matched``), its trace entry (``entry``), the entry's canonical JSON (``encoded``), and the
-    case fields an undetermined firing shows missing (``missing``)."""
+def _measured(fact: dict[str, Any], attr: str) -> Any:
+    """A measured range's value: one value, or [lowest, highest]; None when unknown."""
+    lo, hi = fact.get(attr + "_lo"), fact.get(attr + "_hi")
+    return None if lo is None else (lo if lo == hi else [lo, hi])
 
-    def __init__(self, compiled: Compiled, meta: RuleMeta):
-        self.meta, self.version = meta, meta.key
-        self.reads = compiled.reads.get(meta.node.split("~")[0], [])
-        prefix = f"{meta.list}[]."
+
+class _TraceRule:
+    """One rule (or condition part) in the trace: what it read, as the case names it (``read``:
+    the statuses of the rules it combines, or the case's facts it tested), its entry and the
+    entry's canonical JSON, and the case fields whose absence left it undetermined (``missing``)."""
+
+    def __init__(self, compiled: Compiled, node: str, metas: list[RuleMeta]):
+        self.node, self.version = node, metas[0].key
+        self.inputs = tuple(dict.fromkeys(i for meta in metas for i in meta.inputs))
+        self.list = next((meta.list for meta in metas if meta.list), None)
+        self.topic = next((meta.topic for meta in metas if meta.topic and meta.derive != "element"), None)
+        self.reads = compiled.reads.get(node.split("~")[0], [])
+        prefix = f"{self.list}[]."
         self.subs = [p[len(prefix):] for p in self.reads if p.startswith(prefix)]  # list element attributes
-        self.fields: list[tuple[str, Any]] = []  # a condition's fact paths and their specs
-        self.paths: list[str] = []  # the same, when none is an interval: paths and fact attributes
-        self.attrs: list[str] = []
-        self.matched: Matched = self._choose()
-        self.rule_json = f',"rule":{encode_basestring(meta.name)},'
-        self.tail = f'"version":{encode_basestring(meta.key)}}}'
-        self._starts: dict[tuple[str, bool], str] = {}  # (value, derived) -> the entry's JSON before "matched"
-        self._probes_found: list[tuple[str, tuple[str, ...]]] | None = None
+        self.fields = [(path, FACT_SPECS[path]) for path in self.reads
+                       if self.topic is not None and self.list is None and "[]" not in path]
+        self.head = f'{{"concluded":'
+        self.tail = f',"rule":{encode_basestring(node)},"version":{encode_basestring(self.version)}}}'
         self._item_probes_found: list[tuple[str, str, tuple[str, ...]]] | None = None
 
-    # -- what a firing matched, as the case names it -----------------------------------------------
-    def _choose(self) -> Matched:
-        """How this rule's firings read."""
-        meta = self.meta
-        if meta.inputs:
-            return self._nodes
-        if meta.derive == "element":
-            return self._element
-        if meta.derive == "step":
-            return self._step
-        if meta.list is not None:  # start, end, or the list is unknown
-            return self._list
-        if meta.topic is not None:
-            self.fields = [(path, FACT_SPECS[path]) for path in self.reads]
-            if any(spec.kind == "interval" for _, spec in self.fields):
-                return self._topic
-            self.paths = [path for path, _ in self.fields]
-            self.attrs = [spec.attr for _, spec in self.fields]
-            return self._values
-        return self._nodes
+    # -- what it read -----------------------------------------------------------------------------
+    def read(self, conclusions: dict[str, str], facts: _CaseFacts) -> dict[str, Any]:
+        if self.inputs:
+            return {node: STATUS[conclusions[node]] for node in self.inputs}
+        if self.list is not None:
+            return self._list(facts)
+        if self.topic is not None:
+            fact = facts.topics.get(self.topic, {})
+            return {path: _measured(fact, spec.attr) if spec.kind == "interval" else fact.get(spec.attr)
+                    for path, spec in self.fields}
+        return {}
 
-    def _element(self, firing: Firing) -> dict[str, Any]:
-        item = firing.matched["m"]
-        values: dict[str, Any] = {}
-        for sub, attr, _ in self._item_probes():
-            if attr == sub:
-                values[sub] = item.get(sub)
-            else:  # a measured range: one value, or [lowest, highest]
-                lo, hi = item.get(sub + "_lo"), item.get(sub + "_hi")
-                values[sub] = None if lo is None else (lo if lo == hi else [lo, hi])
-        return {f"{self.meta.list}[{item['i']}]": values}
-
-    def _step(self, firing: Firing) -> dict[str, Any]:
-        acc, element = firing.matched["a"], firing.matched["e"]
-        lst = self.meta.list
-        return {f"{lst}[:{acc['i']}]": STATUS[acc["v"]], f"{lst}[{element['i']}]": STATUS[element["v"]]}
-
-    def _list(self, firing: Firing) -> dict[str, Any]:
-        lst = self.meta.list or ""
+    def _list(self, facts: _CaseFacts) -> dict[str, Any]:
+        """The list's count, then each element's attributes the rule tests."""
+        lst = self.list or ""
         count = FACT_SPECS[lst].count_attr or ""
-        matched: dict[str, Any] = {f"{lst} (count)": firing.matched["m"].get(count)}
-        if "a" in firing.matched:
-            matched[f"{lst}[:{firing.matched['a']['i']}]"] = STATUS[firing.matched["a"]["v"]]
-        return matched
+        out: dict[str, Any] = {f"{lst} (count)": facts.topics.get(self.topic or "", {}).get(count)}
+        for item in facts.items.get(lst, ()):
+            out[f"{lst}[{item['i']}]"] = {sub: item.get(sub) if attr == sub else _measured(item, sub)
+                                          for sub, attr, _ in self._item_probes()}
+        return out
 
-    def _topic(self, firing: Firing) -> dict[str, Any]:
-        fact = firing.matched.get("m", {})
-        values: dict[str, Any] = {}
-        for path, spec in self.fields:
-            if spec.kind == "interval":
-                lo, hi = fact.get(spec.attr + "_lo"), fact.get(spec.attr + "_hi")
-                values[path] = None if lo is None else (lo if lo == hi else [lo, hi])
-            else:
-                values[path] = fact.get(spec.attr)
-        return values
+    # -- the entry and its JSON ---------------------------------------------------------------------
+    def entry(self, value: str, read: dict[str, Any]) -> TraceEntry:
+        if type(self.node) is str:
+            return make_trace_entry(rule=self.node, version=self.version, concluded=STATUS[value], read=read)
+        return TraceEntry(rule=self.node, version=self.version, concluded=STATUS[value], read=read)
 
-    def _values(self, firing: Firing) -> dict[str, Any]:
-        """`_topic` for a condition reading no interval."""
-        return dict(zip(self.paths, map(firing.matched.get("m", {}).get, self.attrs)))
+    def encoded(self, value: str, read: dict[str, Any]) -> EntryJSON | None:
+        """The entry's canonical JSON (keys sorted: concluded, read, rule, version); None if what
+        it read is not plain JSON."""
+        try:
+            return f'{self.head}{encode_basestring(STATUS[value])},"read":{encode_json(read)}{self.tail}'
+        except NotPlainJSON:
+            return None
 
-    def _nodes(self, firing: Firing) -> dict[str, Any]:
-        """The statuses of the rules it read, from its chunk fact (ADR 0010)."""
-        chunk = firing.matched["m"]
-        return {node: STATUS[chunk[attr]] for node, attr in zip(self.meta.inputs, self.meta.attrs)}
-
-    def missing(self, fact: dict[str, Any]) -> list[str]:
-        """The case fields whose absence from ``fact`` made this rule conclude undetermined."""
-        meta = self.meta
-        if meta.derive == "element":
-            probes = self._item_probes()
-            absent = [(sub, sources) for sub, attr, sources in probes if attr not in fact]
-            if not absent:  # everything is there, so a range of days left it open: ask for its date
-                absent = [(sub, sources) for sub, attr, sources in probes if not _exact(fact, sub, attr)]
-            return [path.replace("[]", f"[{fact['i']}]", 1) for _, sources in absent for path in sources]
-        if meta.name.endswith(MISSING_LIST):  # the list itself is absent
-            return list(source_paths(meta.list or ""))
-        if meta.list is None:
-            probes = self._probes()
+    # -- why it is undetermined -----------------------------------------------------------------------
+    def missing(self, run: Run, facts: _CaseFacts) -> list[str]:
+        """The case fields whose absence made this condition (part) conclude undetermined: absent
+        from the fact it tested, or from the list elements that came out undetermined."""
+        if self.inputs or self.topic is None:
+            return []
+        fact = facts.topics.get(self.topic, {})
+        if self.list is None:
+            if run.conclusions.get(self.node) != "U":
+                return []
+            probes = [(spec.attr + "_lo" if spec.kind == "interval" else spec.attr, source_paths(path))
+                      for path, spec in self.fields]
             absent = [p for attr, paths in probes if attr not in fact for p in paths]
             if not absent:  # everything is there, so a measured range left it open: ask what settles it
                 absent = [p for attr, paths in probes
                           if attr.endswith("_lo") and not _exact(fact, attr[:-3], attr) for p in paths]
             return absent
-        return []
+        out: list[str] = []
+        if run.conclusions.get(self.node) == "U" and (FACT_SPECS[self.list].count_attr or "") not in fact:
+            out += source_paths(self.list)  # the list itself is absent
+        for item in facts.items.get(self.list, ()):
+            if run.derived.get(("element", self.node, item["i"])) == "U":
+                out += self._element_missing(item)
+        return out
+
+    def _element_missing(self, item: dict[str, Any]) -> list[str]:
+        probes = self._item_probes()
+        absent = [(sub, sources) for sub, attr, sources in probes if attr not in item]
+        if not absent:  # everything is there, so a range of days left it open: ask for its date
+            absent = [(sub, sources) for sub, attr, sources in probes if not _exact(item, sub, attr)]
+        return [path.replace("[]", f"[{item['i']}]", 1) for _, sources in absent for path in sources]
 
     def _item_probes(self) -> list[tuple[str, str, tuple[str, ...]]]:
         """(element attribute as rules name it, as the fact holds it, the case fields that make it
         known) for each list-element attribute the rule reads. A measured one is made known by the
         fields it is measured from; a range (an interval) is held as ``<name>_lo``/``_hi``."""
         if self._item_probes_found is None:
-            specs = FACT_SPECS[self.meta.list or ""].item_specs
+            specs = FACT_SPECS[self.list or ""].item_specs
             self._item_probes_found = []
             for sub in self.subs:
                 spec = specs.get(sub)
                 attr = sub + "_lo" if spec is not None and spec.kind == "interval" else sub
-                self._item_probes_found.append((sub, attr, spec.sources if spec else (f"{self.meta.list}[].{sub}",)))
+                self._item_probes_found.append((sub, attr, spec.sources if spec else (f"{self.list}[].{sub}",)))
         return self._item_probes_found
-
-    def _probes(self) -> list[tuple[str, tuple[str, ...]]]:
-        """(fact attribute, the case fields that make it known) for each fact path it reads."""
-        if self._probes_found is None:
-            probes = []
-            for path in self.reads:
-                if "[]" in path:
-                    continue
-                spec = FACT_SPECS[path]
-                probes.append((spec.attr + "_lo" if spec.kind == "interval" else spec.attr, source_paths(path)))
-            self._probes_found = probes
-        return self._probes_found
-
-    # -- the trace entry and its JSON ---------------------------------------------------------------
-    def entry(self, firing: Firing) -> TraceEntry:
-        """The firing's trace entry."""
-        return _new_entry(firing, self.version, self.matched(firing))
-
-    def encoded(self, firing: Firing) -> EntryJSON | None:
-        """The entry's canonical JSON (keys sorted: concluded, derived, matched, rule, version),
-        split where a receipt's firing has its ``seq``; None if it is not plain JSON."""
-        start = self._starts.get((firing.value, firing.derived))
-        if start is None:
-            if type(firing.derived) is not bool:
-                return None
-            start = self._starts[(firing.value, firing.derived)] = (
-                f'{{"concluded":{encode_basestring(STATUS[firing.value])},'
-                f'"derived":{encode_plain(firing.derived)},"matched":')
-        try:
-            return start + encode_json(self.matched(firing)) + self.rule_json, self.tail
-        except NotPlainJSON:
-            return None
 
 
 # --- explanations --------------------------------------------------------------------------------
@@ -611,11 +573,10 @@ class _Explanations:
 class _Explainer:
     """The explanation of one case: its engine run read through the epoch's `_Explanations`."""
 
-    def __init__(self, explanations: _Explanations, run: Run):
-        self.ex, self.run = explanations, run
+    def __init__(self, explanations: _Explanations, run: Run, facts: list[dict[str, Any]]):
+        self.ex, self.run, self.facts = explanations, run, _CaseFacts(facts)
         self.compiled, self.lang = explanations.compiled, explanations.lang
         self.conclusions = run.conclusions
-        self._undetermined: dict[str, list[Firing]] | None = None
         self._missing: dict[str, list[str]] = {}
         self.dates: dict[str, dt.date] = {}
 
@@ -625,16 +586,6 @@ class _Explainer:
         if value is None:  # every node concludes exactly one value; anything else is a bug
             raise RuntimeError(f"no conclusion for rule '{node_id}'")
         return STATUS[NEG[value] if negated else value]
-
-    @property
-    def undetermined(self) -> dict[str, list[Firing]]:
-        """Rule (or condition part) -> its firings that concluded undetermined on a fact, in order."""
-        if self._undetermined is None:
-            self._undetermined = {}
-            for firing in self.run.firings:
-                if firing.value == "U" and "m" in firing.matched and not self.compiled.rules[firing.rule].inputs:
-                    self._undetermined.setdefault(firing.node, []).append(firing)
-        return self._undetermined
 
     # -- the walk under one provision ----------------------------------------------------------
     def walk(self, node_id: str, negated: bool, seen: set[str], out: list[tuple[Node, str, str]]) -> None:
@@ -662,10 +613,10 @@ class _Explainer:
         found = self._missing.get(node_id)
         if found is None:
             out: list[str] = []
-            undetermined = self.undetermined
+            rules = self.ex.trace.rules
             for part in self.ex.parts(node_id):
-                for firing in undetermined.get(part, ()):
-                    out.extend(self.ex.trace[firing.rule].missing(firing.matched["m"]))
+                if part in rules:
+                    out.extend(rules[part].missing(self.run, self.facts))
             found = self._missing[node_id] = [p for p in dict.fromkeys(out) if not _given(self.case, p)]
         return found
 
@@ -743,15 +694,16 @@ class _Explainer:
         return out
 
     def trace(self) -> list[TraceEntry]:
-        """Every firing in order, with the facts it matched named as the case names them."""
-        rules = self.ex.trace
-        return [rules[firing.rule].entry(firing) for firing in self.run.firings]
+        """One entry per rule in force and condition part: its conclusion and what it read."""
+        conclusions, facts = self.conclusions, self.facts
+        return [rule.entry(conclusions[rule.node], rule.read(conclusions, facts)) for rule in self.ex.trace.order]
 
     def trace_json(self) -> tuple[EntryJSON, ...] | None:
         """Each trace entry's canonical JSON (see `Screening`); None if an entry holds a value
         that is not plain JSON."""
-        rules = self.ex.trace
-        texts = tuple([rules[firing.rule].encoded(firing) for firing in self.run.firings])
+        conclusions, facts = self.conclusions, self.facts
+        texts = tuple([rule.encoded(conclusions[rule.node], rule.read(conclusions, facts))
+                       for rule in self.ex.trace.order])
         return None if None in texts else texts  # type: ignore[return-value]
 
     def explain(self, case: Case, day: dt.date, encode: bool = False) -> Screening:

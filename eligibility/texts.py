@@ -48,7 +48,7 @@ WORDS: dict[str, dict[str, str]] = {
     "trace_rule": {"nb": "regel", "en": "rule"},
     "trace_version": {"nb": "versjon", "en": "version"},
     "trace_concluded": {"nb": "konklusjon", "en": "concluded"},
-    "trace_matched": {"nb": "opplysninger", "en": "matched"},
+    "trace_read": {"nb": "opplysninger", "en": "read"},
     "disclaimer": {
         "nb": "Dette er en foreløpig vurdering av oppgitte opplysninger, ikke et vedtak. Søk juridisk råd.",
         "en": "This is a preliminary screening of the facts given, not a decision. Seek legal advice.",

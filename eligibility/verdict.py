@@ -109,11 +109,13 @@ class Referral(Model):
 
 
 class TraceEntry(Model):
-    rule: str  # engine rule name: node#value[.branch]
+    """One rule in force (or condition part, ``<rule>~when``/``~assess``) and what it concluded
+    from what it read: the statuses of the rules it combines, or the case's facts it tested."""
+
+    rule: str  # rule id, or condition part
     version: str  # versioned rule id
     concluded: Status
-    matched: dict[str, Any]
-    derived: bool
+    read: dict[str, Any]
 
 
 class Verdict(Model):
@@ -176,10 +178,9 @@ def constructor(model: type[M], sample: dict[str, Any]) -> Callable[..., M]:
     return _checked(model, build, sample)
 
 
-def _trace_entry(*, rule: str, version: str, concluded: str, matched: dict[str, Any], derived: bool) -> TraceEntry:
+def _trace_entry(*, rule: str, version: str, concluded: str, read: dict[str, Any]) -> TraceEntry:
     instance = _new(TraceEntry)
-    _store(instance, "__dict__", {"rule": rule, "version": version, "concluded": concluded, "matched": matched,
-                                  "derived": derived})
+    _store(instance, "__dict__", {"rule": rule, "version": version, "concluded": concluded, "read": read})
     _store(instance, "__pydantic_fields_set__", set(_TRACE_FIELDS))
     _store(instance, "__pydantic_extra__", None)
     _store(instance, "__pydantic_private__", None)
@@ -190,8 +191,8 @@ _TRACE_FIELDS = tuple(TraceEntry.model_fields)
 _CITATION = Citation(law="utlendingsloven", section="53", ledd=1, bokstav=None, text="utl. § 53 første ledd",
                      quote='"Søkeren" \\ har\n rett', confidence="LAW-TEXT", kind="statute", rule="r@2010-01-01")
 _REASON = Reason(rule="r@2010-01-01", status="met", text="Vilkåret er oppfylt – ø", citation=_CITATION)
-make_trace_entry = _checked(TraceEntry, _trace_entry, dict(rule="r#T.0", version="r@2010-01-01", concluded="met",
-                                                      matched={"a": [1, None, "x"]}, derived=True))
+make_trace_entry = _checked(TraceEntry, _trace_entry, dict(rule="r", version="r@2010-01-01", concluded="met",
+                                                      read={"a": [1, None, "x"]}))
 make_missing_fact = constructor(MissingFact, dict(path="a.b", question="Når?", needed_for=["r@2010-01-01"]))
 make_provision_result = constructor(ProvisionResult, dict(
     provision="p", title="Tittel", status="met", kind="entitlement", headline="h", explanation="", citation=_CITATION,
@@ -208,8 +209,7 @@ _SAMPLE_VERDICT = dict(
         citation=_CITATION, reasons=[], failed=[_REASON], missing=[], notes=[], becomes_met_when=[])],
     warnings=[Warning(id="w", level="safety", text="t", citation=_CITATION)],
     referrals=[Referral(**_REFERRAL)],
-    trace=[make_trace_entry(rule="r#T.0", version="r@2010-01-01", concluded="met", matched={"x": {"y": 1}},
-                            derived=True)],
+    trace=[make_trace_entry(rule="r", version="r@2010-01-01", concluded="met", read={"x": {"y": 1}})],
     apply_by="2027-01-31")
 make_verdict = constructor(Verdict, _SAMPLE_VERDICT)
 

@@ -38,8 +38,8 @@ def test_an_exception_inside_an_action_reaches_the_caller(compiled: Any) -> None
     assert _firings(engine.run(compiled, facts)) == _firings(Engine().run(compiled, facts))
 
 
-def _firings(run: Any) -> list[tuple[str, str, bool]]:
-    return [(f.rule, repr(f.matched), f.derived) for f in run.firings]
+def _firings(run: Any) -> list[tuple[str, int | None, bool]]:
+    return [(f.rule, f.index, f.derived) for f in run.firings]
 
 
 def test_a_reused_session_gives_the_same_firings_as_a_fresh_one(screener: Screener, compiled: Any) -> None:
@@ -127,11 +127,35 @@ def test_every_node_concludes_exactly_once_and_the_trace_records_it(screener: Sc
     derived_nodes = [f.node for f in run.firings if f.derived and compiled.rules[f.rule].derive == "node"]
     assert len(derived_nodes) == len(set(derived_nodes)), "a node fact was asserted twice"
     verdict = screener.screen(case)
-    assert verdict.trace and all(t.rule in compiled.rules for t in verdict.trace)
-    element = [t for t in verdict.trace if t.rule.startswith("utl-53.mishandling-pattern#element.")]
-    assert element and element[0].matched == {"abuse.incidents[0]": {
+    rules = [t.rule for t in verdict.trace]  # one entry per rule in force and condition part
+    assert sorted(rules) == sorted({meta.node for meta in compiled.rules.values()})
+    assert set(compiled.nodes) <= set(rules) and len(rules) == len(set(rules))
+    pattern = next(t for t in verdict.trace if t.rule == "utl-53.mishandling-pattern")
+    assert pattern.read == {"abuse.incidents (count)": 1, "abuse.incidents[0]": {
         "perpetrator": "reference_person", "victim": "child", "during_cohabitation": True, "happened": None,
         "repeated": None, "kind": None, "severity": "high"}}
+    indicated = next(t for t in verdict.trace if t.rule == "referral.abuse-dinutvei")
+    assert indicated.read == {"utl-53.abuse-indicated": run_status(run, "utl-53.abuse-indicated")}
+
+
+def run_status(run: Any, node: str) -> str:
+    return {"T": "met", "F": "not_met", "U": "undetermined", "J": "needs_assessment"}[run.conclusions[node]]
+
+
+def test_firings_read_by_name_are_the_firings_decoded(screener: Screener, compiled: Any) -> None:
+    """The adapter reads a rule's name from durable's message without decoding the rest (ADR 0010,
+    adapter glue); with the test hook set it decodes every message: both give the same firings."""
+    indices: set[int | None] = set()
+    for case in (make_case(abuse={"incidents": [{"perpetrator": "reference_person", "severity": "high"},
+                                                 {"perpetrator": "other"}]}),
+                 make_case(relationship={"cohabitation_ended": None})):
+        facts = case_facts(case, DAY)
+        seen: list[str] = []
+        decoded = Engine(on_fire=lambda meta, matched: seen.append(meta.name)).run(compiled, facts)
+        fast = Engine().run(compiled, facts)
+        assert _firings(fast) == _firings(decoded) and len(seen) == len(fast.firings)
+        indices |= {f.index for f in fast.firings}
+    assert {0, 1, 2} <= indices  # list elements and fold steps still know which element
 
 
 def test_facts_no_rule_tests_do_not_reach_the_engine(screener: Screener) -> None:

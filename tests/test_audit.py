@@ -38,7 +38,9 @@ def test_receipts_are_byte_identical_across_runs_and_engines(screener: Screener)
     assert first == canonical(receipt_for(Screener(ROOT / "rules")))
     receipt = receipt_for(screener)
     assert len(receipt["rules_digest"]) == 64 and "utl-53.yaml" in receipt["rule_files"]
-    assert receipt["firings"] and receipt["firings"][0]["seq"] == 0
+    rules = [entry["rule"] for entry in receipt["trace"]]  # one entry per rule in force (version 3)
+    assert receipt["receipt_version"] == 3 and rules and len(rules) == len(set(rules))
+    assert set(receipt["trace"][0]) == {"rule", "version", "concluded", "read"}
 
 
 def test_a_fresh_receipt_verifies(screener: Screener) -> None:
@@ -211,30 +213,53 @@ def test_a_resealed_extra_member_is_refused(screener: Screener) -> None:
     assert result.outcome == "malformed" and "approved_by: unknown member" in result.detail
 
 
-def _mishandling_firing(receipt: dict[str, Any]) -> int:
-    """The position of the first firing of the § 53(1)(b) mishandling rule with one matched value."""
-    return next(i for i, f in enumerate(receipt["firings"])
-                if f["version"] == "utl-53.mishandling@2018-11-01" and len(f["matched"]) == 1)
+def _mishandling(receipt: dict[str, Any]) -> dict[str, Any]:
+    """The trace entry of the § 53(1)(b) mishandling rule (it combines other rules' statuses)."""
+    return next(e for e in receipt["trace"] if e["rule"] == "utl-53.mishandling")
 
 
-def test_a_changed_matched_value_names_the_firing_and_both_values(screener: Screener) -> None:
+def test_a_changed_read_status_names_the_rule_and_both_values(screener: Screener) -> None:
     receipt = receipt_for(screener)
-    seq = _mishandling_firing(receipt)
-    firing = receipt["firings"][seq]
-    (fact, value), = firing["matched"].items()
-    firing["matched"][fact] = value + 1
+    entry = _mishandling(receipt)
+    read, status = next(iter(entry["read"].items()))
+    entry["read"][read] = "not_met" if status != "not_met" else "met"
     result = verify_receipt(reseal(receipt), screener)
     assert result.outcome == "differs"
-    assert result.detail == (f"firing {seq} (utl-53.mishandling): matched value of {fact} differs: "
+    assert result.detail == (f"rule utl-53.mishandling: read value of {read} differs: "
+                             f"receipt has {entry['read'][read]}, re-run gives {status}")
+
+
+def test_a_changed_fact_value_names_the_condition_and_both_values(screener: Screener) -> None:
+    receipt = receipt_for(screener)
+    entry = next(e for e in receipt["trace"] if any(type(v) is int for v in e["read"].values()))
+    fact, value = next((k, v) for k, v in entry["read"].items() if type(v) is int)
+    entry["read"][fact] = value + 1
+    result = verify_receipt(reseal(receipt), screener)
+    assert result.detail == (f"rule {entry['rule']}: read value of {fact} differs: "
                              f"receipt has {value + 1}, re-run gives {value}")
+
+
+def test_a_changed_conclusion_names_the_rule_and_both_statuses(screener: Screener) -> None:
+    receipt = receipt_for(screener)
+    entry = _mishandling(receipt)
+    was, entry["concluded"] = entry["concluded"], "undetermined" if entry["concluded"] != "undetermined" else "met"
+    result = verify_receipt(reseal(receipt), screener)
+    assert result.detail == (f"rule utl-53.mishandling: conclusion differs: receipt has {entry['concluded']}, "
+                             f"re-run gives {was}")
+
+
+def test_a_rule_missing_from_the_trace_is_named(screener: Screener) -> None:
+    receipt = receipt_for(screener)
+    receipt["trace"] = [e for e in receipt["trace"] if e["rule"] != "utl-53.mishandling"]
+    result = verify_receipt(reseal(receipt), screener)
+    assert result.detail == "rules only on re-run: utl-53.mishandling"
 
 
 def test_a_changed_rule_version_names_both_versions(screener: Screener) -> None:
     receipt = receipt_for(screener)
-    seq = _mishandling_firing(receipt)
-    receipt["firings"][seq]["version"] = "utl-53.mishandling@2010-01-01"
+    _mishandling(receipt)["version"] = "utl-53.mishandling@2010-01-01"
     result = verify_receipt(reseal(receipt), screener)
-    assert result.detail == (f"firing {seq} (utl-53.mishandling): rule version differs: receipt "
+    assert result.detail == ("rule utl-53.mishandling: rule version differs: receipt "
                              "utl-53.mishandling@2010-01-01, re-run utl-53.mishandling@2018-11-01")
 
 
@@ -248,9 +273,9 @@ def test_a_changed_verdict_names_the_provision_and_field(screener: Screener) -> 
 def test_an_int_for_a_float_is_not_identical(screener: Screener) -> None:
     """1 == 1.0 == True in Python, but not in the receipt's canonical bytes."""
     receipt = receipt_for(screener)
-    firing = next(f for f in receipt["firings"] if any(v is True for v in f["matched"].values()))
-    fact = next(k for k, v in firing["matched"].items() if v is True)
-    firing["matched"][fact] = 1
+    entry = next(e for e in receipt["trace"] if any(v is True for v in e["read"].values()))
+    fact = next(k for k, v in entry["read"].items() if v is True)
+    entry["read"][fact] = 1
     result = verify_receipt(reseal(receipt), screener)
     assert not result.ok and fact in result.detail
 
@@ -263,13 +288,13 @@ def deeply_nested(depth: int) -> list[Any]:
 
 
 MALFORMED = {
-    "firings not a list": (lambda r: r.update(firings={"0": r["firings"][0]}), "firings: "),
+    "trace not a list": (lambda r: r.update(trace={"0": r["trace"][0]}), "trace: "),
     "verdicts missing": (lambda r: r.pop("verdicts"), "verdicts: missing"),
-    "a firing without its rule": (lambda r: r["firings"][3].pop("rule"), "firings.3.rule: missing"),
+    "a trace entry without its rule": (lambda r: r["trace"][3].pop("rule"), "trace.3.rule: missing"),
     "a status that is no status": (lambda r: r["verdicts"][1].update(status="maybe"), "verdicts.1.status: "),
-    "deep nesting": (lambda r: r["firings"][0]["matched"].update(x=deeply_nested(100_000)), "nested deeper"),
-    "a huge integer": (lambda r: r["firings"][0]["matched"].update(x=10 ** 5000), "firings.0.matched.x: a number"),
-    "an infinite float": (lambda r: r["firings"][0]["matched"].update(x=float("inf")), "firings.0.matched.x: a number"),
+    "deep nesting": (lambda r: r["trace"][0]["read"].update(x=deeply_nested(100_000)), "nested deeper"),
+    "a huge integer": (lambda r: r["trace"][0]["read"].update(x=10 ** 5000), "trace.0.read.x: a number"),
+    "an infinite float": (lambda r: r["trace"][0]["read"].update(x=float("inf")), "trace.0.read.x: a number"),
     "a lone surrogate": (lambda r: r["warnings"].append("\udc80"), "warnings.2: text that is not valid Unicode"),
     "a member name that is not text": (lambda r: r["case"].update({1: 2}), "case: a member name that is not text"),
     "a case the case schema refuses": (lambda r: r["case"].update(shoe_size=42), "case.shoe_size: unknown field"),
@@ -308,7 +333,7 @@ def test_cli_verify_says_malformed_receipt_with_exit_3(tmp_path: Path) -> None:
     from cli import main
 
     files = {"nested.json": b"[" * 100_000, "latin1.json": "{\"a\": \"bl\u00e5\"}".encode("latin-1"),
-             "shape.json": b"{\"firings\": 1}"}
+             "shape.json": b"{\"trace\": 1}"}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
         result = CliRunner().invoke(main, ["verify", str(tmp_path / name)])
@@ -404,4 +429,27 @@ def test_a_version_1_receipt_is_refused_with_the_reason(screener: Screener) -> N
     assert result.outcome == "unsupported" and not result.ok
     assert "version-1 receipt" in result.detail and "ADR 0010" in result.detail and "seal intact" in result.detail
     receipt["lang"] = "xx"
+    assert "seal broken" in verify_receipt(receipt, screener).detail
+
+
+def version_2(receipt: dict[str, Any]) -> dict[str, Any]:
+    """A receipt as version 2 wrote it: ``firings``, one per firing with ``seq``, ``matched`` and
+    ``derived``, where version 3 has the per-rule ``trace``."""
+    old = {k: v for k, v in receipt.items() if k not in ("trace", "receipt_digest")}
+    old["receipt_version"] = 2
+    old["firings"] = [{"seq": i, "rule": f"{e['rule']}#T.0", "version": e["version"], "concluded": e["concluded"],
+                       "matched": {}, "derived": True} for i, e in enumerate(receipt["trace"])]
+    return reseal(old)
+
+
+def test_a_version_2_receipt_is_refused_with_the_reason(screener: Screener) -> None:
+    """Version 2 logged every firing (list elements and fold steps too); this program keeps one
+    entry per rule (version 3), so it says which program replays it instead of a difference."""
+    receipt = version_2(receipt_for(screener))
+    result = verify_receipt(receipt, screener)
+    assert result.outcome == "unsupported" and not result.ok
+    assert result.detail.startswith("a version-2 receipt: it logs every rule firing")
+    assert "eligibility 0.2" in result.detail and "version-3 receipt" in result.detail
+    assert "seal intact" in result.detail
+    receipt["case_digest"] = "0" * 64
     assert "seal broken" in verify_receipt(receipt, screener).detail

@@ -2,8 +2,8 @@
 (`evaluator.PythonEngine`) run the same compiled rules and must agree, firing for firing.
 
 Agreement means, per case: the same conclusion for every node; the same multiset of firings as
-(rule, value, matched facts); and the same verdict (provisions, warnings, referrals, texts), with
-the trace compared as a multiset because the engines may fire in different orders. The small
+(rule, value, list element), and of (rule, matched facts) as the test hook sees them; and the same
+verdict (provisions, warnings, referrals, texts, the per-rule trace). The small
 rulesets at the end pin down the durable semantics the evaluator reproduces (measured on
 durable_rules 2.0.28), so a change in either engine shows up here first.
 """
@@ -43,8 +43,19 @@ def python_screener() -> Screener:
     return Screener(ROOT / "rules", engine=PythonEngine())
 
 
-def firings(run: Run) -> Counter[tuple[str, str, str]]:
-    return Counter((f.rule, f.value, json.dumps(f.matched, sort_keys=True)) for f in run.firings)
+def firings(run: Run) -> Counter[tuple[str, str, int | None]]:
+    return Counter((f.rule, f.value, f.index) for f in run.firings)
+
+
+def matched_facts(engine_type: Any, compiled: Compiled, facts: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
+    """(rule, the facts it matched) of every firing, as the engine's test hook sees them."""
+    seen: Counter[tuple[str, str]] = Counter()
+
+    def record(meta: RuleMeta, matched: Any) -> None:
+        seen[(meta.name, json.dumps(matched, sort_keys=True))] += 1
+
+    engine_type(on_fire=record).run(compiled, facts)
+    return seen
 
 
 def derived_keys(run: Run) -> Counter[tuple[str, str, int | None]]:
@@ -112,6 +123,16 @@ def test_engines_agree_on_every_example_case(screener: Screener, python_screener
     for day in _days(path, case):
         for lang in ("nb", "en"):
             assert_agree(screener, python_screener, case, day, lang)
+
+
+@pytest.mark.parametrize("path", CASES[:8], ids=lambda p: p.stem)
+def test_engines_match_the_same_facts_on_example_cases(screener: Screener, path: Path) -> None:
+    """What each firing matched, seen through the test hook (durable decodes a firing's match only
+    where its conclusion needs it, so the hook is where both engines still show every match)."""
+    case = load_case_file(path)
+    day = case.assessment_date or dt.date.today()
+    compiled, facts = screener.compiled(day), case_facts(case, day)
+    assert matched_facts(Engine, compiled, facts) == matched_facts(PythonEngine, compiled, facts)
 
 
 @settings(max_examples=examples(60))

@@ -934,8 +934,9 @@ def test_the_trace_shows_when_an_undated_incident_can_have_happened(screener: An
     """An incident during the cohabitation happened between its start and its end (yyyymmdd)."""
     case = abuse_case(incident(perpetrator="household_member", severity="high", repeated=True), ended="2019-06-01")
     trace = screener.screen(case).trace
-    element = next(t for t in trace if t.rule.startswith("utl-53.household-abuse-before-2018#element."))
-    assert element.matched["abuse.incidents[0]"]["happened"] == [20160101, 20190601]
+    rule = next(t for t in trace if t.rule.split("~")[0] == "utl-53.household-abuse-before-2018"
+                and "abuse.incidents[0]" in t.read)
+    assert rule.read["abuse.incidents[0]"]["happened"] == [20160101, 20190601]
 
 
 def test_a_missing_permit_start_asks_for_the_date_not_a_measurement(screener: Any) -> None:
@@ -961,7 +962,7 @@ def test_a_cohabitation_begun_a_year_ago_cannot_have_lasted_two_years(screener: 
         rel["cohabitation_ended"] = ended
     verdict = screener.screen(make_case(relationship=rel))
     result = provision(verdict, "utl-41")
-    two_years = next(t for t in verdict.trace if t.rule.startswith("utl-41.two-years#"))
+    two_years = next(t for t in verdict.trace if t.rule == "utl-41.two-years")
     assert two_years.concluded == "not_met"
     assert "relationship.cohabitation_ended" not in {m.path for m in result.missing}
 
@@ -969,7 +970,7 @@ def test_a_cohabitation_begun_a_year_ago_cannot_have_lasted_two_years(screener: 
 def test_a_cohabitation_of_unknown_end_that_may_have_lasted_two_years_asks_when_it_ended(screener: Any) -> None:
     rel = {**COHABITANTS, "cohabitation_started": "2023-01-01", "cohabitation_ended": True}
     verdict = screener.screen(make_case(relationship=rel))
-    two_years = next(t for t in verdict.trace if t.rule.startswith("utl-41.two-years#"))
+    two_years = next(t for t in verdict.trace if t.rule == "utl-41.two-years")
     assert two_years.concluded == "undetermined"
     assert "relationship.cohabitation_ended" in {m.path for m in provision(verdict, "utl-41").missing}
 
@@ -991,8 +992,8 @@ def test_a_death_date_ends_the_cohabitation_by_death_on_that_day(screener: Any, 
                      relationship={"type": "cohabitation", "cohabitation_started": "2024-01-01", **relationship})
     verdict = screener.screen(case)
     assert provision(verdict, "utl-53-1-a").status == "met"
-    years = next(t for t in verdict.trace if t.rule.startswith("utl-41.two-years#"))
-    assert years.matched["relationship.cohabitation_years"] == 2  # 2024-01-01 to the death
+    years = next(t for t in verdict.trace if t.rule == "utl-41.two-years")
+    assert years.read["relationship.cohabitation_years"] == 2  # 2024-01-01 to the death
 
 
 def test_a_separation_before_the_death_is_not_letter_a(screener: Any) -> None:
@@ -1013,8 +1014,8 @@ def test_a_permit_held_with_unknown_dates_counts_as_held(screener: Any) -> None:
     case = make_case(permits=[{"basis": "utl-40", "held": True}], reference_person={"death_date": "2026-06-14"})
     verdict = screener.screen(case)
     assert provision(verdict, "utl-53-1-a").status == "met"
-    holds = [t for t in verdict.trace if t.rule.startswith("utl-53.holds-family-permit#")]
-    assert holds[-1].rule.endswith(".end") and holds[-1].concluded == "met"
+    holds = next(t for t in verdict.trace if t.rule == "utl-53.holds-family-permit")
+    assert holds.concluded == "met" and holds.read["permits[0]"] == {"basis": "utl-40", "started": True}
 
 
 @pytest.mark.parametrize("age_on, expected", [
@@ -1024,7 +1025,7 @@ def test_a_permit_held_with_unknown_dates_counts_as_held(screener: Any) -> None:
 ])
 def test_an_age_on_a_date_bounds_the_age(screener: Any, age_on: dict[str, Any], expected: str) -> None:
     verdict = screener.screen(make_case(applicant={"age_on": age_on}))
-    adult = next(t for t in verdict.trace if t.rule.startswith("utl-40.applicant-adult#"))
+    adult = next(t for t in verdict.trace if t.rule == "utl-40.applicant-adult")
     assert adult.concluded == expected
 
 
@@ -1049,7 +1050,7 @@ def test_a_lower_bound_on_the_three_years_bounds_the_five(screener: Any) -> None
     permits = [{"basis": "utl-28", "valid_from": "2020-01-01", "valid_to": "2027-12-31", "forms_basis_for_permanent": True}]
     case = pr_case(permits, months_abroad_last_3_years={"at_least": 11}, months_abroad_last_5_years=None)
     verdict = screener.screen(case)
-    ten = next(t for t in verdict.trace if t.rule.startswith("utl-62.abroad-10#"))
+    ten = next(t for t in verdict.trace if t.rule == "utl-62.abroad-10")
     assert ten.concluded == "not_met"
 
 

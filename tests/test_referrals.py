@@ -114,7 +114,7 @@ def test_living_together_with_a_violent_partner_is_derived_from_the_relationship
     assert services["vo-linjen"].urgency == "now"
     assert services["police"].urgency == "now" and "112" in services["police"].reason
     assert "referral.lives-with-abuser-shelter" in rules_fired(verdict)
-    trace_facts = [e.matched for e in verdict.trace if e.version.startswith("referral.lives-with-abuser@")]
+    trace_facts = [e.read for e in verdict.trace if e.version.startswith("referral.lives-with-abuser@")]
     assert any(m.get("safety.lives_with_abuser") is True for m in trace_facts)
 
 
