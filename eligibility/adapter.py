@@ -162,12 +162,23 @@ class Engine:
         state = self._put(handle, session, fact)
         started = _core.start_action_for_state(handle, state)
         message = started[1] if started else None
+        rules, consumed = compiled.rules, compiled.consumed
+        by_name = self._on_fire is None and _plain_names(compiled)
         while message:
             session.acted = True
-            for meta, matched in self._fired(compiled, message):
+            meta = None
+            if by_name:  # the rule's name alone, when it says what the rule concluded (`_fired`)
+                meta = rules.get(message[2:message.find('"', 2)])
+                if meta is not None and meta.derive in NEEDS_MATCH:
+                    meta = None
+            if meta is not None:
+                fired = [(meta, None)]
+            else:
+                fired = self._fired(compiled, message)
+            for meta, matched in fired:
                 if self._on_fire is not None:
                     self._on_fire(meta, matched)
-                derived = record_firing(run, meta, derived_index(meta, matched), meta.node in compiled.consumed)
+                derived = record_firing(run, meta, derived_index(meta, matched), meta.node in consumed)
                 if derived is not None:
                     key = (meta.name, derived.get("i"))
                     text = session.texts.get(key)
@@ -177,18 +188,14 @@ class Engine:
             message = _core.complete_and_start_action(handle, state)
 
     def _fired(self, compiled: Compiled, message: str) -> list[tuple[RuleMeta, dict[str, Any] | None]]:
-        """The rules an action message of durable names, each with what it matched when that is
-        needed (see `NEEDS_MATCH`; always for the test hook). The message is
-        ``{"<rule name>":{<alias>:<fact>,...}}``, one rule per action (durable runs one action per
-        rule match; a missed firing would fail `check_complete` and the exactly-once test): when the name read up to the first quote is a
-        rule whose meaning needs no match, the rest is not decoded (the compiler's rule names
-        hold no quote or backslash: `_plain_names`)."""
-        if self._on_fire is None and message.startswith('{"'):
-            end = message.find('"', 2)
-            meta = compiled.rules.get(message[2:end])
-            if (meta is not None and meta.derive not in NEEDS_MATCH and _plain_names(compiled)
-                    and message.startswith('":{', end)):
-                return [(meta, None)]
+        """The rules an action message of durable names, each with what it matched, decoded.
+
+        The message is ``{"<rule name>":{<alias>:<fact>,...}}``, one rule per action (durable runs
+        one action per rule match; a missed firing would fail `check_complete` and the
+        exactly-once test). `_assert` reads the name up to its closing quote instead, when the
+        compiler's rule names hold no quote or backslash (`_plain_names`) and the rule's
+        conclusion does not depend on what it matched (all but `NEEDS_MATCH`): decoding every
+        firing's facts was most of the engine's Python time (ADR 0010, adapter glue)."""
         out: list[tuple[RuleMeta, dict[str, Any] | None]] = []
         for name, matched in _decode(message).items():
             for f in matched.values():  # durable's bookkeeping is never part of a match
