@@ -41,7 +41,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .compiler import Compiled, RuleMeta
-from .engine_api import BOOKKEEPING, EngineError, Firing, Run, check_complete, chunk_facts, engine_facts, derived_index, record_firing
+from .engine_api import (BOOKKEEPING, EngineError, Firing, Run, check_complete, chunk_facts, derived_index,
+                         engine_facts, record_firing)
 
 __all__ = ["PythonEngine", "EngineError", "Firing", "Run"]
 

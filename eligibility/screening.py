@@ -2,13 +2,13 @@
 
 All inference happens in the rule engine (`adapter`). This module only orchestrates: it picks the
 law in force on the assessment date, hands the case's facts to the engine, and turns the engine's
-conclusions and firing trace into a `Verdict` explained with the rules' reviewed templates.
+conclusions into a `Verdict` explained with the rules' reviewed templates.
 
 Explaining is split in two. `_Explanations` holds what depends only on the rulebook, the law in
 force (one compiled law epoch) and the language: citations, templates with their parameters
-filled in, reasons, the provisions, notices and referral rules in order, and how each engine
-rule's firings are recorded. `Screener` builds it once per epoch and language. `_Explainer` reads
-one case's run through it.
+filled in, reasons, the provisions, notices and referral rules in order, and how each rule's
+trace entry is rebuilt from the conclusions and the case's facts (ADR 0010). `Screener` builds it
+once per epoch and language. `_Explainer` reads one case's run through it.
 
 `Screener.screen` returns the `Verdict`. `Screener.screening`, for storing, encodes each trace
 entry as canonical JSON straight from the run instead of building `TraceEntry` objects, so that the verdict's JSON (`Screening.verdict_json`) and its
@@ -131,8 +131,7 @@ class Screener:
 class Screening:
     """One screened case: its `verdict`, and the texts a batch stores, `verdict_json()` (with or
     without the trace) and `audit.receipt_json`. From `Screener.screening`, which encodes each trace entry as canonical
-    JSON while reading the engine's run (``trace_json``: each split where a receipt's firing has
-    its ``seq``; None if an entry is not plain JSON) and builds the trace's `TraceEntry`
+    JSON while reading the engine's run (``trace_json``; None if an entry is not plain JSON) and builds the trace's `TraceEntry`
     objects only if `verdict` is asked for. ``outline`` is the verdict without its trace."""
 
     def __init__(self, verdict: Verdict, trace_json: tuple[EntryJSON, ...] | None = None,

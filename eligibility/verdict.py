@@ -1,4 +1,4 @@
-"""What a screening returns: one `ProvisionResult` per provision, warnings and the firing trace.
+"""What a screening returns: one `ProvisionResult` per provision, warnings and the per-rule trace.
 
 Statuses (exactly these four):
 
