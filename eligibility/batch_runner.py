@@ -11,10 +11,10 @@ import hashlib
 import json
 import os
 import re
-import signal
+import shutil
 import sqlite3
 import sys
-import threading
+import tempfile
 import time
 import zlib
 from collections import deque
@@ -39,12 +39,8 @@ CHUNK = 16  # cases per task sent to a worker process
 # Screening (in this process or in worker processes)
 # ------------------------------------------------------------------------------------------------
 
-_WORKER: dict[str, Any] = {}
-
-
 def make_screener(rules_dir: Path | None, engine: str) -> Any:
-    """A Screener on the chosen engine; imported here so that the parent process of a parallel
-    run never needs the rule engine."""
+    """A Screener on the chosen engine (imported here: importing this module loads no engine)."""
     from .screening import Screener
 
     if engine == "python":
@@ -52,19 +48,6 @@ def make_screener(rules_dir: Path | None, engine: str) -> Any:
 
         return Screener(rules_dir, engine=PythonEngine())
     return Screener(rules_dir)
-
-
-def _watch_parent(ppid: int) -> None:
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != ppid:  # the batch process died (e.g. killed): do not linger
-            os._exit(1)
-
-
-def _worker_init(rules_dir: Path | None, engine: str, ppid: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    threading.Thread(target=_watch_parent, args=(ppid,), daemon=True).start()
-    _WORKER["screener"] = make_screener(rules_dir, engine)
 
 
 def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str) -> tuple[Any, ...]:
@@ -88,11 +71,6 @@ def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str) 
                 hashlib.sha256(receipt).hexdigest())
     except Exception as exc:  # noqa: BLE001 - one case must never stop the run
         return ("failed", None, f"screening failed ({type(exc).__name__}: {exc})")
-
-
-def _screen_chunk(payloads: list[Any], as_of: dt.date | None, lang: str) -> list[tuple[Any, ...]]:
-    screener = _WORKER["screener"]
-    return [screen_document(screener, data, as_of, lang) for data in payloads]
 
 
 CRASHED = ("failed", None, "the rule engine crashed on this case (its worker process died); "
@@ -216,6 +194,7 @@ class _Item:
     case: Case | None = None
     digest: str | None = None
     day: str | None = None
+    when: dt.date | None = None  # the day whose law applies (``day`` as a date)
     error: InputError | None = None
     skip: bool = False
     stored_at: tuple[int, str] | None = None  # (seq, input) of the stored row of a skipped case
@@ -299,6 +278,8 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
     writer = _Writer(con)
     bar = _Progress(progress, _count(resolved) if progress else 0)
     pool: _Pool | None = None
+    epochs: Any = None  # batch_worker.ParentEpochs of a parallel run
+    folder: Path | None = None
     status = "interrupted"
 
     def where(raw: _Raw) -> str:
@@ -359,7 +340,8 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         item.key = f"{raw.source}#{case.case_id}"
         item.case = case
         item.digest = case_digest(case)
-        item.day = (as_of or case.assessment_date or today).isoformat()
+        item.when = as_of or case.assessment_date or today
+        item.day = item.when.isoformat()
         # The row as it was before this run (a row this run wrote has its run_id: the same key can
         # come twice only from one file reached through two INPUTs, and then both are compared with
         # the row before the run).
@@ -371,7 +353,15 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         return item
 
     def payload(item: _Item) -> Any:
-        return item.raw.data
+        """What a worker screens: the case validated here (never validated again), its day and
+        the file of that day's compiled law epoch (None: the worker compiles it, and reports
+        why it cannot as the case's failure)."""
+        assert epochs is not None and item.when is not None
+        try:
+            file: str | None = epochs.file(item.when)
+        except Exception:  # noqa: BLE001 - the worker fails this case with the reason
+            file = None
+        return (item.case, item.when, file)
 
     def write(item: _Item) -> None:
         raw = item.raw
@@ -410,7 +400,11 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
 
     try:
         if workers > 1:
-            pool = _Pool(workers, _worker_init, (rules_dir, engine, os.getpid()), _screen_chunk, (as_of, lang))
+            from .batch_worker import ParentEpochs, screen_chunk, worker_init
+
+            folder = Path(tempfile.mkdtemp(prefix="eligibility-epochs-"))  # private (0700), removed at the end
+            epochs = ParentEpochs(book, folder)
+            pool = _Pool(workers, worker_init, (book, engine, os.getpid()), screen_chunk, (as_of, lang))
         # Chunks in input order; a chunk's cases are written once its screening is back.
         pending: deque[tuple[list[_Item], list[_Item], Any]] = deque()  # (chunk, sent, pool handle)
 
@@ -475,6 +469,8 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
     finally:
         if pool is not None:
             pool.close()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         bar.close(report.total)
         report.seconds = time.monotonic() - started
         with contextlib.suppress(sqlite3.Error):
