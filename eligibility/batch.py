@@ -2,7 +2,7 @@
 
 One run reads its inputs in order, refuses unsafe cases one by one, screens the rest (in this
 process, or in ``workers`` spawned processes that each hold their own rule engine), and writes one
-row per case to SQLite in small transactions, in input order:
+row per case to SQLite, many cases to a transaction, in input order:
 
 * **Inputs.** A folder (its ``.yaml``/``.yml``/``.json`` files, sorted by name, not recursive), a
   single case file, a ``.jsonl`` file (one case per line; blank lines are skipped) or a ``.csv``
@@ -20,7 +20,8 @@ row per case to SQLite in small transactions, in input order:
 * **Resume.** A case whose key (source + case_id), case digest, rules digest, language and
   assessment date match a stored ``ok`` row is skipped. Every transaction leaves whole cases
   (the case row with its provisions, referrals and missing facts), so a killed run loses at most
-  the cases of its last open transaction, and never leaves half a case. A run holds an exclusive
+  the cases held for its next transaction (at most 200, or half a second of work), and never
+  leaves half a case. A run holds an exclusive
   lock on the results file; runs it finds still ``running`` ended without finishing and are
   marked ``killed``.
 * **Files not read to their end.** A CSV row over the size bound or a quote never closed ends the

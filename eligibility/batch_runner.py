@@ -422,7 +422,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             while pending and (len(pending) > limit or pending[0][2] is None or pending[0][2][1].done()):
                 chunk, todo, handle = pending.popleft()
                 if handle is not None and not handle[1].done():
-                    writer.commit()  # never hold a transaction open while waiting for a worker
+                    writer.commit()  # write the cases held before waiting for a worker
                 if handle is not None and pool is not None:
                     for it, res in zip(todo, pool.result(handle, [payload(it) for it in todo])):
                         it.result = res

@@ -1,5 +1,5 @@
 """The SQLite results file of a batch run: its schema, opening and resuming it, the run's lock,
-whole cases written in small transactions, receipts read back, and exports (JSON Lines, CSV).
+whole cases written many to a transaction, receipts read back, and exports (JSON Lines, CSV).
 
 A results file of an older schema is still read (summary, exports) but never written: a run
 needs a new ``--out``. See `eligibility.batch` for what a row holds.
@@ -28,7 +28,8 @@ STATUSES = ("met", "not_met", "undetermined", "needs_assessment")
 APPLICATION_ID = 0x454C4731  # "ELG1": marks a results file as ours (PRAGMA application_id)
 SCHEMA_VERSION = 3  # 2: cases.receipt_json / receipt_sha256; 3: verdicts without trace, receipt_zlib
 RECEIPT_ZLIB_LEVEL = 6
-COMMIT_CASES, COMMIT_SECONDS = 50, 0.25  # a transaction holds at most this many cases / seconds
+COMMIT_CASES, COMMIT_SECONDS = 200, 0.5  # cases are held at most this many / this long, then
+# written in one transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -164,41 +165,37 @@ def read_receipt(con: sqlite3.Connection, key: str) -> str | None:
 
 
 class _Writer:
-    """Writes whole cases in small transactions."""
+    """Writes whole cases, many at a time: cases are held until `commit` (at most `COMMIT_CASES`
+    cases or `COMMIT_SECONDS`), then written in one transaction with one statement per table,
+    so a killed run loses at most the cases held, and never leaves half a case. A case whose key
+    has no stored row has nothing to delete first."""
 
     def __init__(self, con: sqlite3.Connection):
         self.con = con
-        self.open = 0
+        self.rows: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[tuple[Any, ...]],
+                                   list[tuple[Any, ...]]]] = {}  # key -> the case (a later one replaces it)
+        self.moves: list[tuple[int, str, str]] = []  # (seq, input, key) of skipped cases
         self.since = time.monotonic()
 
-    def _begin(self) -> None:
+    @property
+    def open(self) -> int:
+        return len(self.rows) + len(self.moves)
+
+    def _hold(self) -> None:
         if not self.open:
-            self.con.execute("BEGIN IMMEDIATE")
             self.since = time.monotonic()
 
     def case(self, row: dict[str, Any], provisions: list[tuple[Any, ...]] = (), referrals: list[tuple[Any, ...]] = (),
              missing: list[tuple[Any, ...]] = ()) -> None:
-        self._begin()
-        key = row["key"]
-        for table in ("provisions", "referrals", "missing"):
-            self.con.execute(f"DELETE FROM {table} WHERE case_key = ?", (key,))
-        names = list(row)
-        self.con.execute(f"INSERT OR REPLACE INTO cases ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                         [row[n] for n in names])
-        self.con.executemany("INSERT INTO provisions (case_key, ord, provision, title, status, kind) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", [(key, i, *p) for i, p in enumerate(provisions)])
-        self.con.executemany("INSERT INTO referrals (case_key, service, name, urgency) VALUES (?, ?, ?, ?)",
-                             [(key, *r) for r in referrals])
-        self.con.executemany("INSERT INTO missing (case_key, provision, path) VALUES (?, ?, ?)",
-                             [(key, *m) for m in missing])
-        self.open += 1
+        self._hold()
+        self.rows.pop(row["key"], None)  # the same key twice (one file under two INPUTs): the last stays
+        self.rows[row["key"]] = (row, list(provisions), list(referrals), list(missing))
         self.maybe_commit()
 
     def reseq(self, key: str, seq: int, input: str) -> None:
         """A skipped case takes its place in this run's order (and the INPUT it came from now)."""
-        self._begin()
-        self.con.execute("UPDATE cases SET seq = ?, input = ? WHERE key = ?", (seq, input, key))
-        self.open += 1
+        self._hold()
+        self.moves.append((seq, input, key))
         self.maybe_commit()
 
     def maybe_commit(self) -> None:
@@ -206,15 +203,42 @@ class _Writer:
             self.commit()
 
     def commit(self) -> None:
-        if self.open:
+        if not self.open:
+            return
+        self.con.execute("BEGIN IMMEDIATE")
+        try:
+            self._write()
             self.con.execute("COMMIT")
-            self.open = 0
-
-    def rollback(self) -> None:
-        if self.open:
+        except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 self.con.execute("ROLLBACK")
-            self.open = 0
+            raise
+        finally:
+            self.rows, self.moves = {}, []
+
+    def _write(self) -> None:
+        keys = list(self.rows)
+        stored = [k for i in range(0, len(keys), 500) for (k,) in self.con.execute(
+            f"SELECT key FROM cases WHERE key IN ({', '.join('?' * len(keys[i:i + 500]))})", keys[i:i + 500])]
+        for table in ("provisions", "referrals", "missing"):
+            self.con.executemany(f"DELETE FROM {table} WHERE case_key = ?", [(k,) for k in stored])
+        if keys:
+            names = list(self.rows[keys[0]][0])
+            self.con.executemany(f"INSERT OR REPLACE INTO cases ({', '.join(names)}) "
+                                 f"VALUES ({', '.join('?' * len(names))})",
+                                 [[row[n] for n in names] for row, *_ in self.rows.values()])
+        self.con.executemany("INSERT INTO provisions (case_key, ord, provision, title, status, kind) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             [(k, i, *p) for k, (_, ps, _, _) in self.rows.items() for i, p in enumerate(ps)])
+        self.con.executemany("INSERT INTO referrals (case_key, service, name, urgency) VALUES (?, ?, ?, ?)",
+                             [(k, *r) for k, (_, _, rs, _) in self.rows.items() for r in rs])
+        self.con.executemany("INSERT INTO missing (case_key, provision, path) VALUES (?, ?, ?)",
+                             [(k, *m) for k, (_, _, _, ms) in self.rows.items() for m in ms])
+        self.con.executemany("UPDATE cases SET seq = ?, input = ? WHERE key = ?", self.moves)
+
+    def rollback(self) -> None:
+        """Drop the cases held (an interrupted run keeps only whole transactions)."""
+        self.rows, self.moves = {}, []
 
 
 def _lock_results(con: sqlite3.Connection, out: Path) -> int | None:

@@ -749,3 +749,30 @@ def test_a_worker_loads_the_epochs_the_parent_compiled_and_validates_no_case(tmp
     monkeypatch.setattr(screening, "compile_rulebook", never)
     monkeypatch.setattr(Case, "model_validate", never)
     assert screen_document(worker, case, day, "en") == expected  # byte-identical verdict and receipt
+
+
+def test_cases_are_written_many_at_a_time_and_a_new_key_deletes_nothing(tmp_path: Path) -> None:
+    from eligibility.batch import _Writer
+
+    con = open_results(tmp_path / "r.sqlite", create=True)
+    con.execute("INSERT INTO runs (id, started, status, lang, rules_version, rules_digest, engine, allow_identifiers, "
+                "inputs, workers, program_version) VALUES (1, 'x', 'running', 'en', 'v', 'd', 'durable', 0, '[]', 1, 'v')")
+    statements: list[str] = []
+    con.set_trace_callback(statements.append)
+
+    def row(key: str) -> dict[str, Any]:
+        return {"key": key, "input": "in", "source": "s", "seq": 1, "rules_digest": "d", "lang": "en",
+                "run_id": 1, "status": "ok"}
+
+    writer = _Writer(con)
+    for key in ("a", "b", "c"):
+        writer.case(row(key), [("§ 40", "t", "met", "entitlement")], [], [("§ 40", "applicant.x")])
+    writer.commit()
+    assert sum(s.startswith("BEGIN") for s in statements) == 1  # three cases, one transaction
+    assert not [s for s in statements if s.startswith("DELETE")]  # new keys: nothing to delete
+    writer.case(row("a"), [("§ 41", "t", "not_met", "entitlement")])
+    writer.commit()
+    assert con.execute("SELECT case_key, provision FROM provisions ORDER BY case_key").fetchall() == [
+        ("a", "§ 41"), ("b", "§ 40"), ("c", "§ 40")]  # a case written again replaces its rows
+    assert con.execute("SELECT case_key FROM missing ORDER BY case_key").fetchall() == [("b",), ("c",)]
+    con.close()
