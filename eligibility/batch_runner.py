@@ -26,7 +26,7 @@ from typing import IO, Any, Callable
 
 from . import __version__
 from .batch_readers import _count, _Raw, _read_all, _resolve_inputs, check_targets
-from .batch_store import RECEIPT_ZLIB_LEVEL, _lock_results, _now, _Writer, open_results
+from .batch_store import RECEIPT_ZLIB_LEVEL, _lock_results, _now, _Writer, open_results, remove_gone
 from .case import Case, law_date
 from .identifiers import KIND_TEXT, MAX_MESSAGE, guard_message, identifier_kinds, redact, scan_case
 from .loader import InputError, closest_field, validate_case
@@ -204,20 +204,26 @@ class _Item:
 _CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date | None = None,
-              lang: str = "nb", allow_identifiers: bool = False, engine: str = "durable",
-              progress: bool = False, rules_dir: Path | None = None, id_pattern: str | None = None) -> BatchReport:
-    """Screen every case of ``inputs`` into the SQLite file ``out`` (created or resumed).
+def _refused(data: Any, source: str, clinic_ids: re.Pattern[str] | None) -> tuple[InputError, str | None] | None:
+    """The anonymisation guard (`scan_case`) on one raw case: None if it passes, else the error
+    (naming the field, never the value) and the case id if that is not what was refused."""
+    findings = scan_case(data, clinic_ids)
+    if not findings:
+        return None
+    path, message = guard_message(findings)
+    typo = next(((f.path, fix) for f in findings if f.kind == "free_text" and (fix := closest_field(f.path))), None)
+    if typo:  # a misspelt field first: "switch the guard off" is not the fix
+        path, message = typo[0], f"unknown field; did you mean `{typo[1]}`?"
+    case_id = None
+    if isinstance(data, dict) and not any(f.path == "case_id" for f in findings):
+        cid = data.get("case_id")
+        case_id = cid if isinstance(cid, str) and _CASE_ID.fullmatch(cid) else None
+    return InputError(source, message, path), case_id
 
-    Raises `InputError` (before anything is written) for an unusable invocation: a missing or
-    unreadable INPUT, an unsupported file type, a CSV header that is not dotted field paths, an
-    ``out`` that is not a results file, an unknown engine, an ``id_pattern`` (the clinic's case
-    numbering, see `scan_case`) that is not a regular expression. An INPUT's name in the error is
-    redacted unless ``allow_identifiers``.
-    """
-    from .rulebook import load_rulebook
-    from .screening import case_digest  # the digest the verdicts carry (this also loads the engine module)
 
+def _check_options(engine: str, lang: str, workers: int, as_of: dt.date | None,
+                   id_pattern: str | None) -> re.Pattern[str] | None:
+    """Refuse an unusable option (`InputError` naming it); the clinic's case numbering compiled."""
     if engine not in ENGINES:
         raise InputError("--engine", f"unknown engine '{engine}' (one of {', '.join(ENGINES)})")
     if engine == "python":
@@ -235,9 +241,26 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         except ValueError as exc:
             raise InputError("--as-of", str(exc)) from None
     try:
-        clinic_ids = re.compile(id_pattern) if id_pattern is not None else None
+        return re.compile(id_pattern) if id_pattern is not None else None
     except re.error as exc:
         raise InputError("--id-pattern", f"is not a regular expression ({exc})") from None
+
+
+def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date | None = None,
+              lang: str = "nb", allow_identifiers: bool = False, engine: str = "durable",
+              progress: bool = False, rules_dir: Path | None = None, id_pattern: str | None = None) -> BatchReport:
+    """Screen every case of ``inputs`` into the SQLite file ``out`` (created or resumed).
+
+    Raises `InputError` (before anything is written) for an unusable invocation: a missing or
+    unreadable INPUT, an unsupported file type, a CSV header that is not dotted field paths, an
+    ``out`` that is not a results file, an unknown engine, an ``id_pattern`` (the clinic's case
+    numbering, see `scan_case`) that is not a regular expression. An INPUT's name in the error is
+    redacted unless ``allow_identifiers``.
+    """
+    from .rulebook import load_rulebook
+    from .screening import case_digest  # the digest the verdicts carry (this also loads the engine module)
+
+    clinic_ids = _check_options(engine, lang, workers, as_of, id_pattern)
     out = Path(out)
     try:
         resolved = _resolve_inputs(inputs)
@@ -301,19 +324,10 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             item.error = raw.error
             return item
         data = raw.data
-        if not allow_identifiers:
-            findings = scan_case(data, clinic_ids)
-            if findings:
-                path, message = guard_message(findings)
-                typo = next(((f.path, fix) for f in findings if f.kind == "free_text"
-                             and (fix := closest_field(f.path))), None)
-                if typo:  # a misspelt field first: "switch the guard off" is not the fix
-                    path, message = typo[0], f"unknown field; did you mean `{typo[1]}`?"
-                item.error = InputError(raw.source, message, path)
-                if isinstance(data, dict) and not any(f.path == "case_id" for f in findings):
-                    cid = data.get("case_id")
-                    item.case_id = cid if isinstance(cid, str) and _CASE_ID.fullmatch(cid) else None
-                return item
+        refused = None if allow_identifiers else _refused(data, raw.source, clinic_ids)
+        if refused is not None:
+            item.error, item.case_id = refused
+            return item
         try:
             case = validate_case(data, raw.source)
         except InputError as exc:
@@ -444,18 +458,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             submit(chunk)
         drain(limit=0)
         writer.commit()
-        # The results mirror their inputs: cases of these inputs that are gone (a file removed, a
-        # case id changed, a failed line since fixed) are removed; not those of a file that could
-        # not be read to its end (its unread cases are not gone).
-        args = report.inputs
-        con.execute("BEGIN IMMEDIATE")
-        con.execute(f"CREATE TEMP TABLE stale AS SELECT key FROM cases WHERE input IN ({', '.join('?' * len(args))}) "
-                    "AND key NOT IN (SELECT key FROM temp.run_keys) "
-                    "AND source NOT IN (SELECT source FROM temp.unread_sources)", args)
-        for table, column in (("provisions", "case_key"), ("referrals", "case_key"), ("missing", "case_key"),
-                              ("cases", "key")):
-            con.execute(f"DELETE FROM main.{table} WHERE {column} IN (SELECT key FROM temp.stale)")
-        con.execute("COMMIT")
+        remove_gone(con, report.inputs)
         status = "complete"
     except BaseException:
         writer.rollback()

@@ -241,6 +241,21 @@ class _Writer:
         self.rows, self.moves = {}, []
 
 
+def remove_gone(con: sqlite3.Connection, inputs: list[str]) -> None:
+    """The results mirror their inputs: remove the cases of ``inputs`` this run did not see (a file
+    removed, a case id changed, a failed line since fixed), except those of a file that could not
+    be read to its end (its unread cases are not gone). Reads the run's TEMP tables ``run_keys``
+    and ``unread_sources``; one transaction."""
+    con.execute("BEGIN IMMEDIATE")
+    con.execute(f"CREATE TEMP TABLE stale AS SELECT key FROM cases WHERE input IN ({', '.join('?' * len(inputs))}) "
+                "AND key NOT IN (SELECT key FROM temp.run_keys) "
+                "AND source NOT IN (SELECT source FROM temp.unread_sources)", inputs)
+    for table, column in (("provisions", "case_key"), ("referrals", "case_key"), ("missing", "case_key"),
+                          ("cases", "key")):
+        con.execute(f"DELETE FROM main.{table} WHERE {column} IN (SELECT key FROM temp.stale)")
+    con.execute("COMMIT")
+
+
 def _lock_results(con: sqlite3.Connection, out: Path) -> int | None:
     """Hold an exclusive lock on the results file for the whole run (released when the process
     ends, however it ends), and mark the runs that ended without finishing (killed, or the machine
