@@ -73,6 +73,10 @@ def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str) 
         return ("failed", None, f"screening failed ({type(exc).__name__}: {exc})")
 
 
+def _started() -> None:
+    return None
+
+
 CRASHED = ("failed", None, "the rule engine crashed on this case (its worker process died); "
                            "the run went on in a fresh worker")
 
@@ -93,6 +97,12 @@ class _Pool:
     def _new(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=self.context, initializer=self.initializer,
                                    initargs=self.initargs)
+
+    def start(self) -> None:
+        """Start every worker now (the pool starts them on demand): they load while this process
+        reads the first cases and compiles their law epochs."""
+        for _ in range(self.workers):
+            self.executor.submit(_started)
 
     def submit(self, payloads: list[Any]) -> tuple[ProcessPoolExecutor, Future[Any]]:
         try:
@@ -419,6 +429,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             folder = Path(tempfile.mkdtemp(prefix="eligibility-epochs-"))  # private (0700), removed at the end
             epochs = ParentEpochs(book, folder)
             pool = _Pool(workers, worker_init, (book, engine, os.getpid()), screen_chunk, (as_of, lang))
+            pool.start()
         # Chunks in input order; a chunk's cases are written once its screening is back.
         pending: deque[tuple[list[_Item], list[_Item], Any]] = deque()  # (chunk, sent, pool handle)
 
