@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from json.encoder import c_make_encoder, encode_basestring  # json.dumps's own C encoder and string encoder
+from json.encoder import encode_basestring  # json.dumps's own string encoder (public in json.encoder)
 from typing import Any, Callable, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -141,25 +141,20 @@ class Verdict(Model):
 # them again costs as much as the rest of explaining (the trace alone is ~230 entries a case).
 
 M = TypeVar("M", bound=BaseModel)
-_new, _store = object.__new__, object.__setattr__
 
 
 def _constructed(model: type[M], values: dict[str, Any]) -> M:
-    """An instance holding ``values`` (every field, in field order) as ``model.model_construct``
-    stores it: no validation, no copies."""
-    instance = _new(model)
-    _store(instance, "__dict__", values)
-    _store(instance, "__pydantic_fields_set__", set(values))
-    _store(instance, "__pydantic_extra__", None)
-    _store(instance, "__pydantic_private__", None)
-    return instance
+    """An instance holding ``values`` (every field, in field order), through pydantic's public
+    ``model_construct``: no validation (ADR 0010: no writing a model's internals)."""
+    return model.model_construct(**values)
 
 
 def _checked(model: type[M], build: Callable[..., M], sample: dict[str, Any]) -> Callable[..., M]:
     """``build`` if it makes the same instance as validating does (checked once, on ``sample``),
     else ``model`` itself (validating): pydantic may store instances differently one day."""
     fast, slow = build(**sample), model(**sample)
-    same = (fast == slow and list(fast.__dict__.items()) == list(slow.__dict__.items())
+    fields = list(model.model_fields)
+    same = (fast == slow and [getattr(fast, n) for n in fields] == [getattr(slow, n) for n in fields]
             and fast.model_fields_set == slow.model_fields_set and repr(fast) == repr(slow)
             and fast.model_dump() == slow.model_dump() and fast.model_dump_json() == slow.model_dump_json())
     return build if same else model
@@ -179,12 +174,7 @@ def constructor(model: type[M], sample: dict[str, Any]) -> Callable[..., M]:
 
 
 def _trace_entry(*, rule: str, version: str, concluded: str, read: dict[str, Any]) -> TraceEntry:
-    instance = _new(TraceEntry)
-    _store(instance, "__dict__", {"rule": rule, "version": version, "concluded": concluded, "read": read})
-    _store(instance, "__pydantic_fields_set__", set(_TRACE_FIELDS))
-    _store(instance, "__pydantic_extra__", None)
-    _store(instance, "__pydantic_private__", None)
-    return instance
+    return TraceEntry.model_construct(rule=rule, version=version, concluded=concluded, read=read)
 
 
 _TRACE_FIELDS = tuple(TraceEntry.model_fields)
@@ -259,15 +249,11 @@ def encode_plain(value: Any) -> str:
 
 def _reusable_encoder() -> Callable[[Any], str] | None:
     """``json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-    allow_nan=False)`` with one C encoder made once (json.dumps makes one per call, which costs
-    more than encoding a small dict); None where json has no C encoder or it writes differently."""
-    if c_make_encoder is None:
-        return None
-    encoder = c_make_encoder(None, None, encode_basestring, None, ":", ",", True, False, False)
-
-    def encode_json(value: Any) -> str:
-        return "".join(encoder(value, 0))
-
+    allow_nan=False)`` with one public `json.JSONEncoder` made once (json.dumps with arguments
+    makes one per call, which costs more than encoding a small dict); None if it writes differently."""
+    encoder = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                               check_circular=False)
+    encode_json = encoder.encode
     sample = {"b": [1, None, 1.5, -0.0, True, "ø\"\\\n\u2028"], "a": {"z": 10**20, "y": False}}
     same = encode_json(sample) == json.dumps(sample, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return encode_json if same else None
