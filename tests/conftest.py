@@ -72,3 +72,13 @@ def with_check_digits(nine: str) -> str | None:
 def valid_number(birth: str, start: int = 0) -> str:
     """The first valid identity number for a birth date (ddmmyy) from individual number ``start``."""
     return next(n for i in range(start, 1000) if (n := with_check_digits(f"{birth}{i:03d}")))
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """Run the command line in this process: (exit code, standard output, standard error)."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr

@@ -21,13 +21,9 @@ from eligibility.rulebook import load_rulebook
 from eligibility.summary import RENDERERS as SUMMARY_RENDERERS, build_summary
 
 from .conftest import ROOT, make_case, provision
+from .conftest import cli as run
 
 STILL = ROOT / "cases" / "53-still-living-together.yaml"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 # -- "not yet" is not "not met" -------------------------------------------------------------------
@@ -182,10 +178,6 @@ def test_validation_errors_are_norwegian_and_name_the_field(tmp_path: Path, text
     (None, "no such file"), ("case_id: [unclosed\n", "not valid YAML"), ("[" * 100, "nested deeper")])
 def test_file_errors_are_in_norwegian_under_nb(tmp_path: Path, text: str | None, english: str) -> None:
     """Issue 13 point 3: under --lang nb even a file the loader cannot read is reported in Norwegian."""
-    from click.testing import CliRunner
-
-    from cli import main
-
     path = tmp_path / "case.yaml"
     if text is not None:
         path.write_text(text, encoding="utf-8")

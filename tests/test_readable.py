@@ -8,21 +8,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
 
-from cli import main
 from eligibility.loader import load_case_file
 from eligibility.render import RENDERERS
 
 from .conftest import ROOT, provision
+from .conftest import cli as run
 
 STILL = ROOT / "cases" / "53-still-living-together.yaml"
 MISSING = ROOT / "cases" / "53-facts-missing.yaml"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 # -- point 5: sources you can follow ----------------------------------------------------------------
