@@ -17,7 +17,7 @@ from typing import Any, Callable
 import click
 
 from eligibility import __version__
-from eligibility.atomic import write_atomically
+from eligibility.model.atomic import write_atomically
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 EXIT_CASES_FAILED = 3
@@ -25,7 +25,7 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what the shell reports for `yes | head 
 
 
 def _fail(message: str, code: int, lang: str = "en") -> None:
-    from eligibility.texts import input_error
+    from eligibility.model.texts import input_error
 
     click.echo(f"{'feil' if lang == 'nb' else 'error'}: {input_error(message, lang)}", err=True)
     sys.exit(code)
@@ -37,9 +37,9 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from eligibility.adapter import EngineError
-        from eligibility.loader import InputError
-        from eligibility.rulebook import RuleFileError
+        from eligibility.engine.adapter import EngineError
+        from eligibility.model.loader import InputError
+        from eligibility.law.rulebook import RuleFileError
 
         try:
             result = fn(*args, **kwargs)
@@ -79,7 +79,7 @@ def _date(_: Any, __: Any, value: str | None) -> dt.date | None:
 
 def _law_date(ctx: Any, param: Any, value: str | None) -> dt.date | None:
     """--as-of: a date whose law the rulebook holds (2010-01-01 to 2100-12-31)."""
-    from eligibility.case import law_date
+    from eligibility.model.case import law_date
 
     day = _date(ctx, param, value)
     try:
@@ -106,7 +106,7 @@ RULES_HELP = "Rules directory (default: the shipped rules, or $ELIGIBILITY_RULES
 def _version_text() -> str:
     """The program's version and the rules' (read without validating them: `--version` is quick)."""
     try:
-        from eligibility.ruledigest import rules_identity
+        from eligibility.law.ruledigest import rules_identity
 
         version, digest = rules_identity()
         return f"eligibility {__version__}, rules {version} (sha256 {digest[:12]})"
@@ -165,9 +165,9 @@ def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, only: tuple[st
 
     The output starts with what to do: safety warnings, then next steps by urgency, then the
     provisions (§ 53 first; the others that are not met in one line each unless named with --only)."""
-    from eligibility.loader import load_case_file
-    from eligibility.render import RENDERERS, UnknownProvision, only as select
-    from eligibility.screening import Screener
+    from eligibility.model.loader import load_case_file
+    from eligibility.explain.render import RENDERERS, UnknownProvision, only as select
+    from eligibility.explain.screening import Screener
 
     case_obj = load_case_file(case, lang=lang)
     screener = Screener(rules_dir)
@@ -196,7 +196,7 @@ def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, only: tuple[st
 @_guarded
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of a case file (for editors and validators)."""
-    from eligibility.case import Case
+    from eligibility.model.case import Case
 
     document = Case.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -223,7 +223,7 @@ def schema(output: Path | None) -> None:
 def template(fmt: str, lang: str, output: Path | None) -> None:
     """Write an empty case to fill in: every field of the case with the question it answers. What
     is left out is unknown, never 'no'."""
-    from eligibility.template import csv_template, yaml_template
+    from eligibility.model.template import csv_template, yaml_template
 
     text = csv_template(lang) if fmt == "csv" else yaml_template(lang)
     if output:
@@ -240,7 +240,7 @@ def template(fmt: str, lang: str, output: Path | None) -> None:
 @_guarded
 def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
     """List the catalogue of services that referrals point to."""
-    from eligibility.rulebook import load_rulebook
+    from eligibility.law.rulebook import load_rulebook
 
     book = load_rulebook(rules_dir)
     entries = []
@@ -337,8 +337,8 @@ def summary(results: Path, fmt: str, lang: str, output: Path | None) -> None:
     """Summarise a RESULTS file of `eligibility batch`: statuses per provision, the cases that
     likely qualify under § 53 first paragraph (b), those that need a lawyer's assessment, the
     missing facts, referrals by service and failures."""
-    from eligibility.loader import InputError
-    from eligibility.summary import RENDERERS, build_summary
+    from eligibility.model.loader import InputError
+    from eligibility.batch.summary import RENDERERS, build_summary
 
     try:
         data = build_summary(results, lang)
@@ -364,7 +364,7 @@ def verify(receipts: tuple[Path, ...], rules_dir: Path | None) -> None:
     rulebook-unavailable, unsupported (a version-1 receipt), or malformed receipt. Exit 0 only if
     every receipt is identical, else 3."""
     from eligibility.audit import MalformedReceipt, Verification, read_receipt, verify_receipt
-    from eligibility.screening import Screener
+    from eligibility.explain.screening import Screener
 
     screener = Screener(rules_dir)
     results = []
@@ -385,7 +385,7 @@ def verify(receipts: tuple[Path, ...], rules_dir: Path | None) -> None:
 
 
 def _load_cases(paths: tuple[Path, ...]) -> list[Any]:
-    from eligibility.loader import load_case_file
+    from eligibility.model.loader import load_case_file
 
     files: list[Path] = []
     for path in paths:
@@ -408,7 +408,7 @@ def diff(cases: tuple[Path, ...], before: dt.date, after: dt.date, fmt: str, rul
     from dataclasses import asdict
 
     from eligibility.audit import law_change
-    from eligibility.screening import Screener
+    from eligibility.explain.screening import Screener
 
     changes = law_change(Screener(rules_dir), _load_cases(cases), before, after)
     if fmt == "json":
@@ -423,7 +423,7 @@ def _law_sources(ctx: click.Context, param: click.Parameter, value: str | None) 
     """`--notes` alone means the law-sources document beside the rules in use."""
     if value is None:
         return None
-    from eligibility.rulebook import law_sources_path
+    from eligibility.law.rulebook import law_sources_path
 
     path = Path(value) if value else law_sources_path(ctx.params.get("rules_dir"))
     if not path.is_file():
@@ -445,7 +445,7 @@ def coverage(cases: tuple[Path, ...], notes: Path | None, fmt: str, rules_dir: P
     """Coverage in statutory units: for each atomic condition and each section/paragraph/letter,
     how the rules came out over CASES (files or folders), and what was never exercised."""
     from eligibility.audit import coverage as measure
-    from eligibility.screening import Screener
+    from eligibility.explain.screening import Screener
 
     report = measure(Screener(rules_dir), [(c, None) for c in _load_cases(cases)], notes)
     if fmt == "json":
@@ -476,7 +476,7 @@ def rules() -> None:
 @_guarded
 def rules_list(day: dt.date | None, lang: str, rules_dir: Path | None) -> None:
     """List the rules (every version, or those in force on a date) with their citation."""
-    from eligibility.rulebook import load_rulebook
+    from eligibility.law.rulebook import load_rulebook
 
     book = load_rulebook(rules_dir)
     for node_id, versions in sorted(book.versions.items()):
@@ -505,7 +505,7 @@ def rules_show(rule_id: str, rules_dir: Path | None) -> None:
     """Show every version of one rule as stored (YAML)."""
     import yaml
 
-    from eligibility.rulebook import load_rulebook
+    from eligibility.law.rulebook import load_rulebook
 
     book = load_rulebook(rules_dir)
     if rule_id not in book.versions:
@@ -525,7 +525,7 @@ def rules_show(rule_id: str, rules_dir: Path | None) -> None:
 def rules_graph(day: dt.date | None, fmt: str, provision: str | None, rules_dir: Path | None) -> None:
     """The dependency graph of rules and the facts they read (Graphviz DOT or Mermaid)."""
     from eligibility.audit import UnknownNode, graph
-    from eligibility.rulebook import load_rulebook
+    from eligibility.law.rulebook import load_rulebook
 
     try:
         click.echo(graph(load_rulebook(rules_dir), day or dt.date.today(), fmt, provision), nl=False)
@@ -541,7 +541,7 @@ def rules_lint(rules_dir: Path | None) -> None:
     """Everything `check` refuses, plus gaps between versions of a rule and rules nothing uses.
     Exit 3 when it finds something."""
     from eligibility.audit import lint
-    from eligibility.rulebook import load_rulebook
+    from eligibility.law.rulebook import load_rulebook
 
     problems = lint(load_rulebook(rules_dir))
     for p in problems:
@@ -559,8 +559,8 @@ def rules_lint(rules_dir: Path | None) -> None:
 @_guarded
 def rules_check(rules_dir: Path | None, dates: list[dt.date]) -> None:
     """Validate every rule file and compile the rules for each date the law changed."""
-    from eligibility.compiler import compile_rulebook
-    from eligibility.rulebook import load_rulebook
+    from eligibility.law.compiler import compile_rulebook
+    from eligibility.law.rulebook import load_rulebook
 
     book = load_rulebook(rules_dir)
     days = sorted(set(book.change_dates()) | set(dates) | {dt.date.today()})
@@ -604,7 +604,7 @@ def interview(case: str | None, lang: str, interview_id: str | None, save: Path 
     Start from nothing or from a CASE file. Every answer is kept in a journal at once; q, Ctrl-C or
     Ctrl-D stops and keeps it, --resume continues. Answer with the number of a choice, ? (don't
     know) or - (won't say); 'back' undoes the last answer, 'why' says why a question is asked."""
-    from eligibility.dialogue import conduct
+    from eligibility.interview.dialogue import conduct
 
     code = conduct(case=case, lang=lang, interview_id=interview_id, save=save, answers=answers, as_of=as_of,
                    resume=resume, export=export, forget=forget, rules_dir=rules_dir, echo=click.echo)

@@ -189,7 +189,7 @@ def _use_schema_enums() -> None:
     """Take the enum values from the case schema, as tests/strategies.py does."""
     sys.path.insert(0, str(ROOT))
     try:
-        from eligibility.case import PermanentResidenceBasis, ReferenceStatus
+        from eligibility.model.case import PermanentResidenceBasis, ReferenceStatus
     except ImportError:  # pragma: no cover
         return
     FIELDS["reference_person"]["status"] = _choice(*(s.value for s in ReferenceStatus))
@@ -301,10 +301,10 @@ def engine_floor(n: int = 1000, seed: int = SEED) -> dict[str, float]:
     call the adapter makes to it) against the whole `Engine.run`, per case, on n generated cases.
     The C core's share is a floor no change to our Python code can go below."""
     sys.path.insert(0, str(ROOT))
-    from eligibility import adapter
-    from eligibility.case import Case
-    from eligibility.facts import case_facts
-    from eligibility.screening import Screener
+    from eligibility.engine import adapter
+    from eligibility.model.case import Case
+    from eligibility.model.facts import case_facts
+    from eligibility.explain.screening import Screener
 
     screener = Screener()
     today = dt.date.today()
@@ -389,12 +389,12 @@ AREAS = (
     ("durable: C core (assert/delete/actions)", ("durable_rules_engine", "built-in method durable")),
     ("durable: Python binding", ("durable/engine.py",)),
     ("json (binding and output)", ("json/",)),
-    ("engine actions / Run (engine_api, adapter)", ("eligibility/engine_api.py", "eligibility/adapter.py")),
-    ("plain-Python evaluator", ("eligibility/evaluator.py",)),
-    ("explanation (screening.py)", ("eligibility/screening.py",)),
-    ("facts (facts.py)", ("eligibility/facts.py",)),
+    ("engine actions / Run (engine_api, adapter)", ("eligibility/engine/engine_api.py", "eligibility/engine/adapter.py")),
+    ("plain-Python evaluator", ("eligibility/engine/evaluator.py",)),
+    ("explanation (screening.py)", ("eligibility/explain/screening.py",)),
+    ("facts (facts.py)", ("eligibility/model/facts.py",)),
     ("pydantic (validate, dump)", ("pydantic",)),
-    ("batch (read, guard, store)", ("eligibility/batch.py", "sqlite3", "eligibility/loader.py")),
+    ("batch (read, guard, store)", ("eligibility/batch/", "sqlite3", "eligibility/model/loader.py")),
     ("datetime (durable's _unix_now etc.)", ("datetime",)),
 )
 

@@ -35,7 +35,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eligibility.identifiers import identifier_kinds, national_id_check_digits, redact, scan_case  # noqa: E402
+from eligibility.model.identifiers import identifier_kinds, national_id_check_digits, redact, scan_case  # noqa: E402
 
 SEED = 20261202
 KIB = 1024

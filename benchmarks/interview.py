@@ -27,11 +27,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from eligibility.case import Case  # noqa: E402
-from eligibility.interview import LIST_PARENTS, Interview, build_case, load_questions, statuses, template  # noqa: E402
-from eligibility.journal import ANSWER, DONT_KNOW, Journal  # noqa: E402
-from eligibility.loader import load_case_file  # noqa: E402
-from eligibility.screening import Screener  # noqa: E402
+from eligibility.model.case import Case  # noqa: E402
+from eligibility.interview.interview import LIST_PARENTS, Interview, build_case, load_questions, statuses, template  # noqa: E402
+from eligibility.interview.journal import ANSWER, DONT_KNOW, Journal  # noqa: E402
+from eligibility.model.loader import load_case_file  # noqa: E402
+from eligibility.explain.screening import Screener  # noqa: E402
 
 MISSING = object()
 

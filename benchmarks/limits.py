@@ -116,8 +116,8 @@ READ_SECONDS, READ_MB = 1.0, 200
 INPUT_PRELUDE = textwrap.dedent("""
     import json, sys, time, tempfile
     from pathlib import Path
-    from eligibility.loader import MAX_BYTES, InputError, parse_text, validate_case
-    from eligibility.identifiers import scan_case
+    from eligibility.model.loader import MAX_BYTES, InputError, parse_text, validate_case
+    from eligibility.model.identifiers import scan_case
     from eligibility.batch import _read_all, _resolve_inputs
 
     def peak_mb():

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from eligibility.batch import run_batch  # noqa: E402
-from eligibility.summary import build_summary, to_html  # noqa: E402
+from eligibility.batch.summary import build_summary, to_html  # noqa: E402
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

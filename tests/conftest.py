@@ -11,8 +11,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from eligibility.case import Case
-from eligibility.screening import Screener
+from eligibility.model.case import Case
+from eligibility.explain.screening import Screener
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from eligibility.case import PermanentResidenceBasis, ReferenceStatus
+from eligibility.model.case import PermanentResidenceBasis, ReferenceStatus
 
 bools = st.booleans()
 dates = st.dates(dt.date(1990, 1, 1), dt.date(2027, 12, 31))

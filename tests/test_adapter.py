@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from eligibility.adapter import Engine, EngineError
-from eligibility.compiler import compile_rulebook
-from eligibility.facts import case_facts
-from eligibility.screening import Screener
+from eligibility.engine.adapter import Engine, EngineError
+from eligibility.law.compiler import compile_rulebook
+from eligibility.model.facts import case_facts
+from eligibility.explain.screening import Screener
 
 from .conftest import ROOT, make_case
 
@@ -60,7 +60,7 @@ def test_a_spurious_already_observed_is_retried_once_in_a_fresh_session(
         compiled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """durable's 32-bit fact index can report a new fact as already observed (about once in
     10,000 sessions); the case is run again in a fresh session, and a second report is an error."""
-    import eligibility.adapter as adapter
+    import eligibility.engine.adapter as adapter
 
     real = adapter._core.assert_fact
     refusals = {"left": 1}
@@ -83,7 +83,7 @@ def test_a_spurious_already_observed_is_retried_once_in_a_fresh_session(
 
 
 def test_only_import_of_durable_is_the_adapter() -> None:
-    sources = [p for p in (ROOT / "eligibility").glob("*.py")] + [ROOT / "cli.py"]
+    sources = [p for p in (ROOT / "eligibility").rglob("*.py")] + [ROOT / "cli.py"]
     importers = [p.name for p in sources
                  if any(line.strip().startswith(("import durable", "from durable"))
                         for line in p.read_text(encoding="utf-8").splitlines())]
@@ -162,7 +162,7 @@ def test_facts_no_rule_tests_do_not_reach_the_engine(screener: Screener) -> None
     """A batch holding a fact no rule tests has aborted durable's C core (free(): invalid pointer)."""
     case = make_case(applicant={"languages": ["ur", "en"], "needs_interpreter": True})
     code = ("import datetime as dt, sys; sys.path.insert(0, %r)\n"
-            "from eligibility.screening import Screener\nfrom eligibility.case import Case\n"
+            "from eligibility.explain.screening import Screener\nfrom eligibility.model.case import Case\n"
             "v = Screener().screen(Case.model_validate(%r))\nprint(len(v.provisions))") % (
         str(ROOT), case.model_dump(mode="json", exclude_unset=True))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -179,7 +179,7 @@ def test_numbers_durable_cannot_parse_are_normalised(screener: Screener) -> None
 def test_a_run_that_stops_before_every_rule_concluded_is_an_error(screener: Screener) -> None:
     """durable can stop running a session's actions silently (more than 10 s inside one action,
     e.g. a clock step); a partial run must be refused, never explained as a verdict."""
-    from eligibility.engine_api import Run, check_complete
+    from eligibility.engine.engine_api import Run, check_complete
 
     compiled = screener.compiled(DAY)
     full = screener.engine.run(compiled, case_facts(make_case(), DAY))

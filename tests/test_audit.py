@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eligibility.audit import canonical, graph, law_change, make_receipt, sha256, verify_receipt
-from eligibility.loader import load_case_file
-from eligibility.screening import Screener
+from eligibility.model.loader import load_case_file
+from eligibility.explain.screening import Screener
 
 from .conftest import ROOT, examples, make_case
 
@@ -139,7 +139,7 @@ def test_coverage_names_law_notes_conditions_no_rule_covers(screener: Screener, 
 
 def test_lint_finds_gaps_and_unused_rules(tmp_path: Path) -> None:
     from eligibility.audit import lint
-    from eligibility.rulebook import load_rulebook
+    from eligibility.law.rulebook import load_rulebook
 
     from .test_rulebook import GOOD_NODE, PROVISION, rules_dir, with_
 

@@ -24,10 +24,10 @@ from click.testing import CliRunner
 from cli import main
 from eligibility.batch import (CRASHED, SCHEMA_VERSION, _Header, _Pool, _Progress, csv_document, open_results,
                                 read_receipt, run_batch)
-from eligibility.identifiers import (Finding, _might_hold, _scan_text, _text_findings, identifier_kinds, is_national_id,
+from eligibility.model.identifiers import (Finding, _might_hold, _scan_text, _text_findings, identifier_kinds, is_national_id,
                                      redact, scan_case)
-from eligibility.case import Case
-from eligibility.summary import build_summary, to_markdown, to_text
+from eligibility.model.case import Case
+from eligibility.batch.summary import build_summary, to_markdown, to_text
 
 from .conftest import ROOT, valid_number
 
@@ -169,7 +169,7 @@ def test_a_semicolon_separated_csv_is_read(tmp_path: Path) -> None:
 ])
 def test_a_csv_file_not_in_utf8_is_refused_whole_saying_save_as_csv_utf8(tmp_path: Path, encoding: str | None,
                                                                          words: str) -> None:
-    from eligibility.loader import InputError
+    from eligibility.model.loader import InputError
 
     text = "case_id;relationship.type\r\ns-1;marriage\r\ns-2;marriage\r\n"
     data = (text + "s-\u00f8;marriage\r\n").encode(encoding) if encoding else text.encode() + b"s-\x81;x\r\n"
@@ -182,7 +182,7 @@ def test_a_csv_file_not_in_utf8_is_refused_whole_saying_save_as_csv_utf8(tmp_pat
 
 
 def test_a_misspelt_column_is_a_typo_with_the_column_it_means() -> None:
-    from eligibility.loader import InputError
+    from eligibility.model.loader import InputError
 
     with pytest.raises(InputError) as refused:
         _Header(["case_id", "relationship.cohabitaton_ended", "permits.0.bassis"], "t.csv")
@@ -213,7 +213,7 @@ def test_a_misspelt_field_with_text_is_a_typo_before_the_free_text_guard(tmp_pat
     (["", ""], "no header"),
 ])
 def test_bad_csv_headers_are_refused(cells: list[str], words: str) -> None:
-    from eligibility.loader import InputError
+    from eligibility.model.loader import InputError
 
     with pytest.raises(InputError, match=words):
         _Header(cells, "t.csv")
@@ -416,7 +416,7 @@ def test_workers_give_the_same_results_in_the_same_order(mixed: dict[str, Any], 
 
 def test_stored_receipts_verify(mixed: dict[str, Any]) -> None:
     from eligibility.audit import verify_receipt
-    from eligibility.screening import Screener
+    from eligibility.explain.screening import Screener
 
     con = sqlite3.connect(mixed["db"])
     try:
@@ -728,10 +728,10 @@ def test_a_dying_worker_fails_only_its_case() -> None:
 
 def test_a_worker_loads_the_epochs_the_parent_compiled_and_validates_no_case(tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import eligibility.screening as screening
-    from eligibility.batch_runner import screen_document
-    from eligibility.batch_worker import EpochScreener, ParentEpochs
-    from eligibility.rulebook import load_rulebook
+    import eligibility.explain.screening as screening
+    from eligibility.batch.runner import screen_document
+    from eligibility.batch.worker import EpochScreener, ParentEpochs
+    from eligibility.law.rulebook import load_rulebook
 
     book = load_rulebook(None)
     case = Case.model_validate(example(VALID[0]))

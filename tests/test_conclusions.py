@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from eligibility.adapter import Engine
-from eligibility.case import Case
-from eligibility.facts import case_facts
-from eligibility.loader import load_case_file
-from eligibility.screening import Screener
+from eligibility.engine.adapter import Engine
+from eligibility.model.case import Case
+from eligibility.model.facts import case_facts
+from eligibility.model.loader import load_case_file
+from eligibility.explain.screening import Screener
 
 from .conftest import ROOT
 from .strategies import case_dicts

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from eligibility.rulebook import load_rulebook
-from eligibility.ruledigest import rules_identity
+from eligibility.law.rulebook import load_rulebook
+from eligibility.law.ruledigest import rules_identity
 
 from .conftest import ROOT
 
@@ -30,7 +30,7 @@ def test_version_names_the_rules_as_load_rulebook_does_without_loading_them() ->
 def test_version_imports_neither_pydantic_nor_the_rulebook() -> None:
     code = ("import sys, runpy; sys.argv = ['eligibility', '--version']\n"
             "try:\n    runpy.run_module('cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('pydantic', 'eligibility.rulebook', 'eligibility.case') if m in sys.modules))")
+            "print(sorted(m for m in ('pydantic', 'eligibility.law.rulebook', 'eligibility.model.case') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -22,15 +22,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eligibility.adapter import Engine
-from eligibility.case import Case
-from eligibility.compiler import Compiled, RuleMeta
-from eligibility.engine_api import EngineError, Run
-from eligibility.evaluator import PythonEngine
-from eligibility.facts import case_facts
-from eligibility.loader import load_case_file
-from eligibility.render import to_json
-from eligibility.screening import Screener
+from eligibility.engine.adapter import Engine
+from eligibility.model.case import Case
+from eligibility.law.compiler import Compiled, RuleMeta
+from eligibility.engine.engine_api import EngineError, Run
+from eligibility.engine.evaluator import PythonEngine
+from eligibility.model.facts import case_facts
+from eligibility.model.loader import load_case_file
+from eligibility.explain.render import to_json
+from eligibility.explain.screening import Screener
 
 from .conftest import ROOT, examples
 from .strategies import case_dicts

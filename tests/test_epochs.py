@@ -16,14 +16,14 @@ from typing import Any, Callable
 
 import pytest
 
-from eligibility.adapter import Engine
+from eligibility.engine.adapter import Engine
 from eligibility.audit import law_change, receipt_json, verify_receipt
-from eligibility.case import Case
-from eligibility.evaluator import PythonEngine
-from eligibility.loader import load_case_file
-from eligibility.render import to_json
-from eligibility.rulebook import load_rulebook
-from eligibility.screening import Screener
+from eligibility.model.case import Case
+from eligibility.engine.evaluator import PythonEngine
+from eligibility.model.loader import load_case_file
+from eligibility.explain.render import to_json
+from eligibility.law.rulebook import load_rulebook
+from eligibility.explain.screening import Screener
 
 from .conftest import ROOT
 
@@ -40,7 +40,7 @@ DAYS = BOOK.change_dates()  # the first day of every law epoch
 def _sharing_a_definition(days: list[dt.date]) -> list[dt.date]:
     """The epochs whose engine definition is the same as another epoch's: where a cache keyed by
     the definition alone handed one epoch's meaning to the other."""
-    from eligibility.compiler import compile_rulebook
+    from eligibility.law.compiler import compile_rulebook
 
     groups: dict[str, list[dt.date]] = {}
     for day in days:

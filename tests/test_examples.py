@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from eligibility.loader import load_case_file
+from eligibility.model.loader import load_case_file
 
 from .conftest import ROOT, rule_ids
 

@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eligibility.facts import add_months, full_years, months_before
+from eligibility.model.facts import add_months, full_years, months_before
 
 from .conftest import examples
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from eligibility.identifiers import Finding, identifier_kinds, redact, scan_case
+from eligibility.model.identifiers import Finding, identifier_kinds, redact, scan_case
 
 from .conftest import valid_number
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from eligibility.loader import MAX_BYTES, InputError, load_case_file, parse_text, validate_case
+from eligibility.model.loader import MAX_BYTES, InputError, load_case_file, parse_text, validate_case
 
 
 def refused(text: str, fmt: str | None = None) -> InputError:
@@ -273,7 +273,7 @@ def test_a_closed_pipe_ends_quietly() -> None:
 
 
 def test_a_fact_dated_after_the_assessment_date_gets_a_warning_not_silence() -> None:
-    from eligibility.screening import Screener
+    from eligibility.explain.screening import Screener
 
     from .conftest import make_case
 

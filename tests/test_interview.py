@@ -14,10 +14,10 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from eligibility.dialogue import Unreadable, parse, prompt_lines
-from eligibility.interview import Interview, load_questions, statuses, template
-from eligibility.journal import ANSWER, DECLINED, DONT_KNOW, Journal, journal_dir
-from eligibility.screening import Screener
+from eligibility.interview.dialogue import Unreadable, parse, prompt_lines
+from eligibility.interview.interview import Interview, load_questions, statuses, template
+from eligibility.interview.journal import ANSWER, DECLINED, DONT_KNOW, Journal, journal_dir
+from eligibility.explain.screening import Screener
 
 DAY = dt.date(2026, 12, 1)
 QUESTIONS = load_questions()

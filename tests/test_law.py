@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from eligibility.case import FamilyApplication
+from eligibility.model.case import FamilyApplication
 
 from .conftest import make_case, provision, rule_ids
 
@@ -320,7 +320,7 @@ def test_five_year_window_unknown_is_undetermined_on_the_five_year_rule(screener
      ["months_abroad_last_3_years", "months_abroad_last_5_years"]),
 ])
 def test_removed_or_inconsistent_time_abroad_is_a_clear_input_error(data: dict[str, Any], words: list[str]) -> None:
-    from eligibility.loader import InputError, validate_case
+    from eligibility.model.loader import InputError, validate_case
 
     with pytest.raises(InputError) as err:
         validate_case({"case_id": "x", **data}, "case.yaml")
@@ -371,7 +371,7 @@ def test_no_children_means_no_child_was_conceived(screener: Any) -> None:
     ("established_while_both_lawful", ["union_established_while_both_lawful", "child_conceived_while_both_lawful"]),
 ])
 def test_the_mixed_relationship_fact_is_refused_naming_its_replacements(old: str, new: list[str]) -> None:
-    from eligibility.loader import InputError, validate_case
+    from eligibility.model.loader import InputError, validate_case
 
     with pytest.raises(InputError) as err:
         validate_case({"case_id": "x", "relationship": {old: True}}, "case.yaml")
@@ -1081,7 +1081,7 @@ def test_a_marriage_not_recognised_in_norway_needs_assessment(screener: Any) -> 
 # that shows it: (case, date or None, provision).
 
 def _example(name: str) -> Any:
-    from eligibility.loader import load_case_file
+    from eligibility.model.loader import load_case_file
 
     from .conftest import ROOT
     return load_case_file(ROOT / "cases" / f"{name}.yaml")

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 
 from cli import main
 from eligibility.batch import run_batch
-from eligibility.loader import load_case_file
-from eligibility.render import RENDERERS
-from eligibility.rulebook import load_rulebook
-from eligibility.summary import RENDERERS as SUMMARY_RENDERERS, build_summary
+from eligibility.model.loader import load_case_file
+from eligibility.explain.render import RENDERERS
+from eligibility.law.rulebook import load_rulebook
+from eligibility.batch.summary import RENDERERS as SUMMARY_RENDERERS, build_summary
 
 from .conftest import ROOT, make_case, provision
 from .conftest import cli as run
@@ -48,7 +48,7 @@ def test_what_she_can_change_herself_is_data_in_the_rules() -> None:
     book = load_rulebook(ROOT / "rules")
     flagged = sorted(nid for nid, versions in book.versions.items() for n in versions if n.can_change_herself)
     assert flagged == ["utl-53.cohabitation-ended"]
-    for path in (ROOT / "eligibility").glob("*.py"):
+    for path in (ROOT / "eligibility").rglob("*.py"):
         assert "cohabitation-ended" not in path.read_text(encoding="utf-8"), path.name
 
 
@@ -149,7 +149,7 @@ def test_the_scan_finds_what_it_looks_for() -> None:
 
 
 def test_dates_are_written_out() -> None:
-    from eligibility.texts import long_date, long_dates
+    from eligibility.model.texts import long_date, long_dates
 
     assert long_date(dt.date(2027, 2, 1), "nb") == "1. februar 2027"
     assert long_date(dt.date(2027, 2, 1), "en") == "1 February 2027"

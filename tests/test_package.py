@@ -78,7 +78,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_installed_package_reads_its_own_rules(installed: Path) -> None:
     elsewhere = installed.parent.parent / "elsewhere"
-    out = sh(installed / "python", "-c", "import eligibility.rulebook as r; print(r.default_rules_dir()); "
+    out = sh(installed / "python", "-c", "import eligibility.law.rulebook as r; print(r.default_rules_dir()); "
              "print(r.law_sources_path())", cwd=elsewhere, env=clean_env())
     rules_dir, law_sources = (Path(line) for line in out.splitlines())
     assert rules_dir.is_relative_to(installed.parent) and rules_dir.name == "rules"

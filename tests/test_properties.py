@@ -9,8 +9,8 @@ from typing import Any, Literal
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from eligibility.case import Case
-from eligibility.render import to_json
+from eligibility.model.case import Case
+from eligibility.explain.render import to_json
 
 from .conftest import examples
 from .strategies import FIELDS, case_dicts

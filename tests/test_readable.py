@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 
-from eligibility.loader import load_case_file
-from eligibility.render import RENDERERS
+from eligibility.model.loader import load_case_file
+from eligibility.explain.render import RENDERERS
 
 from .conftest import ROOT, provision
 from .conftest import cli as run
@@ -32,7 +32,7 @@ def test_statute_citations_carry_their_lovdata_address_in_json(screener: Any) ->
 
 
 def test_lovdata_addresses_of_statute_and_regulation() -> None:
-    from eligibility.verdict import lovdata_url
+    from eligibility.explain.verdict import lovdata_url
 
     assert lovdata_url("LOV-2008-05-15-35", "53") == "https://lovdata.no/lov/2008-05-15-35/§53"
     assert lovdata_url("FOR-2009-10-15-1286", "10-8") == "https://lovdata.no/forskrift/2009-10-15-1286/§10-8"
@@ -65,9 +65,9 @@ def test_rules_graph_draws_one_provision() -> None:
 # -- point 4: missing facts are questions -----------------------------------------------------------
 
 def test_every_fact_a_rule_can_ask_for_has_a_question_and_who_answers() -> None:
-    from eligibility.case import ANSWERED_BY, answered_by, question
-    from eligibility.facts import FACT_SPECS
-    from eligibility.screening import nearest_question
+    from eligibility.model.case import ANSWERED_BY, answered_by, question
+    from eligibility.model.facts import FACT_SPECS
+    from eligibility.explain.screening import nearest_question
 
     paths = {p for spec in FACT_SPECS.values() for p in spec.sources}
     paths |= {p for spec in FACT_SPECS.values() for item in (spec.item_specs or {}).values() for p in item.sources}
@@ -81,7 +81,7 @@ def test_every_fact_a_rule_can_ask_for_has_a_question_and_who_answers() -> None:
 
 
 def test_a_derived_fact_asks_the_question_of_the_field_above_it() -> None:
-    from eligibility.screening import nearest_question
+    from eligibility.explain.screening import nearest_question
 
     assert nearest_question("permits[].started")["nb"].startswith("Hvilke oppholdstillatelser")
 
@@ -126,7 +126,7 @@ CLINIC = ("53-child-abused-cohabitant.yaml", "53-physical-own-account.yaml", "53
 
 
 def test_the_summary_opens_with_what_to_do(tmp_path: Path) -> None:
-    from eligibility.summary import RENDERERS as SUMMARY, build_summary
+    from eligibility.batch.summary import RENDERERS as SUMMARY, build_summary
 
     s = build_summary(_clinic(tmp_path, CLINIC), "nb")
     # § 53(1)(b) cases by the last day to apply with the right to stay (not by file order)
@@ -161,7 +161,7 @@ def _luminance(colour: str) -> float:
 
 
 def test_the_chart_is_readable_in_words_and_colours(tmp_path: Path) -> None:
-    from eligibility.summary import CHART, COLOURS, build_summary, to_html
+    from eligibility.batch.summary import CHART, COLOURS, build_summary, to_html
 
     for status in CHART:  # white numbers on every bar: WCAG AA contrast (4.5:1)
         assert (1.05) / (_luminance(COLOURS[status]) + 0.05) >= 4.5, status
@@ -173,7 +173,7 @@ def test_the_chart_is_readable_in_words_and_colours(tmp_path: Path) -> None:
 
 
 def test_the_brief_does_not_ask_about_other_section_53_grounds_once_one_is_met(screener: Any) -> None:
-    from eligibility.render import first_question
+    from eligibility.explain.render import first_question
 
     verdict = screener.screen(load_case_file(ROOT / "cases" / "53-physical-own-account.yaml"), lang="nb")
     assert provision(verdict, "utl-53-1-b").status == "met"

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from eligibility.facts import add_months
-from eligibility.rulebook import RuleFileError, law_sources_path, load_rulebook
+from eligibility.model.facts import add_months
+from eligibility.law.rulebook import RuleFileError, law_sources_path, load_rulebook
 
 from .conftest import ROOT, make_case
 
@@ -142,7 +142,7 @@ def test_unknown_safety_with_recorded_abuse_puts_safety_first(screener: Any, lan
 
 
 def question_text(path: str, lang: str) -> str:
-    from eligibility.case import question
+    from eligibility.model.case import question
     return (question(path) or {})[lang]
 
 
@@ -176,7 +176,7 @@ def test_someone_already_at_a_shelter_is_not_told_to_go_to_one(screener: Any, sa
 def test_safety_questions_come_first_among_the_missing_facts(tmp_path: Path) -> None:
     """A provision that reads a safety fact lists it before the other missing facts, whatever the
     order the rule reads them in."""
-    from eligibility.screening import Screener
+    from eligibility.explain.screening import Screener
 
     directory = tmp_path / "rules"
     directory.mkdir()
@@ -383,7 +383,7 @@ def test_a_criminal_matter_that_may_lead_to_expulsion_brings_a_lawyer(screener: 
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_no_referral_anywhere_advises_waiting_for_permanent_residence(screener: Any, lang: str) -> None:
     """Any referral text that mentions permanent residence says that waiting is not needed."""
-    from eligibility.loader import load_case_file
+    from eligibility.model.loader import load_case_file
 
     mention, negation = (("permanent opphold", "trenger ikke vente") if lang == "nb"
                          else ("permanent residence", "not need to wait"))

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from eligibility.compiler import MAX_INPUTS, MAX_SIBLING_TESTS, RulebookLimitError, compile_rulebook
-from eligibility.rulebook import RuleFileError, law_sources_path, load_rulebook
+from eligibility.law.compiler import MAX_INPUTS, MAX_SIBLING_TESTS, RulebookLimitError, compile_rulebook
+from eligibility.law.rulebook import RuleFileError, law_sources_path, load_rulebook
 
 from .conftest import ROOT
 
@@ -292,7 +292,7 @@ def test_every_source_has_a_kind_and_practice_is_never_cited_as_a_section() -> N
 
 @pytest.mark.parametrize("lang, text", [("nb", "UNE-praksis (N2307420111)"), ("en", "UNE practice (N2307420111)")])
 def test_the_reduced_quality_of_life_condition_is_cited_as_une_practice(screener: Any, lang: str, text: str) -> None:
-    from eligibility.case import Case
+    from eligibility.model.case import Case
 
     case = Case.model_validate({
         "case_id": "t", "assessment_date": "2026-11-26",
@@ -307,7 +307,7 @@ def test_the_reduced_quality_of_life_condition_is_cited_as_une_practice(screener
     quality = cited["utl-53.reduced-quality-of-life"]
     assert (quality.kind, quality.text) == ("practice", text)
     assert p53.citation.kind == "statute"
-    from eligibility.render import to_html, to_json, to_markdown, to_text
+    from eligibility.explain.render import to_html, to_json, to_markdown, to_text
     for render in (to_text, to_markdown, to_html):
         assert text in render(verdict), render.__name__
     assert '"kind": "practice"' in to_json(verdict)

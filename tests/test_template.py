@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from cli import main
 from eligibility.batch import _Header, run_batch
-from eligibility.loader import load_case_file
-from eligibility.template import fields
+from eligibility.model.loader import load_case_file
+from eligibility.model.template import fields
 
 
 def run(*args: str) -> str:

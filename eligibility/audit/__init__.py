@@ -21,13 +21,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import __version__
-from .case import Case
-from .compiler import compile_rulebook
-from .loader import InputError, validate_case
-from .rulebook import Rulebook
-from .screening import Screener, Screening
-from .verdict import Status, Verdict, dumps, json_object
+from .. import __version__
+from ..model.case import Case
+from ..law.compiler import compile_rulebook
+from ..model.loader import InputError, validate_case
+from ..law.rulebook import Rulebook
+from ..explain.screening import Screener, Screening
+from ..explain.verdict import Status, Verdict, dumps, json_object
 
 # Version 3 (ADR 0010, per-rule trace): ``trace`` holds one entry per rule in force and condition
 # part, with the statuses or facts it read. Version 2 logged every firing of the compilation of ADR

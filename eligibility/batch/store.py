@@ -19,8 +19,8 @@ import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
-from .atomic import open_atomically
-from .loader import InputError
+from ..model.atomic import open_atomically
+from ..model.loader import InputError
 
 FORMATS = ("sqlite", "jsonl", "csv")
 STATUSES = ("met", "not_met", "undetermined", "needs_assessment")

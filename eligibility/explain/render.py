@@ -14,8 +14,8 @@ import json
 from html import escape as e
 from typing import Callable, Iterable
 
-from .case import answered_by
-from .texts import long_date, long_dates, word
+from ..model.case import answered_by
+from ..model.texts import long_date, long_dates, word
 from .verdict import Citation, MissingFact, ProvisionResult, Reason, Referral, Verdict
 
 MARK = {"met": "+", "not_met": "-", "undetermined": "?", "needs_assessment": "!"}

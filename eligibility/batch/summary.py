@@ -15,10 +15,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from .batch import STATUSES, open_results
-from .case import answered_by
-from .texts import long_date, long_dates
-from .screening import nearest_question
+from .store import STATUSES, open_results
+from ..model.case import answered_by
+from ..model.texts import long_date, long_dates
+from ..explain.screening import nearest_question
 
 KEY_PROVISION = "utl-53-1-b"  # independent permit for victims of abuse: what the clinic looks for first
 TOP_MISSING = 15

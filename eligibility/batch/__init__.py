@@ -39,20 +39,20 @@ row per case to SQLite, many cases to a transaction, in input order:
 
 The SQLite schema is `SCHEMA` (version `SCHEMA_VERSION`); `summary` reads it. A results file of
 
-The work is split in three modules: `batch_readers` (the inputs), `batch_store` (the results file
-and exports) and `batch_runner` (the run). This module is the public entry and re-exports them.
+The work is split in three modules: `readers` (the inputs), `store` (the results file
+and exports) and `runner` (the run). This module is the public entry and re-exports them.
 """
 
 from __future__ import annotations
 
-from .batch_readers import (CASE_SUFFIXES, CSV_SUFFIXES, JSONL_SUFFIXES, _count, _Header, _Input, _Raw,
+from .readers import (CASE_SUFFIXES, CSV_SUFFIXES, JSONL_SUFFIXES, _count, _Header, _Input, _Raw,
                             _read_all, _resolve_inputs, check_targets, csv_document)
-from .batch_runner import (CHUNK, CRASHED, ENGINES, BatchReport, Failure, _Item, _Pool, _Progress, make_screener,
+from .runner import (CHUNK, CRASHED, ENGINES, BatchReport, Failure, _Item, _Pool, _Progress, make_screener,
                            run_batch, screen_document)
-from .batch_store import (APPLICATION_ID, COMMIT_CASES, COMMIT_SECONDS, FORMATS, RECEIPT_ZLIB_LEVEL, SCHEMA,
+from .store import (APPLICATION_ID, COMMIT_CASES, COMMIT_SECONDS, FORMATS, RECEIPT_ZLIB_LEVEL, SCHEMA,
                           SCHEMA_VERSION, STATUSES, _Writer, export_csv, export_jsonl, open_results, read_receipt,
                           store_for)
-from .loader import InputError
+from ..model.loader import InputError
 
 __all__ = [
     "APPLICATION_ID", "BatchReport", "CASE_SUFFIXES", "CHUNK", "COMMIT_CASES", "COMMIT_SECONDS", "CRASHED",

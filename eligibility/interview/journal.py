@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_atomically
+from ..model.atomic import write_atomically
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ANSWER, DONT_KNOW, DECLINED, BACK, START = "answer", "dont_know", "declined", "back", "start"

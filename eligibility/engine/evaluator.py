@@ -40,7 +40,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .compiler import Compiled, RuleMeta
+from ..law.compiler import Compiled, RuleMeta
 from .engine_api import (BOOKKEEPING, EngineError, Firing, Run, check_complete, chunk_facts, derived_index,
                          engine_facts, record_firing)
 

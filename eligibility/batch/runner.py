@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable
 
-from . import __version__
-from .batch_readers import _count, _Raw, _read_all, _resolve_inputs, check_targets
-from .batch_store import RECEIPT_ZLIB_LEVEL, _lock_results, _now, _Writer, open_results, remove_gone
-from .case import Case, law_date
-from .identifiers import KIND_TEXT, MAX_MESSAGE, guard_message, identifier_kinds, redact, scan_case
-from .loader import InputError, closest_field, validate_case
+from .. import __version__
+from .readers import _count, _Raw, _read_all, _resolve_inputs, check_targets
+from .store import RECEIPT_ZLIB_LEVEL, _lock_results, _now, _Writer, open_results, remove_gone
+from ..model.case import Case, law_date
+from ..model.identifiers import KIND_TEXT, MAX_MESSAGE, guard_message, identifier_kinds, redact, scan_case
+from ..model.loader import InputError, closest_field, validate_case
 
 ENGINES = ("durable", "python")
 CHUNK = 16  # cases per task sent to a worker process
@@ -41,10 +41,10 @@ CHUNK = 16  # cases per task sent to a worker process
 
 def make_screener(rules_dir: Path | None, engine: str) -> Any:
     """A Screener on the chosen engine (imported here: importing this module loads no engine)."""
-    from .screening import Screener
+    from ..explain.screening import Screener
 
     if engine == "python":
-        from .evaluator import PythonEngine
+        from ..engine.evaluator import PythonEngine
 
         return Screener(rules_dir, engine=PythonEngine())
     return Screener(rules_dir)
@@ -57,7 +57,7 @@ def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str) 
     compressed here, in the worker. Never raises."""
     try:
         case = data if isinstance(data, Case) else Case.model_validate(data)
-        from .audit import receipt_json  # lazily: the parent process does not screen
+        from ..audit import receipt_json  # lazily: the parent process does not screen
 
         screening = screener.screening(case, as_of=as_of, lang=lang)
         outline = screening.outline  # the verdict without its trace
@@ -239,8 +239,8 @@ def _check_options(engine: str, lang: str, workers: int, as_of: dt.date | None,
     if engine == "python":
         import importlib.util
 
-        if importlib.util.find_spec("eligibility.evaluator") is None:
-            raise InputError("--engine", "the plain-Python engine (eligibility/evaluator.py) is not installed")
+        if importlib.util.find_spec("eligibility.engine.evaluator") is None:
+            raise InputError("--engine", "the plain-Python engine (eligibility/engine/evaluator.py) is not installed")
     if lang not in ("nb", "en"):
         raise InputError("--lang", f"unknown language '{lang}' (nb or en)")
     if workers < 1:
@@ -267,8 +267,8 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
     numbering, see `scan_case`) that is not a regular expression. An INPUT's name in the error is
     redacted unless ``allow_identifiers``.
     """
-    from .rulebook import load_rulebook
-    from .screening import case_digest  # the digest the verdicts carry (this also loads the engine module)
+    from ..law.rulebook import load_rulebook
+    from ..explain.screening import case_digest  # the digest the verdicts carry (this also loads the engine module)
 
     clinic_ids = _check_options(engine, lang, workers, as_of, id_pattern)
     out = Path(out)
@@ -311,7 +311,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
     writer = _Writer(con)
     bar = _Progress(progress, _count(resolved) if progress else 0)
     pool: _Pool | None = None
-    epochs: Any = None  # batch_worker.ParentEpochs of a parallel run
+    epochs: Any = None  # worker.ParentEpochs of a parallel run
     folder: Path | None = None
     status = "interrupted"
 
@@ -424,7 +424,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
 
     try:
         if workers > 1:
-            from .batch_worker import ParentEpochs, screen_chunk, worker_init
+            from .worker import ParentEpochs, screen_chunk, worker_init
 
             folder = Path(tempfile.mkdtemp(prefix="eligibility-epochs-"))  # private (0700), removed at the end
             epochs = ParentEpochs(book, folder)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .compiler import NODE_FACT, Chunk, Compiled, RuleMeta
-from .facts import ITEM_FACT
+from ..law.compiler import NODE_FACT, Chunk, Compiled, RuleMeta
+from ..model.facts import ITEM_FACT
 
 
 class EngineError(RuntimeError):

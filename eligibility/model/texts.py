@@ -188,7 +188,7 @@ def error_message(error: dict, lang: str, question: str | None) -> str:
     return text
 
 
-# --- file errors (eligibility/loader.py words them in English; nb replaces the known openings) -----
+# --- file errors (eligibility/model/loader.py words them in English; nb replaces the known openings) -----
 FILE_ERRORS_NB: tuple[tuple[str, str], ...] = (
     ("no such file or folder", "filen eller mappen finnes ikke"),
     ("no such file", "filen finnes ikke"),

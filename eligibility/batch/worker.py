@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .compiler import Compiled
-from .rulebook import Rulebook
-from .screening import Screener
+from ..law.compiler import Compiled
+from ..law.rulebook import Rulebook
+from ..explain.screening import Screener
 
 _WORKER: dict[str, Any] = {}
 _MEMO = 4096  # days remembered, as `Screener.compiled` does
@@ -87,7 +87,7 @@ def worker_init(book: Rulebook, engine: str, ppid: int) -> None:
     threading.Thread(target=_watch_parent, args=(ppid,), daemon=True).start()
     engine_object = None
     if engine == "python":
-        from .evaluator import PythonEngine
+        from ..engine.evaluator import PythonEngine
 
         engine_object = PythonEngine()
     _WORKER["screener"] = EpochScreener(book, engine_object)
@@ -95,8 +95,8 @@ def worker_init(book: Rulebook, engine: str, ppid: int) -> None:
 
 def screen_chunk(payloads: list[tuple[Any, dt.date | None, str | None]], as_of: dt.date | None,
                  lang: str) -> list[tuple[Any, ...]]:
-    """Screen (case, day, epoch file) triples: see `batch_runner.screen_document`."""
-    from .batch_runner import screen_document
+    """Screen (case, day, epoch file) triples: see `runner.screen_document`."""
+    from .runner import screen_document
 
     screener: EpochScreener = _WORKER["screener"]
     out = []

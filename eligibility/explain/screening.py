@@ -28,15 +28,15 @@ from typing import Any, Callable, Iterable, TypeVar, Union
 
 from pydantic import BaseModel
 
-from . import __version__
-from .adapter import Engine
-from .case import AtLeast, Case, question
-from .compiler import STATUS, Compiled, RuleMeta, compile_rulebook
-from .engine_api import Run
-from .facts import FACT_SPECS, ITEM_FACT, add_months, case_facts, current_permit, source_paths
+from .. import __version__
+from ..engine.adapter import Engine
+from ..model.case import AtLeast, Case, question
+from ..law.compiler import STATUS, Compiled, RuleMeta, compile_rulebook
+from ..engine.engine_api import Run
+from ..model.facts import FACT_SPECS, ITEM_FACT, add_months, case_facts, current_permit, source_paths
 from .outlook import becomes_met_when, not_yet_headline
-from .rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, ResolvedParameter, Rulebook, load_rulebook
-from .texts import long_date
+from ..law.rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, ResolvedParameter, Rulebook, load_rulebook
+from ..model.texts import long_date
 from .verdict import (Citation, MissingFact, ProvisionResult, Reason, Referral, TraceEntry, Verdict, Warning,
                       Memo, NotPlainJSON, PLAIN, dumps, encode, encode_json, json_object, lovdata_url,
                       make_missing_fact, make_provision_result, make_referral, make_trace_entry, make_verdict)

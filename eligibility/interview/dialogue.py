@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Any, Callable, Iterator
 
-from .identifiers import guard_message, scan_case
+from ..model.identifiers import guard_message, scan_case
 from .interview import Interview, Question, choice_label, template
 from .journal import ANSWER, DECLINED, DONT_KNOW
 
@@ -186,7 +186,7 @@ def prompt_lines(q: Question, number: int, lang: str) -> list[str]:
 
 def status_lines(interview: Interview) -> list[str]:
     """One line per provision: mark, title, headline (issue 12 point 5)."""
-    from .render import MARK
+    from ..explain.render import MARK
 
     assert interview.verdict is not None
     return [f"    {MARK[p.status]} {p.title}: {p.headline}" for p in interview.verdict.provisions]
@@ -310,8 +310,8 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
     import yaml
 
     from .journal import START, Journal, journal_path
-    from .loader import InputError, load_case_file
-    from .screening import Screener
+    from ..model.loader import InputError, load_case_file
+    from ..explain.screening import Screener
     from .interview import load_questions
 
     def where(iid: str) -> Path:
@@ -367,7 +367,7 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
     finished = run(interview, read, echo, str(path))
     if not finished:
         return EXIT_QUIT
-    from .render import to_text
+    from ..explain.render import to_text
 
     assert interview.verdict is not None
     echo("")
@@ -379,7 +379,7 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
 
 def _interview(journal: Any, start: dict[str, Any], rules_dir: Any, lang: str | None = None) -> Interview:
     from .interview import load_questions
-    from .screening import Screener
+    from ..explain.screening import Screener
 
     base = start["base"]
     return Interview(Screener(rules_dir), journal, load_questions(rules_dir), base,

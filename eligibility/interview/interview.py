@@ -19,13 +19,13 @@ from typing import Any, Iterable
 import yaml
 from pydantic import ValidationError
 
-from .case import Case
-from .identifiers import guard_message, scan_case
+from ..model.case import Case
+from ..model.identifiers import guard_message, scan_case
 from .journal import ANSWER, BACK, DECLINED, DONT_KNOW, Journal, State
-from .rulebook import default_rules_dir
-from .screening import Screener
-from .texts import CHOICES
-from .verdict import Verdict
+from ..law.rulebook import default_rules_dir
+from ..explain.screening import Screener
+from ..model.texts import CHOICES
+from ..explain.verdict import Verdict
 
 SAFETY_ORDER = ("safety.immediate_danger", "safety.lives_with_abuser", "safety.children_in_household",
                 "safety.at_shelter")

@@ -33,10 +33,10 @@ def default_rules_dir() -> Path:
     env = os.environ.get("ELIGIBILITY_RULES")
     if env:
         return Path(env)
-    installed = importlib.resources.files(__package__ or "eligibility").joinpath("rules")
+    installed = importlib.resources.files("eligibility").joinpath("rules")
     if isinstance(installed, Path) and (installed / "rulebook.yaml").is_file():
         return installed
-    return Path(__file__).resolve().parent.parent / "rules"
+    return Path(__file__).resolve().parents[2] / "rules"
 
 
 def rules_identity(directory: Path | None = None) -> tuple[str, str]:

@@ -21,8 +21,8 @@ from typing import IO, Annotated, Any, Iterator, Literal, Union, get_args, get_o
 
 from pydantic import BaseModel
 
-from .case import Case, _inner_model
-from .loader import MAX_BYTES, MAX_DEPTH, InputError, closest_field, parse_text, read_bounded
+from ..model.case import Case, _inner_model
+from ..model.loader import MAX_BYTES, MAX_DEPTH, InputError, closest_field, parse_text, read_bounded
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")

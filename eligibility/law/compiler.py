@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .facts import FACT_SPECS, ITEM_FACT
+from ..model.facts import FACT_SPECS, ITEM_FACT
 from .logic import (MAX_PATTERN_ENTRIES, Compiler3, Some, _and, params_used, parse_expression, pattern_entries,
                     paths, split, topics)
 from .rulebook import Node, ResolvedParameter, Rulebook, RuleFileError

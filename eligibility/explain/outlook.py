@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .compiler import Compiled
+from ..law.compiler import Compiled
 
 MET, NOT_MET, UNDETERMINED, ASSESS = "met", "not_met", "undetermined", "needs_assessment"
 FLIP = {MET: NOT_MET, NOT_MET: MET}

@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import durable_rules_engine as _core
 
-from .compiler import Compiled, RuleMeta
+from ..law.compiler import Compiled, RuleMeta
 from .engine_api import BOOKKEEPING as _BOOKKEEPING
 from .engine_api import NEEDS_MATCH, EngineError, Firing, Run, check_complete, chunk_facts, derived_index, engine_facts, record_firing
 

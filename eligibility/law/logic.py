@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .facts import FACT_SPECS, FactSpec
+from ..model.facts import FACT_SPECS, FactSpec
 
 OPS = {
     # op: (durable op when true, durable op when false)
