@@ -724,31 +724,26 @@ def test_a_dying_worker_fails_only_its_case() -> None:
     assert results == [[("ok", "t:a"), ("ok", "t:b")], [("ok", "t:c"), CRASHED, ("ok", "t:d")], [("ok", "t:e")]]
 
 
-# -- workers: each case validated once, each law epoch compiled once (issue 11 item 5) -------------
+# -- workers: each case validated once, by the parent (issue 11 item 5) ----------------------------
 
-def test_a_worker_loads_the_epochs_the_parent_compiled_and_validates_no_case(tmp_path: Path,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import eligibility.explain.screening as screening
+def test_a_worker_screens_the_parents_validated_case_without_validating_it_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import eligibility.batch.worker as worker
     from eligibility.batch.runner import screen_document
-    from eligibility.batch.worker import EpochScreener, ParentEpochs
+    from eligibility.explain.screening import Screener
     from eligibility.law.rulebook import load_rulebook
 
     book = load_rulebook(None)
     case = Case.model_validate(example(VALID[0]))
     day = dt.date.fromisoformat(AS_OF)
-    expected = screen_document(screening.Screener(book=book), case, day, "en")
-    parent = ParentEpochs(book, tmp_path)
-    files = {parent.file(day), parent.file(day + dt.timedelta(days=1))}
-    assert len(files) == 1  # one epoch, one file, however many days share it
-    worker = EpochScreener(book)
-    worker.learn(day, files.pop())
+    expected = screen_document(Screener(book=book), case, day, "en")
+    monkeypatch.setitem(worker._WORKER, "screener", Screener(book=book))  # as worker_init makes it
 
     def never(*_: Any, **__: Any) -> Any:
-        raise AssertionError("compiled or validated again in the worker")
+        raise AssertionError("validated again in the worker")
 
-    monkeypatch.setattr(screening, "compile_rulebook", never)
     monkeypatch.setattr(Case, "model_validate", never)
-    assert screen_document(worker, case, day, "en") == expected  # byte-identical verdict and receipt
+    assert worker.screen_chunk([case], day, "en") == [expected]  # byte-identical verdict and receipt
 
 
 def test_cases_are_written_many_at_a_time_and_a_new_key_deletes_nothing(tmp_path: Path) -> None:

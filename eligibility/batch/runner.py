@@ -11,10 +11,8 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 import zlib
 from collections import deque
@@ -100,7 +98,7 @@ class _Pool:
 
     def start(self) -> None:
         """Start every worker now (the pool starts them on demand): they load while this process
-        reads the first cases and compiles their law epochs."""
+        reads the first cases."""
         for _ in range(self.workers):
             self.executor.submit(_started)
 
@@ -311,8 +309,6 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
     writer = _Writer(con)
     bar = _Progress(progress, _count(resolved) if progress else 0)
     pool: _Pool | None = None
-    epochs: Any = None  # worker.ParentEpochs of a parallel run
-    folder: Path | None = None
     status = "interrupted"
 
     def where(raw: _Raw) -> str:
@@ -377,15 +373,8 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         return item
 
     def payload(item: _Item) -> Any:
-        """What a worker screens: the case validated here (never validated again), its day and
-        the file of that day's compiled law epoch (None: the worker compiles it, and reports
-        why it cannot as the case's failure)."""
-        assert epochs is not None and item.when is not None
-        try:
-            file: str | None = epochs.file(item.when)
-        except Exception:  # noqa: BLE001 - the worker fails this case with the reason
-            file = None
-        return (item.case, item.when, file)
+        """What a worker screens: the case validated here, never validated again."""
+        return item.case
 
     def write(item: _Item) -> None:
         raw = item.raw
@@ -424,10 +413,8 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
 
     try:
         if workers > 1:
-            from .worker import ParentEpochs, screen_chunk, worker_init
+            from .worker import screen_chunk, worker_init
 
-            folder = Path(tempfile.mkdtemp(prefix="eligibility-epochs-"))  # private (0700), removed at the end
-            epochs = ParentEpochs(book, folder)
             pool = _Pool(workers, worker_init, (book, engine, os.getpid()), screen_chunk, (as_of, lang))
             pool.start()
         # Chunks in input order; a chunk's cases are written once its screening is back.
@@ -483,8 +470,6 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
     finally:
         if pool is not None:
             pool.close()
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
         bar.close(report.total)
         report.seconds = time.monotonic() - started
         with contextlib.suppress(sqlite3.Error):
