@@ -11,6 +11,7 @@ in both orders), with both engines, and the verdict JSON and the receipt must be
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any, Callable
 
@@ -52,8 +53,10 @@ def _sharing_a_definition(days: list[dt.date]) -> list[dt.date]:
 # Every epoch has its own name (test below); the byte-for-byte comparisons run on the epochs
 # whose engine definitions coincide, where a cache keyed by less than the whole epoch went wrong,
 # and on the first and the last epoch (each fresh screener costs a compile).
-CHECKED_DAYS = sorted(set(_sharing_a_definition(DAYS)) | {DAYS[0], DAYS[-1]})
-ENGINE_DAYS = {"durable": CHECKED_DAYS, "python": CHECKED_DAYS}
+@functools.cache
+def checked_days() -> list[dt.date]:
+    """Computed on first use, not when the module is collected (31 compiles per test worker)."""
+    return sorted(set(_sharing_a_definition(DAYS)) | {DAYS[0], DAYS[-1]})
 ENGINES: dict[str, Callable[[], Any]] = {"durable": Engine, "python": PythonEngine}
 
 Output = tuple[str, str]  # the verdict's JSON, the receipt's canonical JSON
@@ -74,7 +77,7 @@ def alone(engine: str) -> dict[tuple[int, dt.date], Output]:
     """Each probe screened with a fresh screener and engine per law epoch: nothing screened
     before it but cases of its own epoch."""
     results = {}
-    for day in ENGINE_DAYS[engine]:
+    for day in checked_days():
         screener = Screener(engine=ENGINES[engine](), book=BOOK)
         for i, case in enumerate(PROBES):
             results[(i, day)] = output(screener, case, day)
@@ -87,7 +90,7 @@ def mixed(engine: str) -> tuple[Screener, dict[str, dict[tuple[int, dt.date], Ou
     each screening comes after those of every other epoch, and before them."""
     screener = Screener(engine=ENGINES[engine](), book=BOOK)
     runs: dict[str, dict[tuple[int, dt.date], Output]] = {}
-    days = ENGINE_DAYS[engine]
+    days = checked_days()
     for order, days in (("forward", days), ("backward", days[::-1])):
         runs[order] = {(i, day): output(screener, case, day) for day in days for i, case in enumerate(PROBES)}
     return screener, runs
@@ -129,7 +132,7 @@ def test_diff_reports_what_screening_each_date_alone_shows(alone: Any, mixed: An
     if engine != "Engine":
         pytest.skip("durable only")
     found_any = False
-    for last, start in zip(CHECKED_DAYS, CHECKED_DAYS[1:]):
+    for last, start in zip(checked_days(), checked_days()[1:]):
         want = set()
         for i, case in enumerate(PROBES):
             a, b = _statuses(alone[(i, last)][0]), _statuses(alone[(i, start)][0])
