@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,52 @@ def test_a_misspelt_field_names_the_field_it_most_likely_means(lang: str, words:
     assert info.value.path == "relationship.cohabitaton_ended" and info.value.message == words
     with pytest.raises(InputError, match="check the spelling"):  # like no field: no guess
         validate_case({"case_id": "x", "shoe_size": 42}, "c")
+
+
+# Every check of the case model that is not one of pydantic's own, with a case that trips it.
+MODEL_CHECKS = {
+    "date_out_of_range": {"relationship": {"married_on": "1850-01-01"}},
+    "before_law": {"assessment_date": "2005-01-01"},
+    "after_law": {"assessment_date": "2101-01-01"},
+    "one_bound": {"permanent_residence": {"months_abroad_last_3_years": {}}},
+    "birth_inconsistent": {"applicant": {"birth_year": 1958, "birth_date": "2000-12-18"}},
+    "age_inconsistent": {"applicant": {"birth_year": 1990, "age_on": {"age": 5, "on": "2020-01-01"}}},
+    "windows_inconsistent": {"permanent_residence": {"months_abroad_last_3_years": 9, "months_abroad_last_5_years": 2}},
+    "ended_after_death": {"relationship": {"cohabitation_ended": "2024-05-01"}, "reference_person": {"death_date": "2024-01-01"}},
+    "replaced_field": {"permanent_residence": {"months_abroad": 3}},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MODEL_CHECKS))
+def test_the_model_checks_say_how_to_fix_the_case_in_norwegian_too(kind: str) -> None:
+    """`har en ugyldig verdi` told a Norwegian caseworker nothing she could fix (issue 13's nb words)."""
+    from pydantic import ValidationError
+
+    from eligibility.model.case import Case
+    from eligibility.model.texts import CHECKS_NB
+
+    data = {"case_id": "x", **MODEL_CHECKS[kind]}
+    with pytest.raises(ValidationError) as info:
+        Case.model_validate(data)
+    assert kind in [e["type"] for e in info.value.errors()]
+    with pytest.raises(InputError) as nb:
+        validate_case(data, "c", "nb")
+    with pytest.raises(InputError) as en:
+        validate_case(data, "c", "en")
+    assert "ugyldig" not in nb.value.message and nb.value.message != en.value.message
+    assert not re.search(r"\b(give|the|is|must|instead|between|correct)\b", nb.value.message), nb.value.message
+    assert kind in CHECKS_NB
+
+
+def test_every_check_of_the_case_model_has_its_norwegian_words() -> None:
+    """A new PydanticCustomError in the model without nb words would fall back to "ugyldig verdi"."""
+    from eligibility.model.texts import CHECKS_NB
+
+    raised = set()
+    for module in ("case.py", "facts.py"):
+        text = (ROOT / "eligibility" / "model" / module).read_text(encoding="utf-8")
+        raised |= set(re.findall(r'PydanticCustomError\(\s*"(\w+)"', text))
+    assert raised == set(MODEL_CHECKS) == set(CHECKS_NB)
 
 
 def test_dates_written_the_norwegian_way_are_dates_in_date_fields_only() -> None:

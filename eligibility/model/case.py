@@ -29,27 +29,39 @@ class Facts(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
 
 
-def refuse_replaced(data: Any, replaced: dict[str, str]) -> Any:
+def refuse_replaced(data: Any, replaced: dict[str, tuple[str, str]]) -> Any:
     """Refuse a field that has been removed, naming what replaces it (a clear error, not "unknown field")."""
     if isinstance(data, dict):
         for old, instead in replaced.items():
             if old in data:
+                en, nb = instead
                 raise PydanticCustomError(
-                    "replaced_field", "the field {old} has been removed: {instead}", {"old": old, "instead": instead}
+                    "replaced_field", "the field {old} has been removed: {instead}",
+                    {"old": old, "instead": en, "instead_nb": nb},
                 )
     return data
 
 
+# A removed field: what replaces it, in English and in Norwegian.
 REPLACED_PERMANENT_RESIDENCE = {
-    "months_abroad": "give months_abroad_last_3_years and months_abroad_last_5_years instead (utl. § 62 "
-                     "counts at most 7 months abroad in the last three years, or 10 in the last five)",
+    "months_abroad": (
+        "give months_abroad_last_3_years and months_abroad_last_5_years instead (utl. § 62 counts at most "
+        "7 months abroad in the last three years, or 10 in the last five)",
+        "oppgi months_abroad_last_3_years og months_abroad_last_5_years i stedet (utl. § 62 tillater høyst "
+        "7 måneder i utlandet de siste tre årene, eller 10 de siste fem)"),
 }
 
 REPLACED_RELATIONSHIP = {
-    "established_before_reference_entry": "give union_established_before_reference_entry (marriage or "
-    "cohabitation, utl. § 41 a) and child_conceived_before_reference_entry (utl. § 40 a, § 41) instead",
-    "established_while_both_lawful": "give union_established_while_both_lawful (marriage or cohabitation, "
-    "utl. § 41 a) and child_conceived_while_both_lawful (utl. § 40 a, § 41) instead",
+    "established_before_reference_entry": (
+        "give union_established_before_reference_entry (marriage or cohabitation, utl. § 41 a) and "
+        "child_conceived_before_reference_entry (utl. § 40 a, § 41) instead",
+        "oppgi union_established_before_reference_entry (ekteskap eller samboerskap, utl. § 41 a) og "
+        "child_conceived_before_reference_entry (utl. § 40 a, § 41) i stedet"),
+    "established_while_both_lawful": (
+        "give union_established_while_both_lawful (marriage or cohabitation, utl. § 41 a) and "
+        "child_conceived_while_both_lawful (utl. § 40 a, § 41) instead",
+        "oppgi union_established_while_both_lawful (ekteskap eller samboerskap, utl. § 41 a) og "
+        "child_conceived_while_both_lawful (utl. § 40 a, § 41) i stedet"),
 }
 
 
@@ -64,17 +76,18 @@ LAW_FROM, LAST_DAY, FIRST_DAY = dt.date(2010, 1, 1), dt.date(2100, 12, 31), dt.d
 
 def _plausible(day: dt.date) -> dt.date:
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"a date must be between {FIRST_DAY} and {LAST_DAY}")
+        raise PydanticCustomError("date_out_of_range", "a date must be between {first} and {last}",
+                                  {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
     return day
 
 
 def law_date(day: dt.date) -> dt.date:
-    """An assessment date the rulebook covers (2010-01-01 to 2100-12-31); ValueError otherwise."""
+    """An assessment date the rulebook covers (2010-01-01 to 2100-12-31); a validation error otherwise."""
     if day < LAW_FROM:
-        raise ValueError(f"the rulebook covers the law from {LAW_FROM} (utlendingsloven 2008 in force); "
-                         "an earlier assessment date cannot be screened")
+        raise PydanticCustomError("before_law", "the rulebook covers the law from {first} (utlendingsloven 2008 in "
+                                  "force); an earlier assessment date cannot be screened", {"first": LAW_FROM.isoformat()})
     if day > LAST_DAY:
-        raise ValueError(f"an assessment date must be at most {LAST_DAY}")
+        raise PydanticCustomError("after_law", "an assessment date must be at most {last}", {"last": LAST_DAY.isoformat()})
     return day
 
 

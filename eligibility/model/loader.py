@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .case import Case, question
-from .texts import ERRORS, error_message
+from .texts import CHECKS_NB, ERRORS, error_message
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 8  # case → abuse → incidents → [i] → field is 4; leave room, refuse bombs
@@ -214,6 +214,12 @@ def closest_field(path: str) -> str | None:
     return suggestion if suggestion != path else None
 
 
+def _union_tag(part: Any) -> bool:
+    """pydantic's name for a member of a union in an error's location (``constrained-float``,
+    ``function-after[...]``, ``literal[...]``): not a field, field names are snake_case."""
+    return isinstance(part, str) and ("-" in part or "[" in part)
+
+
 def validate_case(data: Any, source: str, lang: str = "en") -> Case:
     """Validate a parsed document as a `Case`; the error names the field path (and, in Norwegian,
     the field in words: the question the case file answers there, `texts.error_message`)."""
@@ -225,8 +231,10 @@ def validate_case(data: Any, source: str, lang: str = "en") -> Case:
         return Case.model_validate(norwegian_dates(data))
     except ValidationError as exc:
         errors = exc.errors()
-        err = errors[0]
-        path = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
+        # a value that fits a union's shape but fails its check (e.g. a bound without a number)
+        # is better told by that check than by "must be a number" from the union's other member
+        err = next((e for e in errors if e["type"] in CHECKS_NB), errors[0])
+        path = ".".join(str(p) for p in err["loc"] if not _union_tag(p))
         if lang == "nb":
             asked = question(re.sub(r"\.\d+(?=\.|$)", "[]", path)) if path else None
             message = error_message(err, lang, asked.get(lang) if asked else None)

@@ -153,6 +153,24 @@ ERRORS: dict[str, dict[str, str]] = {
     "field": {"nb": "gjelder spørsmålet «{question}»", "en": "the question «{question}»"},
     "more": {"nb": "og {n} problem(er) til", "en": "and {n} more problem(s)"},
 }
+# The case model's own checks (PydanticCustomError types in model/case.py): the English text is the
+# model's message; these are their Norwegian words, filled from the error's context.
+CHECKS_NB: dict[str, str] = {
+    "date_out_of_range": "en dato skal ligge mellom {first} og {last}",
+    "before_law": "regelverket gjelder loven fra {first} (utlendingsloven 2008 i kraft); en tidligere "
+                  "vurderingsdato kan ikke vurderes",
+    "after_law": "vurderingsdatoen kan være høyst {last}",
+    "one_bound": "oppgi nøyaktig én av at_least (minst) eller more_than (mer enn), f.eks. {{at_least: 8}}",
+    "birth_inconsistent": "birth_year ({year}) er ikke året i birth_date ({date}): oppgi bare én av dem, eller rett den",
+    "age_inconsistent": "age_on (alder {age} den {on}) passer ikke med fødselsdatoen eller fødselsåret: oppgi "
+                        "bare én av dem, eller rett den",
+    "windows_inconsistent": "months_abroad_last_3_years ({three}) er mer enn months_abroad_last_5_years ({five}): "
+                            "de siste tre årene er en del av de siste fem, så tell begge periodene på nytt",
+    "ended_after_death": "relationship.cohabitation_ended ({end}) er etter reference_person.death_date ({death}): "
+                         "samlivet tok slutt senest den dagen referansepersonen døde; oppgi dagen paret flyttet fra "
+                         "hverandre, eller dødsdagen",
+    "replaced_field": "feltet {old} er fjernet: {instead_nb}",
+}
 ERROR_KINDS = {
     "bool_parsing": "bool", "bool_type": "bool",
     "date_parsing": "date", "date_from_datetime_parsing": "date", "date_type": "date",
@@ -181,6 +199,8 @@ def error_message(error: dict, lang: str, question: str | None) -> str:
         text = ERRORS[kind][lang].format(limit=ctx.get("max_length", ""))
     elif kind is not None:
         text = ERRORS[kind][lang]
+    elif lang == "nb" and error["type"] in CHECKS_NB:
+        text = CHECKS_NB[error["type"]].format(**ctx)
     else:
         text = error["msg"] if lang == "en" else ERRORS["invalid"][lang]
     if question and kind != "extra":
