@@ -151,6 +151,22 @@ def test_norwegian_questions_with_labelled_choices_and_who_answers(home: Path) -
     assert "1 Ja / 2 Nei / 3 Vet ikke / 4 Vil ikke svare" in result.output
 
 
+def test_danger_now_is_answered_with_112_and_a_shelter_at_once_not_at_the_end(home: Path) -> None:
+    """Principle 8: the moment she says she is in danger, the caseworker reads 112 and a shelter."""
+    result = run(["--id", "w9", "--as-of", "2026-12-01", "--lang", "en"], ["1", "q"])
+    after = result.output.split("> 1", 1)[1].split("[2]", 1)[0]
+    assert "[NOW] Police (emergency number 112)" in after and "shelter" in after, after
+    calm = run(["--id", "w10", "--as-of", "2026-12-01", "--lang", "en"], ["2", "q"])
+    assert "[NOW]" not in calm.output.split("> 2", 1)[1].split("[2]", 1)[0]
+
+
+def test_the_interview_s_own_errors_and_notes_are_in_norwegian(home: Path) -> None:
+    run(["--id", "w11", "--as-of", "2026-12-01"], ["2", "q"])
+    again = run(["--id", "w11", "--as-of", "2026-12-01"], ["q"])
+    assert again.exit_code == 2 and "et intervju er allerede lagret her" in again.output
+    assert "slettet: w11" in CliRunner().invoke(main, ["interview", "--forget", "w11"]).output
+
+
 def test_declined_is_never_asked_again_and_shows_in_the_result(home: Path) -> None:
     result = run(["--id", "w3", "--as-of", "2026-12-01", "--lang", "en"], ["4"] + ["?"] * 200)
     assert result.exit_code == 0

@@ -46,6 +46,15 @@ WORDS = {
     "not_asked": {"nb": "Ikke spurt ennå", "en": "Not asked yet"},
     "unchanged": {"nb": "(ingen endring i status)", "en": "(no change in status)"},
     "back_done": {"nb": "Angret forrige svar.", "en": "Undid the last answer."},
+    "no_journal": {"nb": "ingen intervjujournal her: oppgi --save FIL eller --id ID for et intervju",
+                   "en": "no interview journal here: give --save FILE or --id ID of an interview"},
+    "kept_here": {"nb": "et intervju er allerede lagret her: legg til --resume for å fortsette det, eller "
+                        "--forget {iid} for å slette det",
+                  "en": "an interview is already kept here: add --resume to continue it, or --forget {iid} to delete it"},
+    "nothing_to_resume": {"nb": "ikke noe intervju å fortsette her", "en": "no interview to resume here"},
+    "deleted": {"nb": "slettet: {iid}", "en": "deleted: {iid}"},
+    "no_such_journal": {"nb": "ingen journal: {iid}", "en": "no journal: {iid}"},
+    "exported": {"nb": "{f}: journalens sha256 {digest}", "en": "{f}: journal sha256 {digest}"},
     "nothing_to_undo": {"nb": "Ingenting å angre.", "en": "Nothing to undo."},
 }
 YES = {"ja", "j", "yes", "y"}
@@ -259,12 +268,25 @@ def run(interview: Interview, read: Callable[[str], str], echo: Callable[[str], 
                 continue
             before = interview.verdict
             interview.record(path, op, value)
+            for line in urgent_lines(before, interview):  # safety first, the moment it is known
+                echo(line)
             if before is not None and _same_status(before, interview):
                 echo("    " + w("unchanged", lang))
             else:
                 for line in status_lines(interview):
                     echo(line)
             break
+
+
+def urgent_lines(before: Any, interview: Interview) -> list[str]:
+    """The referrals an answer has just made urgent ("now": 112, a shelter, the helpline), to say
+    at once rather than at the end of the interview (principle 8: safety first in every output)."""
+    from ..explain.render import label
+
+    assert interview.verdict is not None
+    known = {r.service for r in before.referrals if r.urgency == "now"} if before is not None else set()
+    return [f"    [{label(r.urgency, interview.lang)}] {r.name}: {r.contact}"
+            for r in interview.verdict.referrals if r.urgency == "now" and r.service not in known]
 
 
 def _same_status(before: Any, interview: Interview) -> bool:
@@ -324,7 +346,7 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
         path = where(forget)
         existed = path.exists()
         path.unlink(missing_ok=True)
-        echo(f"{'deleted' if existed else 'no journal'}: {forget}")
+        echo(w("deleted" if existed else "no_such_journal", lang).format(iid=forget))
         return 0
     base: dict[str, Any] = {}
     if case:
@@ -339,17 +361,16 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
     start = journal.start()
     if export:
         if start is None:
-            raise InputError(str(path), "no interview journal here: give --save FILE or --id ID of an interview")
+            raise InputError(str(path), w("no_journal", lang))
         interview = _interview(journal, start, rules_dir)
         Path(export).write_text(yaml.safe_dump(interview.data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        echo(f"{export}: journal sha256 {journal.digest()}")
+        echo(w("exported", lang).format(f=export, digest=journal.digest()))
         return 0
     if start is not None and not resume:
-        raise InputError(str(path), "an interview is already kept here: add --resume to continue it, or "
-                                    f"--forget {iid} to delete it")
+        raise InputError(str(path), w("kept_here", lang).format(iid=iid))
     if start is None:
         if resume:
-            raise InputError(str(path), "no interview to resume here")
+            raise InputError(str(path), w("nothing_to_resume", lang))
         day = as_of or (dt.date.fromisoformat(base["assessment_date"]) if base.get("assessment_date")
                         else dt.date.today())
         base = {**base, "case_id": iid, "assessment_date": day.isoformat()}
