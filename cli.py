@@ -125,8 +125,11 @@ def _version_text() -> str:
 @click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True,
               callback=lambda ctx, _p, v: (click.echo(_version_text()), ctx.exit()) if v else None,
               help="Show the program and rules versions and exit.")
+@click.option("--no-cache", is_flag=True,
+              help="Compile the law afresh instead of reading compiled law epochs from the cache "
+                   "(~/.cache/eligibility, or $ELIGIBILITY_CACHE_DIR; empty turns it off).")
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, no_cache: bool) -> None:
     """Screen residence-permit eligibility under the Norwegian Immigration Act
     (utlendingsloven §§ 40, 41, 53 and 62).
 
@@ -134,6 +137,8 @@ def main(ctx: click.Context) -> None:
     not a decision: seek legal advice.
     """
     ctx.ensure_object(dict)
+    if no_cache:  # through the environment, so that batch workers see it too (ADR 0014)
+        os.environ["ELIGIBILITY_CACHE_DIR"] = ""
 
 
 @main.command(epilog=examples("eligibility screen case.yaml",

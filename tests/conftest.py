@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import os
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -31,6 +32,21 @@ def examples(quick: int) -> int:
     """How many examples a property test draws: ``quick`` by default, ten times as many in the
     exhaustive profile."""
     return quick * 10 if PROFILE == "exhaustive" else quick
+
+
+_CACHE: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compiled law epochs are cached in a folder of this run, never in the real home (ADR 0014).
+    Set here, before collection, so that subprocesses and batch workers inherit it too."""
+    _CACHE.append(tempfile.TemporaryDirectory(prefix="eligibility-cache-"))
+    os.environ["ELIGIBILITY_CACHE_DIR"] = _CACHE[-1].name
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _CACHE:
+        _CACHE.pop().cleanup()
 
 
 @pytest.fixture(scope="session")

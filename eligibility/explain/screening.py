@@ -31,7 +31,8 @@ from pydantic import BaseModel
 from .. import __version__
 from ..engine.adapter import Engine
 from ..model.case import AtLeast, Case, question
-from ..law.compiler import STATUS, Compiled, RuleMeta, compile_rulebook
+from ..law.compiler import STATUS, Compiled, RuleMeta
+from ..law.epochcache import compiled_epoch
 from ..engine.engine_api import Run
 from ..model.facts import FACT_SPECS, ITEM_FACT, add_months, case_facts, current_permit, source_paths
 from .outlook import becomes_met_when, not_yet_headline
@@ -93,7 +94,7 @@ class Screener:
                            for pid, p in self.book.parameters.items())
         key = (frozenset(n.key for n in self.book.in_force(day).values()), params)
         if key not in self._compiled:
-            self._compiled[key] = compile_rulebook(self.book, day)
+            self._compiled[key] = compiled_epoch(self.book, day)  # from the disk cache if there (ADR 0014)
         if len(self._by_day) >= 4096:
             self._by_day.clear()
         self._by_day[day] = self._compiled[key]

@@ -1,0 +1,157 @@
+"""Compiled law epochs cached on disk (ADR 0014): the same answer with and without the cache,
+entries verified, a corrupt or foreign entry never used, no cache folder no error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from eligibility.audit import canonical, make_receipt
+from eligibility.explain.render import RENDERERS
+from eligibility.explain.screening import Screener
+from eligibility.law import epochcache
+from eligibility.law.compiler import compile_rulebook
+from eligibility.law.rulebook import Rulebook, load_rulebook
+from eligibility.model.loader import load_case_file
+
+from .conftest import ROOT
+
+CASES = sorted((ROOT / "cases").glob("*.yaml"))[::3]  # every third: all are in test_conclusions
+DAY = dt.date(2026, 11, 26)
+
+
+@pytest.fixture(scope="module")
+def book() -> Rulebook:
+    return load_rulebook(ROOT / "rules")
+
+
+def outputs(screener: Screener) -> list[str]:
+    """Each example case's verdict JSON and receipt, as `eligibility screen` writes them."""
+    out = []
+    for path in CASES:
+        case = load_case_file(str(path))
+        verdict = screener.screen(case, lang="nb")
+        out += [RENDERERS["json"](verdict), canonical(make_receipt(screener.book, case, verdict))]
+    return out
+
+
+def no_compiling(*_: object) -> None:
+    raise AssertionError("compiled although a cached epoch was there")
+
+
+def test_same_output_with_and_without_the_cache(book: Rulebook, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(epochcache.ENV, "")
+    without = outputs(Screener(book=book))
+    assert not any(tmp_path.iterdir())
+    monkeypatch.setenv(epochcache.ENV, str(tmp_path))
+    assert outputs(Screener(book=book)) == without  # compiles and writes the entries
+    assert list(tmp_path.glob("epoch-*.json"))
+    monkeypatch.setattr(epochcache, "compile_rulebook", no_compiling)
+    assert outputs(Screener(book=book)) == without  # reads them
+
+
+def test_epochs_read_back_equal(book: Rulebook) -> None:
+    for day in book.change_dates()[::5]:
+        compiled = compile_rulebook(book, day)
+        data = epochcache.encode(compiled)
+        assert data is not None, day
+        assert epochcache.decode(json.loads(json.dumps(data)), book) == compiled, day
+
+
+def entry(folder: Path) -> Path:
+    [path] = folder.glob("epoch-*.json")
+    return path
+
+
+def test_a_corrupt_entry_is_rebuilt(book: Rulebook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(epochcache.ENV, str(tmp_path))
+    compiled = epochcache.compiled_epoch(book, DAY)
+    good = entry(tmp_path).read_bytes()
+    header, _, body = good.partition(b"\n")
+    for bad in (good[: len(good) // 2],  # truncated
+                header + b"\n" + body.replace(b'"T"', b'"F"', 1),  # content changed, sha256 kept
+                b"",
+                header[:-1] + b"0\n" + body):  # sha256 changed
+        entry(tmp_path).write_bytes(bad)
+        assert epochcache.compiled_epoch(book, DAY) == compiled
+        assert entry(tmp_path).read_bytes() == good  # rewritten
+
+
+def test_a_corrupt_entry_with_a_matching_digest_is_not_used(book: Rulebook, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whole JSON that does not rebuild (a writer's bug, not a torn file) is compiled afresh."""
+    monkeypatch.setenv(epochcache.ENV, str(tmp_path))
+    compiled = epochcache.compiled_epoch(book, DAY)
+    data = json.loads(entry(tmp_path).read_bytes().partition(b"\n")[2])
+    del data["compiled"]["chunks"]
+    body = json.dumps(data)
+    entry(tmp_path).write_text(f"{epochcache.FORMAT} {epochcache.hashlib.sha256(body.encode()).hexdigest()}\n{body}")
+    assert epochcache.compiled_epoch(book, DAY) == compiled
+
+
+def test_an_entry_of_another_rulebook_is_never_used(book: Rulebook, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    params = rules / "parameters.yaml"
+    params.write_text(params.read_text(encoding="utf-8") + "\n# a comment changes nothing\n", encoding="utf-8")
+    monkeypatch.setenv(epochcache.ENV, str(tmp_path / "cache"))
+    first = epochcache.compiled_epoch(book, DAY)
+    assert epochcache.epoch_key(load_rulebook(rules), DAY) == epochcache.epoch_key(book, DAY)
+    text = (rules / "rulebook.yaml").read_text(encoding="utf-8")
+    (rules / "rulebook.yaml").write_text(text.replace('version: "', 'version: "other-', 1), encoding="utf-8")
+    other = load_rulebook(rules)
+    key = epochcache.epoch_key(other, DAY)
+    assert key != epochcache.epoch_key(book, DAY)
+    # The first rulebook's entry, put where the other's would be: its key inside does not match.
+    shutil.copy(entry(tmp_path / "cache"), tmp_path / "cache" / f"epoch-{key}.json")
+    compiled: list[Rulebook] = []
+    monkeypatch.setattr(epochcache, "compile_rulebook", lambda b, d: compiled.append(b) or compile_rulebook(b, d))
+    epochcache.compiled_epoch(other, DAY)
+    assert compiled == [other]
+    assert epochcache.compiled_epoch(book, DAY) == first
+    assert compiled == [other]
+
+
+def test_the_compilers_source_is_in_the_key(book: Rulebook, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = epochcache.epoch_key(book, DAY)
+    monkeypatch.setattr(epochcache, "_code_digest", "0" * 64)
+    assert epochcache.epoch_key(book, DAY) != key
+    assert epochcache.epoch_key(book, DAY) == epochcache.epoch_key(book, DAY + dt.timedelta(days=1))
+
+
+def test_no_cache_folder_is_no_error(book: Rulebook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(epochcache.ENV, str(blocker / "cache"))
+    assert epochcache.compiled_epoch(book, DAY) == compile_rulebook(book, DAY)
+
+
+def test_where_the_cache_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(epochcache.ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert epochcache.cache_dir() == tmp_path / "eligibility"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert epochcache.cache_dir() == tmp_path / ".cache" / "eligibility"
+    monkeypatch.setenv(epochcache.ENV, "")
+    assert epochcache.cache_dir() is None
+
+
+def test_cli_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(epochcache.ENV, str(tmp_path))
+    case = str(ROOT / "cases" / "53-physical-own-account.yaml")
+    result = CliRunner().invoke(main, ["--no-cache", "screen", case, "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert not any(tmp_path.iterdir())
+    monkeypatch.setenv(epochcache.ENV, str(tmp_path))  # --no-cache cleared it for the process
+    cached = CliRunner().invoke(main, ["screen", case, "--format", "json"], catch_exceptions=False)
+    assert cached.output == result.output
+    assert list(tmp_path.glob("epoch-*.json"))
