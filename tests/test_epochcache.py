@@ -4,6 +4,7 @@ entries verified, a corrupt or foreign entry never used, no cache folder no erro
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -15,7 +16,7 @@ from cli import main
 from eligibility.audit import canonical, make_receipt
 from eligibility.explain.render import RENDERERS
 from eligibility.explain.screening import Screener
-from eligibility.law import epochcache
+from eligibility.law import diskcache, epochcache
 from eligibility.law.compiler import compile_rulebook
 from eligibility.law.rulebook import Rulebook, load_rulebook
 from eligibility.model.loader import load_case_file
@@ -47,10 +48,10 @@ def no_compiling(*_: object) -> None:
 
 def test_same_output_with_and_without_the_cache(book: Rulebook, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(epochcache.ENV, "")
+    monkeypatch.setenv(diskcache.ENV, "")
     without = outputs(Screener(book=book))
     assert not any(tmp_path.iterdir())
-    monkeypatch.setenv(epochcache.ENV, str(tmp_path))
+    monkeypatch.setenv(diskcache.ENV, str(tmp_path))
     assert outputs(Screener(book=book)) == without  # compiles and writes the entries
     assert list(tmp_path.glob("epoch-*.json"))
     monkeypatch.setattr(epochcache, "compile_rulebook", no_compiling)
@@ -71,7 +72,7 @@ def entry(folder: Path) -> Path:
 
 
 def test_a_corrupt_entry_is_rebuilt(book: Rulebook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(epochcache.ENV, str(tmp_path))
+    monkeypatch.setenv(diskcache.ENV, str(tmp_path))
     compiled = epochcache.compiled_epoch(book, DAY)
     good = entry(tmp_path).read_bytes()
     header, _, body = good.partition(b"\n")
@@ -87,12 +88,12 @@ def test_a_corrupt_entry_is_rebuilt(book: Rulebook, tmp_path: Path, monkeypatch:
 def test_a_corrupt_entry_with_a_matching_digest_is_not_used(book: Rulebook, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Whole JSON that does not rebuild (a writer's bug, not a torn file) is compiled afresh."""
-    monkeypatch.setenv(epochcache.ENV, str(tmp_path))
+    monkeypatch.setenv(diskcache.ENV, str(tmp_path))
     compiled = epochcache.compiled_epoch(book, DAY)
     data = json.loads(entry(tmp_path).read_bytes().partition(b"\n")[2])
-    del data["compiled"]["chunks"]
+    del data["data"]["chunks"]
     body = json.dumps(data)
-    entry(tmp_path).write_text(f"{epochcache.FORMAT} {epochcache.hashlib.sha256(body.encode()).hexdigest()}\n{body}")
+    entry(tmp_path).write_text(f"{diskcache.FORMAT} {hashlib.sha256(body.encode()).hexdigest()}\n{body}")
     assert epochcache.compiled_epoch(book, DAY) == compiled
 
 
@@ -102,7 +103,7 @@ def test_an_entry_of_another_rulebook_is_never_used(book: Rulebook, tmp_path: Pa
     shutil.copytree(ROOT / "rules", rules)
     params = rules / "parameters.yaml"
     params.write_text(params.read_text(encoding="utf-8") + "\n# a comment changes nothing\n", encoding="utf-8")
-    monkeypatch.setenv(epochcache.ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(diskcache.ENV, str(tmp_path / "cache"))
     first = epochcache.compiled_epoch(book, DAY)
     assert epochcache.epoch_key(load_rulebook(rules), DAY) == epochcache.epoch_key(book, DAY)
     text = (rules / "rulebook.yaml").read_text(encoding="utf-8")
@@ -130,28 +131,28 @@ def test_the_compilers_source_is_in_the_key(book: Rulebook, monkeypatch: pytest.
 def test_no_cache_folder_is_no_error(book: Rulebook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    monkeypatch.setenv(epochcache.ENV, str(blocker / "cache"))
+    monkeypatch.setenv(diskcache.ENV, str(blocker / "cache"))
     assert epochcache.compiled_epoch(book, DAY) == compile_rulebook(book, DAY)
 
 
 def test_where_the_cache_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv(epochcache.ENV)
+    monkeypatch.delenv(diskcache.ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert epochcache.cache_dir() == tmp_path / "eligibility"
+    assert diskcache.cache_dir() == tmp_path / "eligibility"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert epochcache.cache_dir() == tmp_path / ".cache" / "eligibility"
-    monkeypatch.setenv(epochcache.ENV, "")
-    assert epochcache.cache_dir() is None
+    assert diskcache.cache_dir() == tmp_path / ".cache" / "eligibility"
+    monkeypatch.setenv(diskcache.ENV, "")
+    assert diskcache.cache_dir() is None
 
 
 def test_cli_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(epochcache.ENV, str(tmp_path))
+    monkeypatch.setenv(diskcache.ENV, str(tmp_path))
     case = str(ROOT / "cases" / "53-physical-own-account.yaml")
     result = CliRunner().invoke(main, ["--no-cache", "screen", case, "--format", "json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert not any(tmp_path.iterdir())
-    monkeypatch.setenv(epochcache.ENV, str(tmp_path))  # --no-cache cleared it for the process
+    monkeypatch.setenv(diskcache.ENV, str(tmp_path))  # --no-cache cleared it for the process
     cached = CliRunner().invoke(main, ["screen", case, "--format", "json"], catch_exceptions=False)
     assert cached.output == result.output
     assert list(tmp_path.glob("epoch-*.json"))

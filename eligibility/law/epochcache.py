@@ -1,17 +1,11 @@
 """Compiled law epochs cached on disk, so that a cold `eligibility screen` does not compile the law
 again (ADR 0014, issue 11 item 7).
 
-An entry is plain JSON (never pickle, never code) under a name that is a digest of everything the
+An entry (`diskcache`: verified JSON, never pickle) is named by a digest of everything the
 compilation reads: the rulebook's digest, the source of every module the compiler can import (the
-`model` and `law` stages, tests/test_layout.py keeps it so), the pydantic version, and the epoch
-itself (the rule versions and parameter values in force). The file's first line records the
-sha256 of the JSON below it; an entry that does not match it, or whose key differs, or that does
-not rebuild is ignored and compiled afresh (then rewritten). Entries are written to a temporary
-file and renamed (`model.atomic`), so concurrent writers and readers never see half a file.
-
-Where: ``$ELIGIBILITY_CACHE_DIR``; else ``$XDG_CACHE_HOME/eligibility``; else
-``~/.cache/eligibility``. ``ELIGIBILITY_CACHE_DIR=`` (empty) turns the cache off (the CLI's
-``--no-cache`` does that). A folder that cannot be read or written just means no cache.
+`model` and `law` stages; tests/test_layout.py keeps it so), the pydantic version, and the epoch
+itself (the rule versions and parameter values in force). An entry that does not verify or does
+not rebuild is compiled afresh and written again.
 """
 
 from __future__ import annotations
@@ -20,32 +14,16 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from ..model.atomic import write_atomically
+from . import diskcache
 from .compiler import Chunk, Compiled, RuleMeta, compile_rulebook
 from .rulebook import Node, ResolvedParameter, Rulebook, Text
 
-FORMAT = "eligibility-epoch 1"  # the first line's prefix; a new layout of an entry bumps it
-ENV = "ELIGIBILITY_CACHE_DIR"
+KIND = "epoch"
 
 _code_digest: str | None = None
-
-
-def cache_dir() -> Path | None:
-    """The folder of cached epochs, or None when caching is off (``ELIGIBILITY_CACHE_DIR=``)."""
-    env = os.environ.get(ENV)
-    if env is not None:
-        return Path(env) if env else None
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "eligibility"
-    try:
-        return Path.home() / ".cache" / "eligibility"
-    except RuntimeError:  # no home directory to be found: no cache
-        return None
 
 
 def compiler_digest() -> str | None:
@@ -77,57 +55,27 @@ def epoch_key(book: Rulebook, day: dt.date) -> str | None:
         return None
     params = {pid: max((v.valid_from.isoformat() for v in p.values if v.valid_from <= day), default=None)
               for pid, p in book.parameters.items()}
-    identity = {"format": FORMAT, "rulebook": book.digest, "compiler": code,
+    identity = {"rulebook": book.digest, "compiler": code,
                 "nodes": sorted(n.key for n in book.in_force(day).values()), "params": params}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def compiled_epoch(book: Rulebook, day: dt.date) -> Compiled:
     """`compile_rulebook(book, day)`, read from the cache when a verified entry is there."""
-    folder, key = cache_dir(), None
-    if folder is not None:
-        key = epoch_key(book, day)
-    if folder is None or key is None:
+    key = epoch_key(book, day) if diskcache.cache_dir() is not None else None
+    if key is None:
         return compile_rulebook(book, day)
-    path = folder / f"epoch-{key}.json"
-    found = _read(path, key, book)
-    if found is not None:
-        return found
+    data = diskcache.read_entry(KIND, key)
+    if data is not None:
+        try:
+            return decode(data, book)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            pass  # whole but not an epoch this code reads: compiled afresh and written again
     compiled = compile_rulebook(book, day)
-    _write(path, key, compiled)
+    encoded = encode(compiled)
+    if encoded is not None:
+        diskcache.write_entry(KIND, key, encoded)
     return compiled
-
-
-def _read(path: Path, key: str, book: Rulebook) -> Compiled | None:
-    """The entry at ``path`` if it is whole, of ``key``, and rebuilds; else None."""
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    header, _, body = raw.partition(b"\n")
-    if header != f"{FORMAT} {hashlib.sha256(body).hexdigest()}".encode():
-        return None  # corrupt, truncated or another format: compiled afresh and rewritten
-    try:
-        data = json.loads(body)
-        if data.get("key") != key:
-            return None
-        return decode(data["compiled"], book)
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-        return None
-
-
-def _write(path: Path, key: str, compiled: Compiled) -> None:
-    """Store ``compiled`` under ``key``; a folder that cannot be written just means no cache."""
-    data = encode(compiled)
-    if data is None:
-        return
-    body = json.dumps({"key": key, "compiled": data}, ensure_ascii=False, separators=(",", ":"))
-    text = f"{FORMAT} {hashlib.sha256(body.encode()).hexdigest()}\n{body}"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, text)
-    except OSError:
-        pass
 
 
 def _text(note: Any) -> dict[str, str]:
