@@ -1,4 +1,4 @@
-"""Compiled law epochs cached on disk (ADR 0014): the same answer with and without the cache,
+"""Compiled law epochs and the rule files' parsed YAML cached on disk (ADR 0014): the same answer with and without the cache,
 entries verified, a corrupt or foreign entry never used, no cache folder no error."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from eligibility.explain.render import RENDERERS
 from eligibility.explain.screening import Screener
 from eligibility.law import diskcache, epochcache
 from eligibility.law.compiler import compile_rulebook
-from eligibility.law.rulebook import Rulebook, load_rulebook
+from eligibility.law import rulebook
+from eligibility.law.rulebook import Rulebook, RuleFileError, load_rulebook
 from eligibility.model.loader import load_case_file
 
 from .conftest import ROOT
@@ -156,3 +157,46 @@ def test_cli_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     cached = CliRunner().invoke(main, ["screen", case, "--format", "json"], catch_exceptions=False)
     assert cached.output == result.output
     assert list(tmp_path.glob("epoch-*.json"))
+
+
+# -- the rule files' parsed YAML ------------------------------------------------------------------
+
+def same_rulebook(a: Rulebook, b: Rulebook) -> bool:
+    return (a.meta, a.files, a.parameters, a.services, a.file_digests, a.digest) == \
+        (b.meta, b.files, b.parameters, b.services, b.file_digests, b.digest)
+
+
+def test_the_rulebook_reads_the_same_from_the_cache(book: Rulebook, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(diskcache.ENV, str(tmp_path))
+    assert same_rulebook(load_rulebook(ROOT / "rules"), book)  # parses and writes the entry
+    [path] = tmp_path.glob("rules-*.json")
+    monkeypatch.setattr(rulebook, "_read_yaml", no_compiling)
+    assert same_rulebook(load_rulebook(ROOT / "rules"), book)  # parses nothing
+    path.write_bytes(path.read_bytes()[:-10])  # torn: parsed afresh
+    monkeypatch.undo()
+    monkeypatch.setenv(diskcache.ENV, str(tmp_path))
+    assert same_rulebook(load_rulebook(ROOT / "rules"), book)
+
+
+def test_an_edited_rule_file_is_parsed_again(book: Rulebook, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    monkeypatch.setenv(diskcache.ENV, str(tmp_path / "cache"))
+    load_rulebook(rules)
+    meta = rules / "rulebook.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace('version: "', 'version: "other-', 1), encoding="utf-8")
+    assert load_rulebook(rules).version.startswith("other-")
+    meta.write_text(meta.read_text(encoding="utf-8").replace("version:", "versjon:", 1), encoding="utf-8")
+    with pytest.raises(RuleFileError, match="rulebook.yaml"):
+        load_rulebook(rules)
+
+
+def test_yaml_data_in_json() -> None:
+    data = {"a": [dt.date(2026, 1, 1), dt.datetime(2026, 1, 1, 12, 30), 1, 1.0, True, None, "x"]}
+    encoded = rulebook._to_json(data)
+    assert json.loads(json.dumps(encoded), object_hook=rulebook._from_json) == data
+    for bad in ({1: "an int key"}, {"$date": "a key like a tag"}, {"a": b"bytes"}, {"a": {1, 2}}):
+        with pytest.raises(TypeError):
+            rulebook._to_json(bad)

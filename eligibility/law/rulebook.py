@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,6 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from . import diskcache
 from .ruledigest import SAFE_LOADER, canonical, default_rules_dir
 
 VALUES = ("met", "not_met", "undetermined", "needs_assessment")
@@ -246,14 +248,84 @@ class ResolvedParameter:
 _SAFE_LOADER = SAFE_LOADER  # see ruledigest: the rules' identity is read with the same loader
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path, raw: bytes | None = None) -> Any:
+    """The data in the YAML file at ``path`` (its bytes ``raw`` when they were read already)."""
     try:
-        with path.open("r", encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_SAFE_LOADER)  # noqa: S506 - a SafeLoader (C or Python)
+        text = (path.read_bytes() if raw is None else raw).decode("utf-8")
+        # as reading in text mode does (universal newlines)
+        return yaml.load(text.replace("\r\n", "\n").replace("\r", "\n"), Loader=_SAFE_LOADER)  # noqa: S506
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(path.name, None, None, f"cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         raise RuleFileError(path.name, None, None, f"not valid YAML: {exc}") from None
+
+
+class _ParsedFiles:
+    """The rule files' parsed YAML, read from the cache (`diskcache`, ADR 0014) when the files
+    hold exactly the bytes it was parsed from: PyYAML's constructor took most of a cold load.
+    The cached data is validated like freshly parsed data; only the parsing is saved."""
+
+    KIND = "rules"
+
+    def __init__(self, directory: Path):
+        self.raw: dict[str, bytes] = {}
+        for path in sorted(directory.glob("*.yaml")):
+            try:
+                self.raw[path.name] = path.read_bytes()
+            except OSError:
+                pass  # reported by `read`, which reads it again
+        sha = hashlib.sha256(f"yaml {yaml.__version__} {_SAFE_LOADER.__name__}, tags 1\n".encode())
+        for name, raw in self.raw.items():
+            sha.update(f"{name} {len(raw)}\n".encode() + raw)
+        self.key = sha.hexdigest()[:32]
+        cached = diskcache.read_entry(self.KIND, self.key, object_hook=_from_json)
+        self.cached: dict[str, Any] = cached if isinstance(cached, dict) else {}
+        self.parsed: dict[str, Any] = {}
+
+    def read(self, path: Path) -> Any:
+        if path.name in self.cached:
+            data = self.cached[path.name]
+        else:
+            data = _read_yaml(path, self.raw.get(path.name))
+        self.parsed[path.name] = data
+        return data
+
+    def save(self) -> None:
+        """Cache what was parsed, if anything was and it reads back from JSON as it was."""
+        if set(self.parsed) <= set(self.cached) or set(self.parsed) != set(self.raw):
+            return
+        try:
+            data = _to_json(self.parsed)
+        except TypeError:
+            return
+        if json.loads(json.dumps(data), object_hook=_from_json) == self.parsed:
+            diskcache.write_entry(self.KIND, self.key, data)
+
+
+def _to_json(data: Any) -> Any:
+    """YAML data as JSON data, dates tagged; TypeError for what JSON would not give back."""
+    if isinstance(data, dict):
+        if not all(isinstance(k, str) and not k.startswith("$") for k in data):
+            raise TypeError("a key JSON would not give back")
+        return {k: _to_json(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_to_json(v) for v in data]
+    if isinstance(data, dt.datetime):
+        return {"$datetime": data.isoformat()}
+    if isinstance(data, dt.date):
+        return {"$date": data.isoformat()}
+    if data is None or isinstance(data, (str, bool, int, float)):
+        return data
+    raise TypeError(f"not JSON data: {type(data).__name__}")
+
+
+def _from_json(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if "$date" in obj:
+            return dt.date.fromisoformat(obj["$date"])
+        if "$datetime" in obj:
+            return dt.datetime.fromisoformat(obj["$datetime"])
+    return obj
 
 
 def _validation_error(file: str, data: Any, exc: ValidationError) -> RuleFileError:
@@ -411,9 +483,10 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
     meta_path = directory / "rulebook.yaml"
     param_path = directory / "parameters.yaml"
     digests: dict[str, str] = {}
+    files_read = _ParsedFiles(directory)
 
     def parse(path: Path, model: type[BaseModel]) -> Any:
-        data = _read_yaml(path)
+        data = files_read.read(path)
         if not isinstance(data, dict):
             raise RuleFileError(path.name, None, None, "the file must hold a mapping")
         try:
@@ -444,13 +517,14 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
             services[service.id] = service
     for path in sorted(directory.glob("*.yaml")):
         if path.name == "questions.yaml":  # the interview's questions: part of the rulebook's digest
-            digests[path.name] = hashlib.sha256(_canonical(_read_yaml(path))).hexdigest()
+            digests[path.name] = hashlib.sha256(_canonical(files_read.read(path))).hexdigest()
             continue
         if path.name in ("rulebook.yaml", "parameters.yaml", "services.yaml"):
             continue
         files[path.name] = parse(path, RuleFile)
     book = Rulebook(directory, meta, files, params, digests, services)
     _cross_check(book)
+    files_read.save()
     return book
 
 
