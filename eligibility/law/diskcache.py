@@ -22,6 +22,7 @@ from typing import Any
 
 FORMAT = "eligibility-cache 1"  # the first line's prefix; a new layout of an entry bumps it
 ENV = "ELIGIBILITY_CACHE_DIR"
+KEEP = 64  # entries of one kind; about 0.5 MB each
 
 
 def cache_dir() -> Path | None:
@@ -78,4 +79,16 @@ def write_entry(kind: str, key: str, data: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, text)
     except OSError:
+        return
+    _prune(path.parent, kind)
+
+
+def _prune(folder: Path, kind: str) -> None:
+    """Keep the newest `KEEP` entries of ``kind``: each edit of the rules or the compiler makes
+    new ones, and the old are never read again."""
+    try:
+        entries = sorted(folder.glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:  # another process pruned first, or the folder is read-only: try next time
         pass

@@ -1,12 +1,16 @@
-"""Compiled law epochs and the rule files' parsed YAML cached on disk (ADR 0014): the same answer with and without the cache,
-entries verified, a corrupt or foreign entry never used, no cache folder no error."""
+"""Cold start (ADR 0014): compiled law epochs and the rule files' parsed YAML cached on disk give
+the same answer as without the cache; entries are verified, a corrupt or foreign entry is never
+used, no cache folder is no error; `screen` imports only what it uses."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -200,3 +204,28 @@ def test_yaml_data_in_json() -> None:
     for bad in ({1: "an int key"}, {"$date": "a key like a tag"}, {"a": b"bytes"}, {"a": {1, 2}}):
         with pytest.raises(TypeError):
             rulebook._to_json(bad)
+
+
+def test_old_entries_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(diskcache.ENV, str(tmp_path))
+    monkeypatch.setattr(diskcache, "KEEP", 3)
+    for n in range(5):
+        diskcache.write_entry("test", str(n), [n])
+        os.utime(tmp_path / f"test-{n}.json", (1_000_000 + n, 1_000_000 + n))
+    diskcache.write_entry("other", "x", [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other-x.json", "test-2.json", "test-3.json", "test-4.json"]
+    assert diskcache.read_entry("test", "4") == [4]
+    assert diskcache.read_entry("test", "1") is None
+
+
+# -- imports ----------------------------------------------------------------------------------------
+
+def test_screen_imports_only_what_it_uses() -> None:
+    """Audit, batch, interview, test tools: none is imported by a plain `eligibility screen`."""
+    code = ("import sys, runpy; sys.argv = ['eligibility', 'screen', 'cases/53-physical-own-account.yaml']\n"
+            "try:\n    runpy.run_module('cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('hypothesis', 'sqlite3', 'multiprocessing', 'concurrent', 'pytest') or "
+            "m.startswith(('eligibility.audit', 'eligibility.batch', 'eligibility.interview'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "[]"
