@@ -83,13 +83,13 @@ def test_every_fact_a_rule_can_ask_for_has_a_question_and_who_answers() -> None:
 def test_a_derived_fact_asks_the_question_of_the_field_above_it() -> None:
     from eligibility.explain.screening import nearest_question
 
-    assert nearest_question("permits[].started")["nb"].startswith("Hvilke oppholdstillatelser")
+    assert nearest_question("permits[].started")["nb"].startswith("Har søkeren hatt oppholdstillatelse")
 
 
 def test_missing_facts_say_who_answers_and_what_they_can_change(screener: Any) -> None:
     verdict = screener.screen(load_case_file(MISSING), lang="nb")
     text = RENDERERS["text"](verdict)
-    assert ("Er søkerens egen forklaring sammenhengende og troverdig? (saksbehandlers vurdering; "
+    assert ("Henger forklaringen hennes sammen, og er den troverdig? (saksbehandlers vurdering; "
             "kan endre utl. § 53 første ledd bokstav b)  [abuse.account_credible]") in text
     assert "(slå opp i register eller vedtak; kan endre utl. § 53 første ledd bokstav b, " in text
     for fmt in ("markdown", "html"):
@@ -135,7 +135,7 @@ def test_the_summary_opens_with_what_to_do(tmp_path: Path) -> None:
     lawyer = {e["case_id"]: e["reasons"] for e in s["needs_assessment"]}
     assert "helhetsvurdering" in lawyer["ex-53-single-incident"]["utl-53-1-b"]
     nxt = {e["case_id"]: e["next"] for e in s["undetermined"]}
-    assert nxt["ex-53-facts-missing"]["question"].startswith("Hvilke oppholdstillatelser")
+    assert nxt["ex-53-facts-missing"]["question"].startswith("Har søkeren hatt oppholdstillatelse")
     assert nxt["ex-53-facts-missing"]["answered_by"] == "register"
     # she qualifies under § 53(1)(b): the other § 53 grounds are not asked about
     assert not nxt["ex-53-physical-own-account"]["provisions"][0].startswith("utl-53")
@@ -144,7 +144,7 @@ def test_the_summary_opens_with_what_to_do(tmp_path: Path) -> None:
                 "OVERSIKT", "STATUS PER BESTEMMELSE")
     assert [text.index(h) for h in headings] == sorted(text.index(h) for h in headings)
     assert "søk senest 9. januar 2027: ex-53-physical-own-account" in text
-    assert "Hvilke oppholdstillatelser har søkeren hatt (grunnlag og datoer)? (slå opp i register eller vedtak; " \
+    assert "Har søkeren hatt oppholdstillatelse i Norge (en hun har nå eller har hatt)? (slå opp i register eller vedtak; " \
            "§ 53 første ledd bokstav b: mishandling" in text
     from .test_output import english_words
 

@@ -16,6 +16,8 @@ from typing import Callable, Iterable
 
 from ..model.case import answered_by
 from ..model.texts import long_date, long_dates, word
+from ..model.questions import load_questions
+from .screening import missing_order
 from .verdict import Citation, MissingFact, ProvisionResult, Reason, Referral, Verdict
 
 MARK = {"met": "+", "not_met": "-", "undetermined": "?", "needs_assessment": "!"}
@@ -122,17 +124,16 @@ def ask_line(m: MissingFact, why: Matters, lang: str) -> str:
 
 
 def first_question(verdict: Verdict) -> MissingFact | None:
-    """The question to ask first: the first missing fact of the first undetermined provision shown
-    (§ 53 first; safety questions first within each provision). Once one § 53 ground is met, the
-    other § 53 grounds are moot (as in the clinic's summary)."""
+    """The question to ask first, in the interview's order (ADR 0011, `screening.missing_order`):
+    safety, gates, § 53, the most open provisions, statute order, over the undetermined provisions
+    shown. Once one § 53 ground is met, the other § 53 grounds are moot (as in the clinic's summary)."""
     shown = split(verdict, False)[0]
     settled = any(p.provision.startswith(KEY_PROVISIONS) and p.status == "met" for p in shown)
-    for p in shown:
-        if settled and p.provision.startswith(KEY_PROVISIONS):
-            continue
-        if p.status == "undetermined" and p.missing:
-            return p.missing[0]
-    return None
+    open_ = [p for p in shown if p.status == "undetermined" and p.missing
+             and not (settled and p.provision.startswith(KEY_PROVISIONS))]
+    key = missing_order(open_, load_questions())
+    found = [(key(p.missing[0], p.provision), p.missing[0]) for p in open_]
+    return min(found, key=lambda f: f[0])[1] if found else None
 
 
 def header(verdict: Verdict) -> str:

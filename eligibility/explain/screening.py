@@ -30,7 +30,8 @@ from pydantic import BaseModel
 
 from .. import __version__
 from ..engine.adapter import Engine
-from ..model.case import AtLeast, Case, question
+from ..model.case import AtLeast, Case
+from ..model.questions import Question, asked, load_questions, rank
 from ..law.compiler import STATUS, Compiled, RuleMeta
 from ..law.epochcache import compiled_epoch
 from ..engine.engine_api import Run
@@ -186,17 +187,11 @@ class Screening:
         return "[" + ",".join(self.trace_json) + "]"
 
 
-def nearest_question(path: str) -> dict[str, str]:
-    """The question for ``path``, else for the nearest field above it (``permits[].x`` asks about
-    ``permits``): a raw path is never the question (issue 13 point 4); the path only if no field
-    above it has one."""
-    parts = path.split(".")
-    while parts:
-        found = question(".".join(parts)) or question(".".join(parts).removesuffix("[]"))
-        if found:
-            return found
-        parts.pop()
-    return {"en": path, "nb": path}
+def nearest_question(path: str, rules_dir: Path | None = None) -> dict[str, str]:
+    """The question for ``path`` from rules/questions.yaml (the interview's words), else for the
+    nearest field above it (``permits[].x`` asks about ``permits``): a raw path is never the
+    question (issue 13 point 4); the path only if no field above it has one."""
+    return asked(path, rules_dir) or {"en": path, "nb": path}
 
 _DATE_CHECK = Citation(law="", section="", text="", quote="", confidence="DERIVED", kind="input_check",
                        rule="input.date-after-assessment")
@@ -226,9 +221,9 @@ def future_dated(case: Case, day: dt.date, lang: str) -> list[Warning]:
         if date <= day:
             continue
         path = ".".join(parts)
-        asked = question(".".join("[]" if p.isdigit() else p for p in parts).replace(".[]", "[]"))
+        found = asked(".".join("[]" if p.isdigit() else p for p in parts).replace(".[]", "[]"))
         number = next((f" ({'nr.' if lang == 'nb' else 'no.'} {int(p) + 1})" for p in parts if p.isdigit()), "")
-        words = f"«{asked[lang]}»{number}" if asked else path
+        words = f"«{found[lang]}»{number}" if found else path
         text = (f"{words} er besvart med {long_date(date, lang)}, etter vurderingsdatoen {long_date(day, lang)}: "
                 "sjekk datoen; vurderingen bygger på datoen slik den står"
                 if lang == "nb" else
@@ -243,6 +238,34 @@ def safety_first(missing: Iterable[MissingFact]) -> list[MissingFact]:
     """Missing facts with the safety questions (``safety.*``) first, the rest in the order the
     rules read them: safety first in every output (issue 10 point 16)."""
     return sorted(missing, key=lambda m: not m.path.startswith("safety."))
+
+
+MissingKey = Callable[[MissingFact, str], tuple]
+
+
+def missing_order(provisions: list[ProvisionResult], questions: dict[str, Question]) -> MissingKey:
+    """The interview's order (ADR 0011) as a sort key of a provision's missing fact: safety first,
+    then `questions.rank` over the undetermined provisions that list it (gates, § 53, the most open
+    provisions, statute order, the question file). One order for `screen`, its renderers and the
+    interview."""
+    order = {p.provision: i for i, p in enumerate(provisions)}
+    open_: dict[str, list[str]] = {}
+    for p in provisions:
+        if p.status == "undetermined":
+            for m in p.missing:
+                open_.setdefault(m.path, []).append(p.provision)
+
+    def key(m: MissingFact, provision: str) -> tuple:
+        return (not m.path.startswith("safety."), rank(m.path, open_.get(m.path) or [provision], questions, order))
+    return key
+
+
+def rank_missing(provisions: list[ProvisionResult], questions: dict[str, Question]) -> list[ProvisionResult]:
+    """Each provision's missing facts in the interview's order (`missing_order`)."""
+    key = missing_order(provisions, questions)
+    return [p if len(p.missing) < 2 else
+            p.model_copy(update={"missing": sorted(p.missing, key=lambda m, pid=p.provision: key(m, pid))})
+            for p in provisions]
 
 
 def _given(case: Case, path: str) -> bool:
@@ -424,6 +447,7 @@ class _Explanations:
 
     def __init__(self, book: Rulebook, compiled: Compiled, lang: str, day: dt.date, trace: _Trace):
         self.book, self.compiled, self.lang, self._day, self.trace = book, compiled, lang, day, trace
+        self.questions = load_questions(book.directory)
         nodes = compiled.nodes.values()
         self.roots = sorted((n for n in nodes if n.provision),
                             key=lambda n: (n.provision.order if n.provision else 0, n.id))
@@ -548,7 +572,7 @@ class _Explanations:
         """The question to ask for a missing case field (the path itself if there is none)."""
         found = self._questions.get(path)
         if found is None:
-            q = nearest_question(re.sub(r"\[\d+\]", "[]", path))
+            q = nearest_question(re.sub(r"\[\d+\]", "[]", path), self.book.directory)
             found = q[self.lang]
             if len(self._questions) < 4096:
                 self._questions[path] = found
@@ -725,7 +749,7 @@ class _Explainer:
                 digest = case_digest(case)
         else:
             digest = case_digest(case)
-        provisions = [self.provision(n) for n in self.ex.roots]
+        provisions = rank_missing([self.provision(n) for n in self.ex.roots], self.ex.questions)
         referrals = self.referrals()
         # Validated only if a value may not have its field's type (the language comes from the caller).
         build = make_verdict if self.lang in ("nb", "en") and type(case.case_id) is str else Verdict

@@ -12,70 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
 from pydantic import ValidationError
 
 from ..model.case import Case
 from ..model.identifiers import guard_message, scan_case
 from .journal import ANSWER, BACK, DECLINED, DONT_KNOW, Journal, State
-from ..law.rulebook import default_rules_dir
 from ..explain.screening import Screener
-from ..model.texts import CHOICES
+from ..model.questions import (KEY_PROVISION, Question, choice_label, load_questions, rank,  # noqa: F401
+                               template)
 from ..explain.verdict import Verdict
 
 SAFETY_ORDER = ("safety.immediate_danger", "safety.lives_with_abuser", "safety.children_in_household",
                 "safety.at_shelter")
 LIST_PARENTS = ("abuse.incidents", "permits")  # asked as yes/no: yes opens one item, no is an empty list
-KEY_PROVISION = "utl-53"
-_INDEX = re.compile(r"\[\d+\]")
-
-
-@dataclass(frozen=True)
-class Question:
-    """One entry of rules/questions.yaml."""
-
-    path: str
-    answer: str
-    asks: str
-    en: str
-    nb: str
-    position: int
-    choices: tuple[str, ...] = ()
-    safety: bool = False
-    gate: bool = False
-    sensitive: bool = False
-    parks: bool = True
-    after: str | None = None
-
-    def text(self, lang: str) -> str:
-        return self.nb if lang == "nb" else self.en
 
 
 def _parks(q: Question | None) -> bool:
     return q is not None and q.gate and q.parks
-
-
-def load_questions(rules_dir: Path | None = None) -> dict[str, Question]:
-    """The questions of ``rules_dir`` (default: the shipped rules), keyed by case path
-    (list items as ``abuse.incidents[].kind``)."""
-    path = Path(rules_dir or default_rules_dir()) / "questions.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    out: dict[str, Question] = {}
-    for i, q in enumerate(data["questions"]):
-        out[q["path"]] = Question(path=q["path"], answer=q["answer"], asks=q["asks"], en=q["en"], nb=q["nb"],
-                                  position=i, choices=tuple(q.get("choices") or ()), safety=bool(q.get("safety")),
-                                  gate=bool(q.get("gate")), sensitive=bool(q.get("sensitive")),
-                                  parks=bool(q.get("parks", True)), after=q.get("after"))
-    return out
-
-
-def template(path: str) -> str:
-    """``abuse.incidents[0].kind`` -> ``abuse.incidents[].kind``."""
-    return _INDEX.sub("[]", path)
 
 
 # --- the case the answers make ----------------------------------------------------------------------
@@ -158,15 +113,6 @@ def _lookup(data: dict[str, Any], path: str) -> Any:
 def safety_needed(data: dict[str, Any]) -> bool:
     """Safety first whenever abuse is mentioned or its absence is unknown (issue 12 point 2)."""
     return _lookup(data, "abuse.incidents") != []
-
-
-def rank(path: str, provisions: list[str], questions: dict[str, Question], order: dict[str, int]) -> tuple:
-    """The sort key of a question (ADR 0011): gates, then § 53, then the number of open
-    provisions it can change, sensitive details last; ties by statute order and the question file."""
-    q = questions.get(template(path))
-    return (q is not None and q.sensitive, not (q is not None and q.gate),
-            not any(p.startswith(KEY_PROVISION) for p in provisions), -len(provisions),
-            min(order.get(p, 99) for p in provisions), q.position if q else 10_000, path)
 
 
 class Interview:
@@ -314,7 +260,3 @@ class Interview:
     def case(self) -> Case:
         return Case.model_validate(self.data)
 
-
-def choice_label(value: str, lang: str) -> str:
-    found = CHOICES.get(value)
-    return found[lang] if found else value.replace("_", " ")

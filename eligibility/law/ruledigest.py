@@ -8,13 +8,13 @@ Kept apart from `rulebook` (which imports pydantic and the case model) so that `
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from ..model.questions import default_rules_dir  # the rules folder: beside the questions, below the pipeline
 
 # yaml.safe_load's loader, with libyaml's C parser when PyYAML has it: the same SafeConstructor
 # (plain data only, no tags that build Python objects), seven times faster on the rulebook, which
@@ -25,18 +25,6 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def canonical(data: Any) -> bytes:
     """The bytes a rule file's parsed data is hashed as."""
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-
-
-def default_rules_dir() -> Path:
-    """$ELIGIBILITY_RULES if set; else the rules installed with the package (``eligibility/rules``
-    in a wheel); else ``rules/`` beside the package in a source checkout or editable install."""
-    env = os.environ.get("ELIGIBILITY_RULES")
-    if env:
-        return Path(env)
-    installed = importlib.resources.files("eligibility").joinpath("rules")
-    if isinstance(installed, Path) and (installed / "rulebook.yaml").is_file():
-        return installed
-    return Path(__file__).resolve().parents[2] / "rules"
 
 
 def rules_identity(directory: Path | None = None) -> tuple[str, str]:

@@ -22,7 +22,8 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .case import Case, question
+from .case import Case
+from .questions import asked as asked_for
 from .texts import CHECKS_NB, ERRORS, error_message
 
 MAX_BYTES = 256 * 1024
@@ -236,7 +237,7 @@ def validate_case(data: Any, source: str, lang: str = "en") -> Case:
         err = next((e for e in errors if e["type"] in CHECKS_NB), errors[0])
         path = ".".join(str(p) for p in err["loc"] if not _union_tag(p))
         if lang == "nb":
-            asked = question(re.sub(r"\.\d+(?=\.|$)", "[]", path)) if path else None
+            asked = asked_for(re.sub(r"\.\d+(?=\.|$)", "[]", path)) if path else None
             message = error_message(err, lang, asked.get(lang) if asked else None)
             more = f" ({ERRORS['more'][lang].format(n=len(errors) - 1)})" if len(errors) > 1 else ""
         else:

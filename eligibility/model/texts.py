@@ -2,7 +2,8 @@
 
 The rules own their texts (rules/*.yaml, reviewed per language); everything else a caseworker
 reads in `eligibility screen` comes from `WORDS` here: headings, status and kind labels, urgency
-labels, dates, the labels of enum values, and the wording of input errors. A test screens every
+labels, dates and the wording of input errors (the labels of the case file's values are in
+rules/questions.yaml, with the questions). A test screens every
 example case in every format under ``--lang nb`` and fails on English words outside names.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+
+from .questions import choice_label
 
 WORDS: dict[str, dict[str, str]] = {
     "case": {"nb": "Sak", "en": "Case"},
@@ -88,48 +91,11 @@ def long_dates(text: str, lang: str) -> str:
     return ISO_DATE.sub(one, text)
 
 
-# --- the values a case file may hold, with labels (validation messages list them) --------------------
-CHOICES: dict[str, dict[str, str]] = {
-    "physical": {"nb": "fysisk vold", "en": "physical violence"},
-    "psychological": {"nb": "psykisk vold", "en": "psychological abuse"},
-    "sexual": {"nb": "seksuelle overgrep", "en": "sexual abuse"},
-    "threats": {"nb": "trusler", "en": "threats"},
-    "isolation": {"nb": "isolering", "en": "isolation"},
-    "economic_control": {"nb": "økonomisk kontroll", "en": "economic control"},
-    "deportation_threats": {"nb": "trusler om utsendelse", "en": "threats of deportation"},
-    "reference_person": {"nb": "referansepersonen", "en": "the reference person"},
-    "household_member": {"nb": "andre i husstanden", "en": "another household member"},
-    "in_law": {"nb": "svigerfamilien", "en": "in-laws"},
-    "other": {"nb": "annet", "en": "other"},
-    "applicant": {"nb": "søkeren", "en": "the applicant"},
-    "child": {"nb": "et barn", "en": "a child"},
-    "mutual": {"nb": "begge", "en": "both"},
-    "low": {"nb": "lav", "en": "low"},
-    "moderate": {"nb": "middels", "en": "moderate"},
-    "high": {"nb": "høy", "en": "high"},
-    "marriage": {"nb": "ekteskap", "en": "marriage"},
-    "cohabitation": {"nb": "samboerskap", "en": "cohabitation"},
-    "separation": {"nb": "samlivsbrudd", "en": "separation"},
-    "death_of_reference_person": {"nb": "referansepersonens død", "en": "death of the reference person"},
-    "own_account": {"nb": "egen forklaring", "en": "own account"},
-    "police_report": {"nb": "anmeldelse", "en": "police report"},
-    "medical_record": {"nb": "journal", "en": "medical record"},
-    "shelter_confirmation": {"nb": "bekreftelse fra krisesenter", "en": "shelter confirmation"},
-    "witness": {"nb": "vitne", "en": "witness"},
-    "messages": {"nb": "meldinger", "en": "messages"},
-    "pending": {"nb": "verserer", "en": "pending"},
-    "annulled": {"nb": "kjent ugyldig", "en": "annulled"},
-    "divorced": {"nb": "skilt", "en": "divorced"},
-    "dismissed": {"nb": "avvist eller frifunnet", "en": "dismissed"},
-    "true": {"nb": "ja", "en": "yes"},
-    "false": {"nb": "nei", "en": "no"},
-}
-
-
+# --- the values a case file may hold: labelled in rules/questions.yaml (`choices:`) ----------------------
 def choice(value: str, lang: str) -> str:
     """'physical (fysisk vold)': the value to write in the case file, with its label if it has one."""
-    found = CHOICES.get(value)
-    return f"{value} ({found[lang]})" if found else value
+    label = choice_label(value, lang)
+    return value if label in (value, value.replace("_", " ")) else f"{value} ({label})"
 
 
 # --- input errors (pydantic's error types, worded for a caseworker) ---------------------------------
