@@ -366,6 +366,15 @@ def _plain(model: BaseModel) -> dict[str, Any]:
     return out
 
 
+def begun(permits: list[Permit] | None) -> list[Permit] | None:
+    """The permits that count for the time held: all but those known not to have begun (``held:
+    false`` with no start date: applied for or granted, not yet in force). A first-time applicant
+    whose only permit has not begun has held none (issue 12: her § 53 and § 62 questions cannot matter)."""
+    if permits is None:
+        return None
+    return [p for p in permits if not (p.valid_from is None and p.held is False)]
+
+
 def pending_permit(permits: list[Permit] | None, applied: dt.date | None, as_of: dt.date) -> Permit | None:
     """The permit held when the application was lodged, if it has expired by ``as_of`` and no
     permit is valid then: while the application is decided the applicant may stay on its terms
@@ -381,6 +390,7 @@ def _current_permit(permits: list[Permit] | None, as_of: dt.date, applied: dt.da
     """The permit valid on ``as_of`` (the latest-starting one if several), or else the one a
     pending application keeps (`pending_permit`). Unknown when the list is unknown or a permit's
     start date is; basis "none" when no permit is valid that day and none is kept."""
+    permits = begun(permits)
     if permits is None or any(p.valid_from is None for p in permits):
         return {}
     valid = [p for p in permits if p.valid_from <= as_of and (p.valid_to is None or as_of <= p.valid_to)]  # type: ignore[operator]
@@ -404,6 +414,7 @@ def _current_permit(permits: list[Permit] | None, as_of: dt.date, applied: dt.da
 
 def current_permit(permits: list[Permit] | None, as_of: dt.date) -> Permit | None:
     """The permit valid on ``as_of`` (None when unknown or none)."""
+    permits = begun(permits)
     if permits is None or any(p.valid_from is None for p in permits):
         return None
     valid = [p for p in permits if p.valid_from <= as_of and (p.valid_to is None or as_of <= p.valid_to)]  # type: ignore[operator]
@@ -415,6 +426,7 @@ def qualifying_years(permits: list[Permit] | None, as_of: dt.date, applied: dt.d
     permanent residence; ``None`` when a permit's dates or status are unknown. A permit kept by an
     application lodged before it expired (`pending_permit`) counts until ``as_of``: a renewed or
     new permit then runs from the old expiry (utf. §§ 10-24, 10-26; § 11-1 last paragraph)."""
+    permits = begun(permits)
     if permits is None:
         return None
     kept = pending_permit(permits, applied, as_of) if all(p.valid_from for p in permits) else None
@@ -445,7 +457,7 @@ def _lodged_on(case: Case) -> tuple[int, int] | None:
     `application.lodged_on` spec)."""
     if case.application_date is not None:
         return _ymd(case.application_date), _ymd(case.application_date)
-    starts = [p.valid_from for p in case.permits or []]
+    starts = [p.valid_from for p in begun(case.permits) or []]
     if not starts or any(day is None for day in starts):
         return None
     return _ymd(min(starts)), 99991231  # type: ignore[type-var, arg-type]
@@ -578,10 +590,11 @@ def ended_by_death(case: Case, ended: bool | None, end: dt.date | None, as_of: d
 
 
 def _started(permit: Permit, as_of: dt.date) -> dict[str, bool]:
-    """Whether the permit had begun by ``as_of``: from its start date, or held with unknown dates."""
+    """Whether the permit had begun by ``as_of``: from its start date, else as `held` says (a
+    permit applied for or granted but not yet begun is ``held: false``: not started)."""
     if permit.valid_from is not None:
         return {"started": permit.valid_from <= as_of}
-    return {"started": True} if permit.held else {}
+    return {} if permit.held is None else {"started": permit.held}
 
 
 ITEM_FACT = "item"
