@@ -598,12 +598,14 @@ def rules_check(rules_dir: Path | None, dates: list[dt.date]) -> None:
 @click.option("--export", type=click.Path(dir_okay=False, path_type=Path), callback=_target, metavar="FILE",
               help="Write the case file the journal makes (for screen and batch) and stop.")
 @click.option("--forget", "forget", metavar="ID", help="Delete the journal of interview ID and stop.")
+@click.option("--receipt", type=click.Path(dir_okay=False, path_type=Path), callback=_target, metavar="FILE",
+              help="With --export or at the end: write the screening's receipt, with the journal's sha256.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Rules directory (default: the shipped rules, or $ELIGIBILITY_RULES).")
 @_guarded
 def interview(case: str | None, lang: str, interview_id: str | None, save: Path | None, answers: Any,
               as_of: dt.date | None, resume: bool, export: Path | None, forget: str | None,
-              rules_dir: Path | None) -> None:
+              receipt: Path | None, rules_dir: Path | None) -> None:
     """Screen a case by asking only the questions that can still change the result, safety first.
 
     Start from nothing or from a CASE file. Every answer is kept in a journal at once; q, Ctrl-C or
@@ -612,7 +614,8 @@ def interview(case: str | None, lang: str, interview_id: str | None, save: Path 
     from eligibility.interview.dialogue import conduct
 
     code = conduct(case=case, lang=lang, interview_id=interview_id, save=save, answers=answers, as_of=as_of,
-                   resume=resume, export=export, forget=forget, rules_dir=rules_dir, echo=click.echo)
+                   resume=resume, export=export, forget=forget, rules_dir=rules_dir, echo=click.echo,
+                   receipt=receipt)
     if code:
         sys.exit(code)
 

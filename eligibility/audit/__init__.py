@@ -68,10 +68,14 @@ def _receipt_body(book: Rulebook, case: Any, verdict: Verdict, trace: Any) -> di
     }
 
 
-def make_receipt(book: Rulebook, case: Case, verdict: Verdict) -> dict[str, Any]:
-    """The receipt of one screening."""
+def make_receipt(book: Rulebook, case: Case, verdict: Verdict, journal_sha256: str | None = None) -> dict[str, Any]:
+    """The receipt of one screening; of an interview's case, with the sha256 of the journal its
+    answers are kept in (`journal_sha256`, optional: sealed by the digest, not re-computed by
+    `verify_receipt`, which has no journal)."""
     trace = [entry.model_dump(mode="json") for entry in verdict.trace]
     body = _receipt_body(book, case.model_dump(mode="json", exclude_unset=True), verdict, trace)
+    if journal_sha256 is not None:
+        body["journal_sha256"] = journal_sha256
     body["receipt_digest"] = sha256(canonical(body))
     return body
 
@@ -146,6 +150,7 @@ class ReceiptDocument(_Strict):
     verdicts: list[_VerdictRow]
     warnings: list[str]
     referrals: list[_ReferralRow]
+    journal_sha256: _HEX64 | None = None  # an interview's journal (optional; the seal covers it)
     receipt_digest: _HEX64
 
 
@@ -396,7 +401,7 @@ def verify_receipt(receipt: Any, screener: Screener, source: str = "receipt") ->
     except MalformedReceipt as exc:
         return Verification(source, "malformed", str(exc))
     verdict = screener.screen(case, as_of=dt.date.fromisoformat(doc.assessment_date), lang=doc.lang)
-    again = make_receipt(screener.book, case, verdict)
+    again = make_receipt(screener.book, case, verdict, journal_sha256=doc.journal_sha256)  # not re-computable
     return _compare(receipt, again, source)
 
 

@@ -324,7 +324,7 @@ EXIT_QUIT = 0  # stopping is not an error: the journal is intact
 
 def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, answers: Any,
             as_of: dt.date | None, resume: bool, export: Any, forget: str | None, rules_dir: Any,
-            echo: Callable[[str], None]) -> int:
+            echo: Callable[[str], None], receipt: Any = None) -> int:
     """`eligibility interview`: forget, export, or ask (exit 2 for user mistakes, as everywhere)."""
     import sys
     from pathlib import Path
@@ -365,6 +365,8 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
         interview = _interview(journal, start, rules_dir)
         Path(export).write_text(yaml.safe_dump(interview.data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         echo(w("exported", lang).format(f=export, digest=journal.digest()))
+        if receipt:
+            write_receipt(interview, receipt)
         return 0
     if start is not None and not resume:
         raise InputError(str(path), w("kept_here", lang).format(iid=iid))
@@ -395,7 +397,20 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
     echo(to_text(interview.verdict).rstrip("\n"))
     for line in unknowns(interview):
         echo(line)
+    if receipt:
+        write_receipt(interview, receipt)
     return 0
+
+
+def write_receipt(interview: Interview, target: Any) -> None:
+    """The receipt of the screening of the case the journal makes, with the journal's sha256
+    (issue 12 point 4): `eligibility verify` checks it as any receipt."""
+    from ..audit import canonical, make_receipt
+    from ..model.atomic import write_atomically
+
+    assert interview.verdict is not None
+    write_atomically(target, canonical(make_receipt(interview.screener.book, interview.case(), interview.verdict,
+                                                    journal_sha256=interview.journal.digest())) + "\n")
 
 
 def _interview(journal: Any, start: dict[str, Any], rules_dir: Any, lang: str | None = None) -> Interview:
