@@ -333,6 +333,6 @@ def test_a_fact_dated_after_the_assessment_date_gets_a_warning_not_silence() -> 
     assert [i for i in ids if i.startswith("date-after-assessment")] == [  # not the permit's validity, nor the past
         "date-after-assessment:relationship.cohabitation_ended", "date-after-assessment:abuse.incidents.1.date"]
     nb = [w.text for w in screener.screen(case, lang="nb").warnings if w.id.startswith("date-after")]
-    assert nb[0].startswith("«Er samlivet opphørt") and "etter vurderingsdatoen 26. november 2026: sjekk datoen" in nb[0]
+    assert nb[0].startswith("«Bor de fortsatt sammen?") and "etter vurderingsdatoen 26. november 2026: sjekk datoen" in nb[0]
     assert "(nr. 2)" in nb[1]
     assert not [w for w in screener.screen(make_case(), lang="nb").warnings if w.id.startswith("date-after")]
