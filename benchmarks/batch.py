@@ -121,6 +121,8 @@ FIELDS: dict[str, dict[str, Gen]] = {
         "entry_date": DATES,
         "years_work_or_education": _float(0, 30),
         "expected_income": _int(0, 900_000),
+        "previous_year_income": _int(0, 900_000),
+        "received_social_assistance_12_months": _bool,
     },
     "relationship": {
         "type": _choice("marriage", "cohabitation"),
@@ -155,6 +157,7 @@ FIELDS: dict[str, dict[str, Gen]] = {
         "account_credible": _bool,
         "evidence": _list(_choice("own_account", "police_report", "medical_record", "shelter_confirmation",
                                   "witness", "messages"), 3, unique=True),
+        "evidence_independent": _bool,
     },
     "home_country_hardship": {"expected": _bool},
     "forced_marriage_lawsuit": {
@@ -172,6 +175,13 @@ FIELDS: dict[str, dict[str, Gen]] = {
         "meets_temporary_permit_conditions": _bool,
         "criminal_matter_pending": _bool,
         "additional_residence_time_running": _bool,
+    },
+    "family_application": {
+        "registered_on": DATES,
+        "documents_handed_in_on": DATES,
+        "reference_protection_granted_on": DATES,
+        "married_before_reference_entry": _bool,
+        "prevented_from_applying_in_time": _bool,
     },
     "safety": {name: _bool for name in (
         "immediate_danger", "lives_with_abuser", "housing_need", "own_income", "children_in_household",
@@ -234,6 +244,9 @@ def generate(n: int, seed: int = SEED, dates: str = "pool") -> list[dict[str, An
                 case[name] = _section(fields)(r)
         if _bool(r):
             case["permits"] = PERMITS(r)
+        applicant = case.get("applicant", {})
+        if "birth_date" in applicant and "birth_year" in applicant:  # the case model refuses a mismatch
+            applicant["birth_year"] = int(applicant["birth_date"][:4])
         cases.append(case)
     return cases
 
