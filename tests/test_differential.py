@@ -146,13 +146,16 @@ def test_engines_agree_on_generated_cases(screener: Screener, python_screener: S
 def test_the_generated_cases_exercise_the_rules(screener: Screener, python_screener: Screener) -> None:
     """Not vacuous: the example cases fire rules of every kind, and both engines fire many."""
     kinds: Counter[str] = Counter()
+    folds: set[str] = set()
     for path in CASES:
         case = load_case_file(path)
         day = case.assessment_date or dt.date.today()
         compiled = python_screener.compiled(day)
         run = python_screener.engine.run(compiled, case_facts(case, day))
         kinds.update(compiled.rules[f.rule].derive for f in run.firings)
-    assert set(kinds) == {"node", "element", "start", "step"}, kinds
+        folds.update(f.rule.split("#")[1] for f in run.firings if compiled.rules[f.rule].list and f.index is None)
+    assert set(kinds) == {"node", "element"}, kinds
+    assert folds >= {"T.fold", "F.fold", "U.list-unknown"}, folds  # the fold along a list (ADR 0010)
 
 
 # -- durable's semantics, pinned on small rulesets ------------------------------------------------
@@ -208,6 +211,14 @@ SEMANTICS: dict[str, tuple[dict[str, list[Any]], list[dict[str, Any]], int | Non
          "ex": [{"m": {"$and": [{"t": "x"}, {"$ex": {"n": 1}}]}}],
          "bool": [{"m": {"$and": [{"t": "x"}, {"b": True}]}}]},
         [{"t": "x", "n": 17}, {"t": "x", "n": 18.5, "b": True}, {"t": "x", "n": 18, "b": 1}], 8),
+    "iany and iall test an array's items, and both are false on an empty array": (  # the fold (ADR 0010)
+        {"any_x": [{"m": {"t": "x"}}],
+         "some_t": [{"m": {"$and": [{"t": "x"}, {"$iany": {"v": {"$i": "T"}}}]}}],
+         "all_f": [{"m": {"$and": [{"t": "x"}, {"$iall": {"v": {"$i": "F"}}}]}}],
+         "no_t_some_u": [{"m": {"$and": [{"t": "x"}, {"$iall": {"v": {"$neq": {"$i": "T"}}}},
+                                         {"$iany": {"v": {"$i": "U"}}}]}}]},
+        [{"t": "x", "v": []}, {"t": "x", "v": ["T", "F"]}, {"t": "x", "v": ["F", "F"]}, {"t": "x", "v": ["U", "F"]},
+         {"t": "x", "v": ["U", "T"]}], 9),
 }
 
 

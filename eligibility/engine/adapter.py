@@ -35,7 +35,8 @@ import durable_rules_engine as _core
 
 from ..law.compiler import Compiled, RuleMeta
 from .engine_api import BOOKKEEPING as _BOOKKEEPING
-from .engine_api import NEEDS_MATCH, EngineError, Firing, Run, check_complete, chunk_facts, derived_index, engine_facts, record_firing
+from .engine_api import (NEEDS_MATCH, EngineError, Firing, Run, check_complete, chunk_facts, derived_index, engine_facts,
+                         fold_facts, record_firing)
 
 __all__ = ["Engine", "EngineError", "Firing", "Run"]
 
@@ -72,7 +73,6 @@ class _Session:
     sid: str
     acted: bool = False  # an action has run in it (deleting a session in which none ran segfaults)
     asserted: list[str] = field(default_factory=list)  # JSON of every fact of the current case
-    texts: dict[tuple[str, int | None], str] = field(default_factory=dict)  # derived fact -> JSON
 
 
 class Engine:
@@ -139,7 +139,10 @@ class Engine:
         session = self._session(compiled)
         run = Run()
         try:
-            for fact in engine_facts(compiled, facts):
+            given = engine_facts(compiled, facts)
+            for fact in given:
+                self._assert(handle, session, compiled, run, fact)
+            for fact in fold_facts(compiled, run, facts):  # once every list element has concluded
                 self._assert(handle, session, compiled, run, fact)
             for level in compiled.chunks:  # each level once the one below has concluded (ADR 0010)
                 for fact in chunk_facts(run, level):
@@ -158,7 +161,8 @@ class Engine:
         return run
 
     def _assert(self, handle: int, session: _Session, compiled: Compiled, run: Run, fact: dict[str, Any]) -> None:
-        """Assert one topic fact and run every action it enables, to quiescence."""
+        """Assert one fact (of the case, a fold or a chunk) and run every action it enables, to
+        quiescence. No action asserts a fact: each records its rule's conclusion."""
         state = self._put(handle, session, fact)
         started = _core.start_action_for_state(handle, state)
         message = started[1] if started else None
@@ -178,13 +182,7 @@ class Engine:
             for meta, matched in fired:
                 if self._on_fire is not None:
                     self._on_fire(meta, matched)
-                derived = record_firing(run, meta, derived_index(meta, matched), meta.node in consumed)
-                if derived is not None:
-                    key = (meta.name, derived.get("i"))
-                    text = session.texts.get(key)
-                    if text is None:  # the same conclusion is the same JSON in every case
-                        text = session.texts[key] = _encode(dict(derived, sid=session.sid))
-                    self._put(handle, session, derived, text)
+                record_firing(run, meta, derived_index(meta, matched), meta.node in consumed)
             message = _core.complete_and_start_action(handle, state)
 
     def _fired(self, compiled: Compiled, message: str) -> list[tuple[RuleMeta, dict[str, Any] | None]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ..law.compiler import NODE_FACT, Chunk, Compiled, RuleMeta
+from ..law.compiler import FOLD_COUNT, Chunk, Compiled, RuleMeta, fold_attr
 from ..model.facts import ITEM_FACT
 
 
@@ -42,29 +42,17 @@ class Run:
 BOOKKEEPING = ("sid", "id", "$s")
 
 
-# The rules whose conclusion depends on which facts they matched (the list element, the fold step);
-# every other rule's conclusion is its name alone, so an engine need not decode what it matched.
-NEEDS_MATCH = frozenset({"element", "step"})
+# The rules whose conclusion depends on which fact they matched (the list element); every other
+# rule's conclusion is its name alone, so an engine need not decode what it matched.
+NEEDS_MATCH = frozenset({"element"})
 
 
 def derived_index(meta: RuleMeta, matched: dict[str, Any] | None) -> int | None:
-    """The list element (``element``) or fold step (``start``, ``step``) a firing concludes
-    about; None for a rule's own value. Only ``NEEDS_MATCH`` rules read ``matched``."""
+    """The list element a firing of an ``element`` rule concludes about; None for a rule's own
+    value. Only ``NEEDS_MATCH`` rules read ``matched``."""
     if meta.derive == "element":
         return matched["m"]["i"]  # type: ignore[index]
-    if meta.derive == "step":
-        return matched["a"]["i"] + 1  # type: ignore[index]
-    return 0 if meta.derive == "start" else None
-
-
-def _derived_fact(meta: RuleMeta, index: int | None) -> dict[str, Any]:
-    """The fact a rule concludes: a node's value, one list element's value, or a step of the
-    fold along a list (the value of the elements before index ``i``)."""
-    if meta.derive == "element":
-        return {"t": "element", "n": meta.node, "i": index, "v": meta.value}
-    if meta.derive in ("start", "step"):
-        return {"t": "acc", "n": meta.node, "i": index, "v": meta.value}
-    return {"t": NODE_FACT, "n": meta.node, "v": meta.value}
+    return None
 
 
 def engine_facts(compiled: Compiled, facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -74,10 +62,10 @@ def engine_facts(compiled: Compiled, facts: list[dict[str, Any]]) -> list[dict[s
             if f["t"] in compiled.topics or (f["t"] == ITEM_FACT and f["l"] in compiled.lists)]
 
 
-def record_firing(run: Run, meta: RuleMeta, index: int | None, consumed: bool) -> dict[str, Any] | None:
-    """Record one firing of ``meta`` (about list element or fold step ``index``, see
-    `derived_index`) in ``run``; return the fact to assert for the
-    rules that use it, or None (a later firing for the same conclusion, or nothing consumes it).
+def record_firing(run: Run, meta: RuleMeta, index: int | None, consumed: bool) -> None:
+    """Record one firing of ``meta`` (about list element ``index``, see `derived_index`) in
+    ``run``. Nothing is asserted for it: a rule's value reaches the rules that read it in a chunk
+    fact, an element's value in its list's fold fact.
 
     Raises `EngineError` when the rule concludes a value other than the one already concluded
     for the same node (or list element, or step of a fold): the compiler's rules are exclusive,
@@ -88,15 +76,35 @@ def record_firing(run: Run, meta: RuleMeta, index: int | None, consumed: bool) -
             raise EngineError(f"rule {meta.name} concluded {meta.value} for {meta.node}, which was already {previous}")
         run.conclusions[meta.node] = meta.value
         run.firings.append(Firing(meta.name, meta.node, meta.value, previous is None and consumed))
-        return None
-    fact = _derived_fact(meta, index)
-    key = (fact["t"], fact["n"], index)
+        return
+    key = ("element", meta.node, index)
     previous = run.derived.get(key)
     if previous is not None and previous != meta.value:
         raise EngineError(f"rule {meta.name} concluded {meta.value} for {key}, which was already {previous}")
     run.derived[key] = meta.value
     run.firings.append(Firing(meta.name, meta.node, meta.value, previous is None, index))
-    return fact if previous is None else None
+
+
+def fold_facts(compiled: Compiled, run: Run, facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One fact per list some condition tests (ADR 0010, further step): the list's count (absent
+    when the list is unknown) and, for each condition on it, every element's value in order, for
+    the rules that fold them (Kleene OR, with ``$iany``/``$iall``). ``facts`` are the case's facts
+    (a topic whose only rules are about its list is not given to the engine). Raises
+    `EngineError` if an element has no value (the engine stopped early)."""
+    out = []
+    for fold in compiled.folds:
+        topic = next((f for f in facts if f["t"] == fold.topic), {})
+        fact: dict[str, Any] = {"t": fold.type}
+        if fold.count in topic:
+            fact[FOLD_COUNT] = topic[fold.count]
+            indexes = sorted(f["i"] for f in facts if f["t"] == ITEM_FACT and f["l"] == fold.list)
+            for part in fold.parts:
+                try:
+                    fact[fold_attr(part)] = [run.derived[("element", part, i)] for i in indexes]
+                except KeyError:
+                    raise EngineError(f"the engine stopped before concluding every element of {part}") from None
+        out.append(fact)
+    return out
 
 
 def chunk_facts(run: Run, chunks: tuple[Chunk, ...]) -> list[dict[str, Any]]:

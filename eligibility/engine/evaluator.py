@@ -14,7 +14,8 @@ Semantics reproduced (each measured against durable, see tests/test_differential
   one *distinct* fact per pattern; a rule fires once per combination of matching facts;
 * expressions: ``$and``, ``$or``, plain equality ``{attr: value}``, ``$eq $neq $lt $lte $gt $gte``,
   ``$ex``, ``$nex``; every operator except ``$nex`` is false when the attribute is missing
-  (``$neq`` included);
+  (``$neq`` included); ``$iany``/``$iall`` over an array's items (``$i``), both false on an
+  empty array;
 * a right-hand side ``{alias: attr}`` is a correlated join on the fact an earlier pattern matched;
 * a fact that satisfies several branches of an ``$or`` in the rule's *first* pattern activates the
   rule once per satisfied branch of the expression's disjunctive normal form (``$and`` multiplies,
@@ -42,7 +43,7 @@ from typing import Any, Callable
 
 from ..law.compiler import Compiled, RuleMeta
 from .engine_api import (BOOKKEEPING, EngineError, Firing, Run, check_complete, chunk_facts, derived_index,
-                         engine_facts, record_firing)
+                         engine_facts, fold_facts, record_firing)
 
 __all__ = ["PythonEngine", "EngineError", "Firing", "Run"]
 
@@ -96,6 +97,8 @@ def _has_join(expr: Any) -> bool:
         return isinstance(value, dict) and len(value) == 1 and _is_join(next(iter(value.values())))
     if key in ("$ex", "$nex"):
         return False
+    if key in ("$iany", "$iall"):  # {attr: expression over the item "$i"}
+        return isinstance(value, dict) and any(_has_join(e) for e in value.values())
     return _is_join(value)
 
 
@@ -137,6 +140,8 @@ class _ExprCompiler:
             def disj(fact: dict[str, Any], bound: Any) -> int:
                 return sum(part(fact, bound) for part in parts)
             return disj
+        if key in ("$iany", "$iall"):
+            return self.items(key, value)
         if key in ("$ex", "$nex"):
             if not isinstance(value, dict) or len(value) != 1:
                 raise self.fail(expr, "bad existence test")
@@ -150,9 +155,28 @@ class _ExprCompiler:
                 raise self.fail(expr, "bad comparison")
             (attr, rvalue), = value.items()
             return self.leaf(key, attr, rvalue)
-        if key.startswith("$"):
+        if key.startswith("$") and key != "$i":  # "$i": an array's item, inside $iany/$iall
             raise self.fail(expr, f"operator {key} is not interpreted by the plain-Python engine")
         return self.leaf("$eq", key, value)
+
+    def items(self, key: str, value: Any) -> Count:
+        """``{"$iany"|"$iall": {attr: expr over "$i"}}``: some (every) item of the array ``attr``
+        passes ``expr``; false when ``attr`` is missing, not an array or empty (measured: durable's
+        ``$iall`` is false on an empty array)."""
+        if not isinstance(value, dict) or len(value) != 1:
+            raise self.fail(value, f"bad {key} test")
+        (attr, inner), = value.items()
+        self.check_attr(attr)
+        test = self.compile(inner)
+        every = key == "$iall"
+
+        def over(fact: dict[str, Any], bound: Any) -> int:
+            array = fact.get(attr)
+            if not isinstance(array, list) or not array:
+                return 0
+            passed = (test({"$i": x}, bound) for x in array)
+            return 1 if (all(passed) if every else any(passed)) else 0
+        return over
 
     def leaf(self, op: str, attr: str, rvalue: Any) -> Count:
         self.check_attr(attr)
@@ -417,13 +441,11 @@ class _Session:
             try:
                 if on_fire is not None:
                     on_fire(rule.meta, matched)
-                derived = record_firing(run, rule.meta, derived_index(rule.meta, matched), rule.consumed)
+                record_firing(run, rule.meta, derived_index(rule.meta, matched), rule.consumed)
             except EngineError:
                 raise
             except Exception as exc:
                 raise EngineError(f"a rule action failed: {exc!r}") from exc
-            if derived is not None:
-                self.assert_fact(derived, f"rule {rule.name}")
 
 
 class PythonEngine:
@@ -444,8 +466,12 @@ class PythonEngine:
         prepared = self.prepare(compiled)
         run = Run()
         session = _Session(prepared, run, self._on_fire)
-        for fact in engine_facts(compiled, facts):
+        given = engine_facts(compiled, facts)
+        for fact in given:
             session.assert_fact(dict(fact), "the case")
+            session.quiesce()
+        for fact in fold_facts(compiled, run, facts):  # once every list element has concluded
+            session.assert_fact(fact, "the values of a list's elements")
             session.quiesce()
         for level in compiled.chunks:  # each level once the one below has concluded (ADR 0010)
             for fact in chunk_facts(run, level):

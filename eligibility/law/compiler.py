@@ -14,7 +14,8 @@ Every rule fires once (ADR 0010): a condition's branches are exclusive (`logic.C
 ``all``/``any`` rules and the join of ``when`` with ``needs_assessment_when`` read their inputs'
 values from one *chunk* fact per group of rules of the same level, with exclusive single-pattern
 tests (the first deciding input wins). The engine asserts each level's chunks once the level below
-has concluded; no rule joins facts but the fold along a list.
+has concluded. A ``some`` condition's elements are folded by one fact holding their values, tested
+with ``$iany``/``$iall``: no rule joins facts.
 
 The compiler refuses a rulebook that would exceed durable's measured limits (notes §5–§6).
 """
@@ -66,7 +67,7 @@ class RuleMeta:
     inputs: tuple[str, ...] = ()  # combination: the node ids it tests, in order, on one chunk fact
     attrs: tuple[str, ...] = ()  # the chunk fact's attribute holding each input's value
     topic: str | None = None  # condition: the fact it matched (alias m)
-    derive: str = "node"  # node | element (one list element) | start | step (the fold over a list)
+    derive: str = "node"  # node | element (one list element of a `some` condition)
     list: str | None = None  # the list path, for rules of a `some` condition
 
 
@@ -77,6 +78,18 @@ class Chunk:
 
     type: str  # the fact's "t", e.g. "c2.0" (level 2, first chunk)
     attrs: tuple[tuple[str, str], ...]  # (input node id, attribute)
+
+
+@dataclass(frozen=True)
+class Fold:
+    """The fold fact of one list: its type, where the list's count is (topic fact, attribute),
+    and the conditions (parts) whose element values it carries."""
+
+    type: str
+    list: str
+    topic: str
+    count: str
+    parts: tuple[str, ...]
 
 
 @dataclass
@@ -93,6 +106,7 @@ class Compiled:
     params: dict[str, ResolvedParameter]
     uncertain: dict[str, list[Any]] = field(default_factory=dict)  # node -> notes (Text)
     chunks: tuple[tuple[Chunk, ...], ...] = ()  # per level from 1: the chunk facts to assert, in order
+    folds: tuple[Fold, ...] = ()  # one fact per list some condition tests (ADR 0010, further step)
 
 
 def _active_graph(book: Rulebook, day: dt.date) -> tuple[dict[str, Node], dict[str, list[tuple[str, bool]]]]:
@@ -211,7 +225,7 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
                         uncertain),
         definition=definition,
         rules=rules,
-        topics=tuple(sorted(used_topics)),
+        topics=tuple(sorted(used_topics & {str(_first_type(r)) for r in definition.values()})),
         consumed=frozenset(consumed),
         nodes=nodes,
         refs=refs,
@@ -220,7 +234,21 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
         params=params,
         uncertain=uncertain,
         chunks=chunks,
+        folds=_folds(rules),
     )
+
+
+def _folds(rules: dict[str, RuleMeta]) -> tuple[Fold, ...]:
+    """The fold fact of each list some condition tests, its parts in name order."""
+    parts: dict[str, set[str]] = {}
+    topic: dict[str, str] = {}
+    for meta in rules.values():
+        if meta.list and meta.topic:
+            parts.setdefault(meta.list, set()).add(meta.node)
+            if meta.derive != "element":
+                topic[meta.list] = meta.topic
+    return tuple(Fold(fold_type(lst), lst, topic[lst], FACT_SPECS[lst].count_attr or "", tuple(sorted(ps)))
+                 for lst, ps in sorted(parts.items()))
 
 
 def epoch_name(definition: dict[str, Any], rules: dict[str, RuleMeta], nodes: dict[str, Node],
@@ -247,10 +275,24 @@ def epoch_name(definition: dict[str, Any], rules: dict[str, RuleMeta], nodes: di
     return "eligibility_" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+FOLD_COUNT = "c"  # the fold fact's attribute holding the list's count (absent: the list is unknown)
+
+
+def fold_type(lst: str) -> str:
+    """The type of the fact that folds the list ``lst`` (its count, its elements' values)."""
+    return f"fold:{lst}"
+
+
+def fold_attr(part_id: str) -> str:
+    """The fold fact's attribute holding the element values of one ``some`` condition (part): its
+    id with no dot (a dot would be a nested path to durable)."""
+    return "v:" + part_id.replace(".", ":")
+
+
 def _condition_rules(part_id: str, node: Node, expr: Any, topic: str, c3: Compiler3, mapping: dict[str, str],
                      file: str) -> list[tuple[str, dict[str, Any], RuleMeta]]:
     """Engine rules for one condition: plain patterns over a topic fact, or, for ``some``, element
-    rules plus a fold (Kleene OR) along the list, closed by a join on the list's count."""
+    rules plus a fold (Kleene OR) over one fact holding the elements' values."""
     out: list[tuple[str, dict[str, Any], RuleMeta]] = []
 
     def pattern(alias: str, base: list[dict[str, Any]], alt: dict[str, Any] | None) -> dict[str, Any]:
@@ -276,27 +318,20 @@ def _condition_rules(part_id: str, node: Node, expr: Any, topic: str, c3: Compil
             name = f"{part_id}#element.{value}.{k}"
             out.append((name, {"all": [pattern("m", list(item), alt)]},
                         RuleMeta(name, part_id, node.key, value, topic=ITEM_FACT, derive="element", list=lst)))
-    name = f"{part_id}#start"
-    out.append((name, {"all": [pattern("m", [{"t": topic}], {"$ex": {count: 1}})]},
-                RuleMeta(name, part_id, node.key, F, topic=topic, derive="start", list=lst)))
-    # Kleene OR of what is known so far (a) with the next element (e): T if either is T; U if
-    # one is U and neither T; F if both F.
-    steps = [(T, {"v": T}, None), (T, {"$neq": {"v": T}}, {"v": T}),  # exclusive: each step fires once
-             (U, {"v": U}, {"$neq": {"v": T}}), (U, {"v": F}, {"v": U}), (F, {"v": F}, {"v": F})]
-    for k, (value, acc_test, elt_test) in enumerate(steps):
-        name = f"{part_id}#step.{k}"
-        acc = _and([{"t": "acc"}, {"n": part_id}] + ([acc_test] if acc_test else []))
-        elt = _and([{"t": "element"}, {"n": part_id}, {"i": {"a": "i"}}] + ([elt_test] if elt_test else []))
-        out.append((name, {"all": [{"a": acc}, {"e": elt}]},
-                    RuleMeta(name, part_id, node.key, value, derive="step", list=lst)))
-    for value in (T, F, U):
-        name = f"{part_id}#{value}.end"
-        acc = _and([{"t": "acc"}, {"n": part_id}, {"v": value}])
-        out.append((name, {"all": [{"a": acc}, {"m": _and([{"t": topic}, {count: {"a": "i"}}])}]},
+    # The fold along the list (Kleene OR), over one fact per list holding its count and every
+    # element's value for each condition on it, asserted once the element rules have concluded
+    # (`engine_api.fold_facts`): T if one is T, U if none is T and one is U, F if all are F (durable's
+    # $iany and $iall are false on an empty array); F for an empty list, U for an absent one.
+    fold, values = [{"t": fold_type(lst)}], fold_attr(part_id)
+    for value, test in ((T, {"$iany": {values: {"$i": T}}}),
+                        (U, _and([{"$iall": {values: {"$neq": {"$i": T}}}}, {"$iany": {values: {"$i": U}}}])),
+                        (F, {"$iall": {values: {"$i": F}}}),
+                        (F, {FOLD_COUNT: 0}),
+                        (U, {"$nex": {FOLD_COUNT: 1}})):
+        name = f"{part_id}#{MISSING_LIST}" if FOLD_COUNT in test.get("$nex", {}) else \
+            f"{part_id}#{value}.{'empty' if FOLD_COUNT in test else 'fold'}"
+        out.append((name, {"all": [{"m": _and(fold + [test])}]},
                     RuleMeta(name, part_id, node.key, mapping[value], topic=topic, list=lst)))
-    name = f"{part_id}#{MISSING_LIST}"
-    out.append((name, {"all": [pattern("m", [{"t": topic}], {"$nex": {count: 1}})]},
-                RuleMeta(name, part_id, node.key, U, topic=topic, list=lst)))
     return out
 
 
@@ -402,6 +437,12 @@ def _chunk_rules(tables: dict[str, tuple[str, Table]], definition: dict[str, Any
             definition[name] = {"all": [{"m": {"$and": [{"t": ctype}] + atoms}}]}
             rules[name] = RuleMeta(name, node, key, value, inputs=inputs, attrs=tuple(attrs[r] for r in inputs))
     return tuple(tuple(Chunk(ctype, tuple(attrs.items())) for ctype, attrs, _ in chunks) for chunks in packed)
+
+
+def _first_type(rule: dict[str, Any]) -> Any:
+    """The fact type (``t``) a single-pattern rule tests first."""
+    body = next(iter(rule["all"][0].values()))
+    return (body["$and"][0] if "$and" in body else body).get("t")
 
 
 def _collect_tests(expr: Any, out: set[str]) -> None:
