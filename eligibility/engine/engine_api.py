@@ -57,9 +57,29 @@ def derived_index(meta: RuleMeta, matched: dict[str, Any] | None) -> int | None:
 
 def engine_facts(compiled: Compiled, facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The facts an engine is given: only those some rule tests (an untested fact in a batch has
-    crashed durable's C core outright)."""
-    return [f for f in facts
-            if f["t"] in compiled.topics or (f["t"] == ITEM_FACT and f["l"] in compiled.lists)]
+    crashed durable's C core outright), the topic facts merged as the compiler grouped them."""
+    grouped = {m for g in compiled.groups for m in g.members}
+    out = merged(compiled, [f for f in facts if f["t"] in grouped])
+    return out + [f for f in facts if (f["t"] in compiled.topics and f["t"] not in grouped)
+                  or (f["t"] == ITEM_FACT and f["l"] in compiled.lists)]
+
+
+def merged(compiled: Compiled, facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``facts`` asserted as one per group that holds them (ADR 0010, further step): member
+    ``k``'s attributes prefixed ``"<k>:"``. Raises `EngineError` when a group's member is
+    missing: its rules would read absent attributes as unknown facts."""
+    by_type = {f["t"]: f for f in facts}
+    out = []
+    for group in compiled.groups:
+        if not any(m in by_type for m in group.members):
+            continue
+        fact: dict[str, Any] = {"t": group.type}
+        for k, member in enumerate(group.members):
+            if member not in by_type:
+                raise EngineError(f"the engine was given no '{member}' fact")
+            fact.update((f"{k}:{attr}", value) for attr, value in by_type[member].items() if attr != "t")
+        out.append(fact)
+    return out
 
 
 def record_firing(run: Run, meta: RuleMeta, index: int | None, consumed: bool) -> None:
@@ -104,7 +124,7 @@ def fold_facts(compiled: Compiled, run: Run, facts: list[dict[str, Any]]) -> lis
                 except KeyError:
                     raise EngineError(f"the engine stopped before concluding every element of {part}") from None
         out.append(fact)
-    return out
+    return merged(compiled, out) if compiled.groups else out
 
 
 def chunk_facts(run: Run, chunks: tuple[Chunk, ...]) -> list[dict[str, Any]]:

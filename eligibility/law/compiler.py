@@ -92,6 +92,16 @@ class Fold:
     parts: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Group:
+    """Facts asserted as one (ADR 0010, further step): the case's topic facts, or the fold facts,
+    merged while the merged fact passes at most `MAX_SIBLING_TESTS` tests at once. Member ``k``'s
+    attributes are named ``"<k>:<attribute>"`` in the merged fact and in its rules."""
+
+    type: str  # e.g. "topics.0", "folds.0"
+    members: tuple[str, ...]  # the facts' own types ("applicant", "fold:permits"), in prefix order
+
+
 @dataclass
 class Compiled:
     name: str
@@ -107,6 +117,7 @@ class Compiled:
     uncertain: dict[str, list[Any]] = field(default_factory=dict)  # node -> notes (Text)
     chunks: tuple[tuple[Chunk, ...], ...] = ()  # per level from 1: the chunk facts to assert, in order
     folds: tuple[Fold, ...] = ()  # one fact per list some condition tests (ADR 0010, further step)
+    groups: tuple[Group, ...] = ()  # topic and fold facts asserted merged (ADR 0010, further step)
 
 
 def _active_graph(book: Rulebook, day: dt.date) -> tuple[dict[str, Node], dict[str, list[tuple[str, bool]]]]:
@@ -219,13 +230,17 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
             tables[node_id] = (node.key, _combination_table(node_id, refs[node_id], node.any is not None))
 
     chunks = _chunk_rules(tables, definition, rules)
-    _check_limits(definition, nodes, used_topics)
+    folds = _folds(rules)
+    tested = {str(_first_type(r)) for r in definition.values()}
+    groups = (_merge_facts("topics", sorted(used_topics & tested), definition)
+              + _merge_facts("folds", [f.type for f in folds], definition))
+    _check_limits(definition, nodes, used_topics, {g.type: " + ".join(g.members) for g in groups})
     return Compiled(
         name=epoch_name(definition, rules, nodes, {pid: book.parameter(pid, day) for pid in book.parameters},
                         uncertain),
         definition=definition,
         rules=rules,
-        topics=tuple(sorted(used_topics & {str(_first_type(r)) for r in definition.values()})),
+        topics=tuple(sorted(used_topics & tested)),
         consumed=frozenset(consumed),
         nodes=nodes,
         refs=refs,
@@ -234,7 +249,8 @@ def compile_rulebook(book: Rulebook, day: dt.date) -> Compiled:
         params=params,
         uncertain=uncertain,
         chunks=chunks,
-        folds=_folds(rules),
+        folds=folds,
+        groups=groups,
     )
 
 
@@ -366,25 +382,23 @@ def _combination_table(node_id: str, inputs: list[tuple[str, bool]], is_any: boo
     """Kleene AND (all) or OR (any) over node values, undetermined before needs-assessment, as
     exclusive rows: for AND, F.i when input i is the first that is false; U.i when none is false
     and input i is the first undetermined; J.i when none is false or undetermined and input i is
-    the first needing assessment; T when all are true. OR is the dual."""
+    the first needing assessment; T when none is false, undetermined or needing assessment. OR is
+    the dual. Every row is a prefix of one decision list (no input decides, none is U, none is J),
+    so durable shares its tests along one chain (ADR 0010, further step)."""
     def flip(value: str, neg: bool) -> str:
         return {T: F, F: T}.get(value, value) if neg else value
 
     decided, default = (T, F) if is_any else (F, T)
     decide = [flip(decided, neg) for _, neg in inputs]  # the input value that decides the node
     refs = [r for r, _ in inputs]
+    phases = [[(r, "$neq", decide[k]) for k, r in enumerate(refs)], [(r, "$neq", U) for r in refs],
+              [(r, "$neq", J) for r in refs]]
     out: Table = []
-    for i, ref in enumerate(refs):
-        out.append((f"{node_id}#{decided}.{i}", decided,
-                    [(r, "$neq", decide[k]) for k, r in enumerate(refs[:i])] + [(ref, "$eq", decide[i])]))
-    for i, ref in enumerate(refs):
-        tests = [(r, "$neq", decide[k]) for k, r in enumerate(refs) if k != i]
-        out.append((f"{node_id}#{U}.{i}", U, tests + [(r, "$neq", U) for r in refs[:i]] + [(ref, "$eq", U)]))
-    for i, ref in enumerate(refs):
-        tests = [(r, "$neq", decide[k]) for k, r in enumerate(refs) if k != i]
-        tests += [(r, "$neq", U) for k, r in enumerate(refs) if k != i]
-        out.append((f"{node_id}#{J}.{i}", J, tests + [(r, "$neq", J) for r in refs[:i]] + [(ref, "$eq", J)]))
-    out.append((f"{node_id}#{default}", default, [(r, "$eq", flip(default, neg)) for r, neg in inputs]))
+    for phase, (value, wanted) in enumerate(((decided, decide), (U, [U] * len(refs)), (J, [J] * len(refs)))):
+        before = [t for p in phases[:phase] for t in p]
+        for i, ref in enumerate(refs):
+            out.append((f"{node_id}#{value}.{i}", value, before + phases[phase][:i] + [(ref, "$eq", wanted[i])]))
+    out.append((f"{node_id}#{default}", default, [t for p in phases for t in p]))
     assert len(out) == 3 * len(inputs) + 1
     return out
 
@@ -439,6 +453,53 @@ def _chunk_rules(tables: dict[str, tuple[str, Table]], definition: dict[str, Any
     return tuple(tuple(Chunk(ctype, tuple(attrs.items())) for ctype, attrs, _ in chunks) for chunks in packed)
 
 
+def _merge_facts(kind: str, types: list[str], definition: dict[str, Any]) -> tuple[Group, ...]:
+    """Merge the facts of ``types`` into as few as fit durable's limit (first fit, most tests
+    first), and rewrite their rules to test the merged fact: its type, member ``k``'s attributes
+    prefixed ``"<k>:"``. Renamed apart, the members' tests add up (`simultaneous_tests`)."""
+    tests: dict[str, set[str]] = {t: set() for t in types}
+    for rule in definition.values():
+        body = _body(rule)
+        if body[0].get("t") in tests:
+            _collect_tests({"$and": body[1:]}, tests[body[0]["t"]])
+    bins: list[tuple[list[str], int]] = []
+    for t in sorted(types, key=lambda t: (-simultaneous_tests(tests[t]), t)):
+        size = simultaneous_tests(tests[t])
+        for k, (members, used) in enumerate(bins):
+            if used + size <= MAX_SIBLING_TESTS:
+                members.append(t)
+                bins[k] = (members, used + size)
+                break
+        else:
+            bins.append(([t], size))
+    groups = tuple(Group(f"{kind}.{k}", tuple(members)) for k, (members, _) in enumerate(bins))
+    where = {t: (g.type, f"{k}:") for g in groups for k, t in enumerate(g.members)}
+    for name, rule in definition.items():
+        body = _body(rule)
+        if body[0].get("t") in where:
+            group, prefix = where[body[0]["t"]]
+            parts = [{"t": group}] + [_renamed(e, prefix) for e in body[1:]]
+            definition[name] = {"all": [{alias: _and(parts) for alias in rule["all"][0]}]}
+    return groups
+
+
+def _renamed(expr: Any, prefix: str) -> Any:
+    """A pattern expression with every attribute it tests prefixed (items ``$i`` left alone)."""
+    (key, value), = expr.items()
+    if key in ("$and", "$or"):
+        return {key: [_renamed(e, prefix) for e in value]}
+    if key.startswith("$"):  # {"$op": {attribute: operand}}; $iany/$iall: the operand is over "$i"
+        (attr, operand), = value.items()
+        return {key: {prefix + attr: operand}}
+    return {prefix + key: value}
+
+
+def _body(rule: dict[str, Any]) -> list[Any]:
+    """A single-pattern rule's top-level tests, its type test first."""
+    body = next(iter(rule["all"][0].values()))
+    return body["$and"] if "$and" in body else [body]
+
+
 def _first_type(rule: dict[str, Any]) -> Any:
     """The fact type (``t``) a single-pattern rule tests first."""
     body = next(iter(rule["all"][0].values()))
@@ -471,7 +532,9 @@ def simultaneous_tests(tests: set[str]) -> int:
     return len(eq_attrs) + others
 
 
-def _check_limits(definition: dict[str, Any], nodes: dict[str, Node], used_topics: set[str]) -> None:
+def _check_limits(definition: dict[str, Any], nodes: dict[str, Node], used_topics: set[str],
+                  merged: dict[str, str]) -> None:
+    """Refuse a rulebook beyond durable's measured limits; ``merged`` names each merged fact's members."""
     if len(nodes) > MAX_NODE_NAMES:
         raise RulebookLimitError("rules/", None, None,
                                  f"{len(nodes)} rules in force at once; durable_rules hangs near 512 (limit {MAX_NODE_NAMES})")
@@ -490,7 +553,7 @@ def _check_limits(definition: dict[str, Any], nodes: dict[str, Node], used_topic
         bound = simultaneous_tests(tests)
         if bound > MAX_SIBLING_TESTS:
             raise RulebookLimitError("rules/", None, None,
-                                     f"one '{fact}' fact could pass {bound} tests at once; durable_rules fails beyond "
+                                     f"one '{merged.get(fact, fact)}' fact could pass {bound} tests at once; durable_rules fails beyond "
                                      f"64 (limit {MAX_SIBLING_TESTS}): merge thresholds or split the section")
     for topic in used_topics:
         props = sum(2 if s.kind == "interval" else 1 + (1 if s.count_attr else 0)
