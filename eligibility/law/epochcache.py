@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import diskcache
-from .compiler import Chunk, Compiled, RuleMeta, compile_rulebook
+from .compiler import Chunk, Compiled, Fold, Group, RuleMeta, compile_rulebook
 from .rulebook import Node, ResolvedParameter, Rulebook, Text
 
 KIND = "epoch"
@@ -102,6 +102,8 @@ def encode(compiled: Compiled) -> dict[str, Any] | None:
                              else _text(p.unverified)] for pid, p in compiled.params.items()},
             "uncertain": {nid: [_text(n) for n in notes] for nid, notes in compiled.uncertain.items()},
             "chunks": [[[chunk.type, chunk.attrs] for chunk in level] for level in compiled.chunks],
+            "folds": [dataclasses.astuple(fold) for fold in compiled.folds],
+            "groups": [dataclasses.astuple(group) for group in compiled.groups],
         }
         # Round trip through JSON now, so that only what reads back equal is ever stored.
         if decode_plain(json.loads(json.dumps(data)), compiled) != compiled:
@@ -143,4 +145,6 @@ def _build(data: dict[str, Any], nodes: dict[str, Node]) -> Compiled:
         uncertain={nid: [text(n) for n in notes] for nid, notes in data["uncertain"].items()},
         chunks=tuple(tuple(Chunk(t, tuple((a, b) for a, b in attrs)) for t, attrs in level)
                      for level in data["chunks"]),
+        folds=tuple(Fold(t, lst, topic, count, tuple(parts)) for t, lst, topic, count, parts in data["folds"]),
+        groups=tuple(Group(t, tuple(members)) for t, members in data["groups"]),
     )
