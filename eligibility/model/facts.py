@@ -138,7 +138,7 @@ def _build_specs() -> dict[str, FactSpec]:
         # § 53(1)(a): the cohabitation ended because the reference person died (see `ended_by_death`).
         FactSpec("relationship.ended_by_death", "relationship", "ended_by_death", "bool",
                  ("relationship.cohabitation_ended", "relationship.end_reason")),
-        FactSpec("current_permit.basis", "current_permit", "basis", "enum", ("permits",),
+        FactSpec("current_permit.basis", "current_permit", "basis", "enum", ("permits", "permits[].basis"),
                  values=tuple(Permit.model_fields["basis"].annotation.__args__[0].__args__) + ("none",)),
         FactSpec("current_permit.forms_basis_for_permanent", "current_permit", "forms_basis_for_permanent",
                  "bool", ("permits[].forms_basis_for_permanent",)),
@@ -148,11 +148,11 @@ def _build_specs() -> dict[str, FactSpec]:
         FactSpec("current_permit.pending_application", "current_permit", "pending_application", "bool",
                  ("application_date",)),
         FactSpec("current_permit.applied_months_before_expiry", "current_permit", "applied_months_before_expiry",
-                 "number", ("application_date",)),
+                 "number", ("application_date", "permits[].valid_to")),
         # Whole months the kept permit had been held when the application was lodged (utl. § 61
         # seventh paragraph: nine months' lawful stay under it for a new-basis application).
         FactSpec("current_permit.months_held_at_application", "current_permit", "months_held_at_application",
-                 "number", ("permits[].valid_from",)),
+                 "number", ("permits[].valid_from", "permits[].valid_to")),
         # The application screened under § 53 / § 62 (application_date), as a yyyymmdd range: exact
         # when known; otherwise not before the applicant's first permit began (both are applications
         # by someone who holds or has held a permit), with no upper bound.
