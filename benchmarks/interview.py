@@ -54,6 +54,9 @@ def lookup(data: Any, path: str) -> Any:
 
 def oracle(full: dict[str, Any], path: str) -> tuple[str, Any]:
     value = lookup(full, path)
+    if path.endswith("]"):  # "another item?": the full case's list has it or not
+        return (ANSWER, value is not MISSING) if isinstance(lookup(full, path.rsplit("[", 1)[0]), list) \
+            else (DONT_KNOW, None)
     if value is MISSING:
         return DONT_KNOW, None
     if path in LIST_PARENTS:
@@ -92,10 +95,13 @@ def schema_order_count(screener: Screener, questions: Any, full: dict[str, Any],
     base = {"case_id": full["case_id"], "assessment_date": day.isoformat()}
     asked = 0
     for q in questions.values():
-        paths = [q.path.replace("[]", "[0]")] if "[]" in q.path else [q.path]
+        paths = [q.path]
+        if "[]" in q.path:  # every item of the full case's list; "another?" once per item (the last: no)
+            items = lookup(full, q.path.split("[]")[0])
+            count = len(items) if isinstance(items, list) else 0
+            paths = [q.path.replace("[]", f"[{i}]") for i in range(count + 1 if q.path.endswith("]") else count)]
+            paths = paths[1:] if q.path.endswith("]") else paths
         for path in paths:
-            if "[0]" in path and not lookup(full, path.split("[0]")[0]):
-                continue
             asked += 1
             op, value = oracle(full, path)
             if op == ANSWER:

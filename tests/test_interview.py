@@ -275,3 +275,75 @@ def test_answers_are_read_as_a_person_says_them() -> None:
     assert parse(income, "minst 400 000", "nb") == (ANSWER, {"at_least": 400000})
     with pytest.raises(Unreadable):
         parse(date_q, "31.02.2026", "nb")
+
+
+# --- every full status reached (several permits, several incidents) ---------------------------------
+
+def _from_file(full: dict[str, Any], path: str) -> tuple[str, Any]:
+    """What a caseworker holding the full case file answers: its value, yes/no for a list or a
+    further item, and "don't know" where the file is silent."""
+    node: Any = full
+    for part in re.split(r"\.|(?=\[)", path):
+        if part.startswith("["):
+            i = int(part[1:-1])
+            node = node[i] if isinstance(node, list) and i < len(node) else None
+            if node is None and path.endswith("]"):
+                return ANSWER, False
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return DONT_KNOW, None
+    if path.endswith("]") or path in ("permits", "abuse.incidents"):
+        return ANSWER, bool(node)
+    return ANSWER, node
+
+
+def interview_from_file(screener: Screener, tmp_path: Path, name: str) -> tuple[Interview, dict[str, str], list[str]]:
+    from eligibility.model.loader import load_case_file
+    from eligibility.model.case import Case
+
+    full = load_case_file(Path("cases") / f"{name}.yaml").model_dump(mode="json", exclude_unset=True)
+    day = dt.date.fromisoformat(full["assessment_date"])
+    iv = Interview(screener, Journal(tmp_path / "j.jsonl"), QUESTIONS,
+                   {"case_id": "t", "assessment_date": day.isoformat()}, day, "en")
+    paths: list[str] = []
+    found = iv.next_question()
+    while found is not None and len(paths) < 150:
+        paths.append(found[0])
+        iv.record(found[0], *_from_file(full, found[0]))
+        found = iv.next_question()
+    return iv, statuses(screener.screen(Case.model_validate(full), as_of=day)), paths
+
+
+@pytest.mark.parametrize("name, item", [("62-a1-oral", "permits[1].basis"),
+                                        ("53-single-serious-incident", "abuse.incidents[1].date")])
+def test_a_further_permit_or_incident_is_asked_for_when_it_can_change_a_status(
+        screener: Screener, tmp_path: Path, name: str, item: str) -> None:
+    iv, target, paths = interview_from_file(screener, tmp_path, name)
+    assert item in paths
+    assert statuses(iv.verdict) == target
+
+
+@pytest.mark.parametrize("name, asked", [
+    ("53-facts-missing", "relationship.type"),  # a gate of a parked § 41 still settles it
+    ("40-reunification-with-refugee", "applicant.birth_year"),  # birth date unknown: the year
+    ("53b-in-law-household", "relationship.cohabitation_started"),  # incident date unknown
+    ("40-refugee-spouse-income-exempt", "reference_person.entry_date"),  # parked § 40, pursued last
+])
+def test_every_status_of_the_full_case_is_reached(screener: Screener, tmp_path: Path, name: str,
+                                                  asked: str) -> None:
+    iv, target, paths = interview_from_file(screener, tmp_path, name)
+    assert asked in paths
+    assert statuses(iv.verdict) == target
+
+
+def test_another_item_waits_until_the_last_items_questions_are_done(screener: Screener, tmp_path: Path) -> None:
+    iv = interview(screener, tmp_path, {"abuse": {"incidents": []}})
+    iv.record("permits", ANSWER, True)
+    assert iv.another_item(["permits[0].basis"]) == {}
+    iv.record("permits[0].basis", ANSWER, "utl-40")
+    assert "permits[1]" in iv.another_item([])
+    iv.record("permits[1]", ANSWER, True)
+    assert iv.data["permits"] == [{"basis": "utl-40"}, {}]
+    iv.record("permits[1]", ANSWER, False)  # changed: the second item is gone again
+    assert iv.data["permits"] == [{"basis": "utl-40"}]

@@ -27,6 +27,7 @@ from ..explain.verdict import Verdict
 SAFETY_ORDER = ("safety.immediate_danger", "safety.lives_with_abuser", "safety.children_in_household",
                 "safety.at_shelter")
 LIST_PARENTS = ("abuse.incidents", "permits")  # asked as yes/no: yes opens one item, no is an empty list
+_ITEM = re.compile(r"(\w+)\[(\d+)\]")
 
 
 def _parks(q: Question | None) -> bool:
@@ -50,6 +51,14 @@ def _set(data: dict[str, Any], path: str, value: Any) -> bool:
         else:
             node = node.setdefault(part, {})
     last = parts[-1]
+    item = _ITEM.fullmatch(last)
+    if item:  # "another item?": yes opens item i, which must be the next one
+        items = node.get(item.group(1))
+        if not isinstance(items, list) or len(items) < int(item.group(2)):
+            return False
+        if value is True and len(items) == int(item.group(2)):
+            items.append({})
+        return True
     if path in LIST_PARENTS:
         value = [{}] if value is True else [] if value is False else value
     node[last] = value
@@ -64,7 +73,7 @@ def build_case(base: dict[str, Any], answers: dict[str, Any], skip: Iterable[str
     data = copy.deepcopy(base)
     unused: list[str] = []
     skipped = set(skip)
-    for path in sorted(answers, key=lambda p: p.count("[")):
+    for path in sorted(answers, key=lambda p: (p.count("["), p.count("."), p)):  # lists, items, fields
         if path in skipped:
             continue
         if not _set(data, path, answers[path]):
@@ -82,23 +91,34 @@ def _fingerprint(verdict: Verdict) -> dict[str, tuple[str, tuple[str, ...]]]:
     return {p.provision: (p.status, tuple(m.path for m in p.missing)) for p in verdict.provisions}
 
 
-def candidates(verdict: Verdict, data: dict[str, Any], parked: set[str] = frozenset()) -> dict[str, list[str]]:
+def candidates(verdict: Verdict, data: dict[str, Any], parked: set[str] = frozenset(),
+               gates: set[str] = frozenset()) -> dict[str, list[str]]:
     """Missing fact -> the open provisions it can still change, in statute order. A list-item
-    field without an index is given the first item when the list has exactly one."""
+    field without an index is given to every item that lacks it. A parked provision asks only its
+    other ``gates``: one of them can still settle it (a marriage settles § 41)."""
     out: dict[str, list[str]] = {}
     for p in verdict.provisions:
-        if p.status != "undetermined" or p.provision in parked:
+        if p.status != "undetermined":
             continue
         for m in p.missing:
-            path = m.path
-            if "[]" in path:
-                parent = path.split("[]")[0]
-                items = _lookup(data, parent)
-                if not isinstance(items, list) or len(items) != 1:
-                    continue
-                path = path.replace("[]", "[0]", 1)
-            out.setdefault(path, []).append(p.provision)
+            if p.provision in parked and template(m.path) not in gates:
+                continue
+            for path in _item_paths(m.path, data):
+                out.setdefault(path, []).append(p.provision)
     return out
+
+
+def _item_paths(path: str, data: dict[str, Any]) -> list[str]:
+    """``permits[].basis`` -> the items that lack it, in order (``permits[1].basis``); other
+    paths as they are."""
+    if "[]" not in path:
+        return [path]
+    parent, field = path.split("[]", 1)
+    items = _lookup(data, parent)
+    if not isinstance(items, list):
+        return []
+    return [f"{parent}[{i}]{field}" for i, item in enumerate(items)
+            if isinstance(item, dict) and field.lstrip(".") not in item]
 
 
 def _lookup(data: dict[str, Any], path: str) -> Any:
@@ -107,6 +127,20 @@ def _lookup(data: dict[str, Any], path: str) -> Any:
         if not isinstance(node, dict):
             return None
         node = node.get(part)
+    return node
+
+
+def _lookup_item(data: dict[str, Any], path: str) -> Any:
+    """The value at ``path``, list items included (``abuse.incidents[1].date``); None if absent."""
+    node: Any = data
+    for part in re.split(r"\.|(?=\[)", path):
+        m = re.fullmatch(r"\[(\d+)\]", part)
+        if m:
+            node = node[int(m.group(1))] if isinstance(node, list) and int(m.group(1)) < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return None
     return node
 
 
@@ -127,6 +161,7 @@ class Interview:
         self.data: dict[str, Any] = {}
         self.verdict: Verdict | None = None
         self._irrelevant: set[str] = set()
+        self._item_cache: dict[str, list[str]] = {}
         self.refresh()
 
     # -- state ------------------------------------------------------------------------------------
@@ -143,6 +178,7 @@ class Interview:
             self.data, _ = build_case(self.base, self.state.answers, skip=unused)
         self.verdict = self.screen(self.data)
         self._irrelevant = set()
+        self._item_cache = {}
         if self._changed():
             self._mark_stale()
 
@@ -164,7 +200,7 @@ class Interview:
         assert self.verdict is not None
         now = _fingerprint(self.verdict)
         for path in list(self.state.answers):
-            if path in self.stale or path.startswith("safety.") or path in LIST_PARENTS:
+            if path in self.stale or path.startswith("safety.") or path in LIST_PARENTS or path.endswith("]"):
                 continue
             without, _ = build_case(self.base, self.state.answers, skip=set(self.stale) | {path})
             try:
@@ -177,12 +213,71 @@ class Interview:
             self.data, _ = build_case(self.base, self.state.answers, skip=self.stale)
 
     # -- the next question ------------------------------------------------------------------------
-    def open_facts(self) -> dict[str, list[str]]:
-        """Missing facts not yet answered, known unknown or declined, with the provisions each can change."""
+    def open_facts(self, parking: bool = True) -> dict[str, list[str]]:
+        """Missing facts not yet answered, known unknown or declined, with the provisions each can
+        change; without ``parking``, the parked provisions' questions too."""
         assert self.verdict is not None
-        found = candidates(self.verdict, self.data, self.parked())
-        return {p: provs for p, provs in found.items() if not self.state.settled(p) and p not in self._irrelevant
-                and template(p) in self.questions}
+        gates = {path for path, q in self.questions.items() if q.gate}
+        parked = self.parked() if parking else set()
+        found = self._or_from(candidates(self.verdict, self.data, parked, gates))
+        found = {p: provs for p, provs in found.items() if not self.state.settled(p) and p not in self._irrelevant
+                 and template(p) in self.questions}
+        return {**found, **self.another_item(found)}
+
+    def _or_from(self, found: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Add the facts a "don't know" or declined fact is worked out from (``or_from`` in the
+        question file), same list item, for the same provisions: the date of an incident and the
+        start of the cohabitation say whether it happened while they lived together."""
+        out = dict(found)
+        unknown = set(self.state.dont_know) | set(self.state.declined)
+        for path, provisions in found.items():
+            q = self.questions.get(template(path))
+            if path not in unknown or q is None:
+                continue
+            item = path[:path.index("]") + 1] if "[" in path else ""
+            for alt in q.or_from:
+                alt = alt.replace(template(item), item, 1) if item else alt
+                if _lookup_item(self.data, alt) is None:
+                    out.setdefault(alt, [])
+                    out[alt] += [p for p in provisions if p not in out[alt]]
+        return out
+
+    def another_item(self, open_paths: Iterable[str]) -> dict[str, list[str]]:
+        """"Another permit?" / "another incident?" (``permits[1]``): asked once the last item's
+        own questions are done, and only if a further item could change a provision's status.
+        Exact: the case is screened with one more item whose every field is unknown. A settled
+        provision can change if and only if its status then differs (three-valued logic); an open
+        one if the screening lists a field of the new item as missing (ADR 0009: only fields some
+        value of which could change a condition are listed)."""
+        assert self.verdict is not None
+        out: dict[str, list[str]] = {}
+        for parent in LIST_PARENTS:
+            items = _lookup(self.data, parent)
+            if not isinstance(items, list) or not items:
+                continue
+            path = f"{parent}[{len(items)}]"
+            if self.state.settled(path) or template(path) not in self.questions or \
+                    any(p.startswith(f"{parent}[") for p in open_paths):
+                continue
+            changed = self._item_changes(parent, path)
+            if changed:
+                out[path] = changed
+        return out
+
+    def _item_changes(self, parent: str, path: str) -> list[str]:
+        """The provisions whose status one more unknown item in ``parent`` changes (cached per state)."""
+        key = path
+        if key not in self._item_cache:
+            data, _ = build_case(self.data, {path: True})
+            try:
+                verdict = self.screen(data)
+            except ValidationError:
+                verdict = self.verdict
+            now = statuses(self.verdict)  # type: ignore[arg-type]
+            self._item_cache[key] = [p.provision for p in verdict.provisions  # type: ignore[union-attr]
+                                     if p.status != now[p.provision] or p.status == "undetermined" and
+                                     any(m.path.startswith((f"{path}.", f"{parent}[].")) for m in p.missing)]
+        return self._item_cache[key]
 
     def parked(self) -> set[str]:
         """Provisions not pursued: a gate question they still need was answered "don't know" or
@@ -203,12 +298,13 @@ class Interview:
             if q.after and self.state.answers.get(q.after) not in (None, False, []) and \
                     not self.state.settled(q.path) and _lookup(self.data, q.path) is None:
                 return q.path, []
-        found = self.open_facts()
         order = {p.provision: i for i, p in enumerate(self.verdict.provisions)} if self.verdict else {}
-        for path in sorted(found, key=lambda p: rank(p, found[p], self.questions, order)):
-            if self._relevant(path):
-                return path, found[path]
-            self._irrelevant.add(path)
+        for parking in (True, False):  # parked provisions are pursued last, not never (ADR 0011)
+            found = self.open_facts(parking)
+            for path in sorted(found, key=lambda p: rank(p, found[p], self.questions, order)):
+                if self._relevant(path):
+                    return path, found[path]
+                self._irrelevant.add(path)
         return None
 
     def _relevant(self, path: str) -> bool:
@@ -216,7 +312,7 @@ class Interview:
         a provision's status or its conditions' missing facts (ADR 0011). Dates, numbers and lists
         are taken as the screening lists them (its ranges are exact, ADR 0009)."""
         q = self.questions.get(template(path))
-        if q is None or path in LIST_PARENTS or q.answer not in ("yes_no", "choice"):
+        if q is None or path in LIST_PARENTS or path.endswith("]") or q.answer not in ("yes_no", "choice"):
             return True
         assert self.verdict is not None
         now = _fingerprint(self.verdict)

@@ -56,6 +56,8 @@ class Question:
     sensitive: bool = False
     parks: bool = True
     after: str | None = None
+    or_from: tuple[str, ...] = ()  # asked after "don't know": the facts the engine works it out from
+    needs: str | None = None  # asked only once this fact is known (details of something unknown are not)
 
     def text(self, lang: str) -> str:
         return self.nb if lang == "nb" else self.en
@@ -82,7 +84,8 @@ def _question(i: int, q: dict[str, Any]) -> Question:
                                 f"{', '.join(missing)}: give every question these fields")
     return Question(path=q["path"], answer=q["answer"], asks=q["asks"], en=q["en"], nb=q["nb"], position=i,
                     choices=tuple(q.get("choices") or ()), safety=bool(q.get("safety")), gate=bool(q.get("gate")),
-                    sensitive=bool(q.get("sensitive")), parks=bool(q.get("parks", True)), after=q.get("after"))
+                    sensitive=bool(q.get("sensitive")), parks=bool(q.get("parks", True)), after=q.get("after"),
+                    or_from=tuple(q.get("or_from") or ()), needs=q.get("needs"))
 
 
 def _labels(data: Any) -> dict[str, dict[str, str]]:
