@@ -347,3 +347,11 @@ def test_another_item_waits_until_the_last_items_questions_are_done(screener: Sc
     assert iv.data["permits"] == [{"basis": "utl-40"}, {}]
     iv.record("permits[1]", ANSWER, False)  # changed: the second item is gone again
     assert iv.data["permits"] == [{"basis": "utl-40"}]
+
+
+def test_details_of_an_unknown_thing_are_not_asked(screener: Screener, tmp_path: Path) -> None:
+    """Nobody who does not know whether a forced-marriage lawsuit was filed knows its outcome."""
+    paths = answer_all(interview(screener, tmp_path), {"abuse.incidents": True})
+    assert "forced_marriage_lawsuit.filed" in paths
+    assert not [p for p in paths if p.startswith("forced_marriage_lawsuit.") and p != "forced_marriage_lawsuit.filed"]
+    assert "reference_person.status" in paths and "reference_person.permanent_residence_basis" not in paths

@@ -220,8 +220,9 @@ class Interview:
         gates = {path for path, q in self.questions.items() if q.gate}
         parked = self.parked() if parking else set()
         found = self._or_from(candidates(self.verdict, self.data, parked, gates))
+        unknown = set(self.state.dont_know) | set(self.state.declined)
         found = {p: provs for p, provs in found.items() if not self.state.settled(p) and p not in self._irrelevant
-                 and template(p) in self.questions}
+                 and template(p) in self.questions and self.questions[template(p)].needs not in unknown}
         return {**found, **self.another_item(found)}
 
     def _or_from(self, found: dict[str, list[str]]) -> dict[str, list[str]]:
