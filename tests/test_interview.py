@@ -340,13 +340,15 @@ def test_every_status_of_the_full_case_is_reached(screener: Screener, tmp_path: 
 def test_another_item_waits_until_the_last_items_questions_are_done(screener: Screener, tmp_path: Path) -> None:
     iv = interview(screener, tmp_path, {"abuse": {"incidents": []}})
     iv.record("permits", ANSWER, True)
-    assert iv.another_item(["permits[0].basis"]) == {}
-    iv.record("permits[0].basis", ANSWER, "utl-40")
-    assert "permits[1]" in iv.another_item([])
+    assert iv.another_item() == {}
+    for path in ("permits[0].basis", "permits[0].valid_from", "permits[0].valid_to",
+                 "permits[0].forms_basis_for_permanent", "permits[0].held"):
+        iv.record(path, DONT_KNOW)
+    assert "permits[1]" in iv.another_item()
     iv.record("permits[1]", ANSWER, True)
-    assert iv.data["permits"] == [{"basis": "utl-40"}, {}]
+    assert iv.data["permits"] == [{}, {}]
     iv.record("permits[1]", ANSWER, False)  # changed: the second item is gone again
-    assert iv.data["permits"] == [{"basis": "utl-40"}]
+    assert iv.data["permits"] == [{}]
 
 
 def test_details_of_an_unknown_thing_are_not_asked(screener: Screener, tmp_path: Path) -> None:
@@ -355,3 +357,16 @@ def test_details_of_an_unknown_thing_are_not_asked(screener: Screener, tmp_path:
     assert "forced_marriage_lawsuit.filed" in paths
     assert not [p for p in paths if p.startswith("forced_marriage_lawsuit.") and p != "forced_marriage_lawsuit.filed"]
     assert "reference_person.status" in paths and "reference_person.permanent_residence_basis" not in paths
+
+
+def test_questions_about_a_second_permit_say_which(home: Path) -> None:
+    """Once a second permit is opened, its questions name it (the texts say "the permit")."""
+    case = home / "c.yaml"
+    case.write_text(yaml.safe_dump({"case_id": "w9", "assessment_date": DAY.isoformat(),
+                                    "abuse": {"incidents": []}, "permits": [{"basis": "utl-40",
+                                    "valid_from": "2021-01-10", "valid_to": "2023-03-31",
+                                    "forms_basis_for_permanent": True}]}), encoding="utf-8")
+    result = run([str(case), "--lang", "en", "--id", "w9"], ["?"] * 8 + ["1"] + ["?"] * 80 + ["q"])
+    lines = asked(result.output)
+    opened = next(i for i, line in enumerate(lines) if "another residence permit" in line)
+    assert any("(about no. 2)" in line for line in lines[opened + 1:]), lines

@@ -45,6 +45,7 @@ WORDS = {
     "stale": {"nb": "Ikke aktuelt lenger (svar beholdt, ikke brukt)", "en": "No longer applicable (kept, not used)"},
     "not_asked": {"nb": "Ikke spurt ennå", "en": "Not asked yet"},
     "unchanged": {"nb": "(ingen endring i status)", "en": "(no change in status)"},
+    "item": {"nb": "(gjelder nr. {n})", "en": "(about no. {n})"},
     "back_done": {"nb": "Angret forrige svar.", "en": "Undid the last answer."},
     "no_journal": {"nb": "ingen intervjujournal her: oppgi --save FIL eller --id ID for et intervju",
                    "en": "no interview journal here: give --save FILE or --id ID of an interview"},
@@ -234,7 +235,11 @@ def run(interview: Interview, read: Callable[[str], str], echo: Callable[[str], 
             return True
         path, provisions = found
         q = interview.questions[template(path)]
-        for line in prompt_lines(q, len(interview.state.order) + 1, lang):
+        lines = prompt_lines(q, len(interview.state.order) + 1, lang)
+        item = re.search(r"\[(\d+)\]\.", path)
+        if item and int(item.group(1)) > 0:  # which permit or incident, from the second on
+            lines[0] += " " + w("item", lang).format(n=int(item.group(1)) + 1)
+        for line in lines:
             echo(line)
         while True:
             try:

@@ -223,7 +223,7 @@ class Interview:
         unknown = set(self.state.dont_know) | set(self.state.declined)
         found = {p: provs for p, provs in found.items() if not self.state.settled(p) and p not in self._irrelevant
                  and template(p) in self.questions and self.questions[template(p)].needs not in unknown}
-        return {**found, **self.another_item(found)}
+        return {**found, **self.another_item(parked)}
 
     def _or_from(self, found: dict[str, list[str]]) -> dict[str, list[str]]:
         """Add the facts a "don't know" or declined fact is worked out from (``or_from`` in the
@@ -243,15 +243,17 @@ class Interview:
                     out[alt] += [p for p in provisions if p not in out[alt]]
         return out
 
-    def another_item(self, open_paths: Iterable[str]) -> dict[str, list[str]]:
+    def another_item(self, parked: set[str] = frozenset()) -> dict[str, list[str]]:
         """"Another permit?" / "another incident?" (``permits[1]``): asked once the last item's
-        own questions are done, and only if a further item could change a provision's status.
+        own questions are done (parked or not), and only if a further item could change a
+        provision that is not ``parked``.
         Exact: the case is screened with one more item whose every field is unknown. A settled
         provision can change if and only if its status then differs (three-valued logic); an open
         one if the screening lists a field of the new item as missing (ADR 0009: only fields some
         value of which could change a condition are listed)."""
         assert self.verdict is not None
         out: dict[str, list[str]] = {}
+        open_paths = [p for p in candidates(self.verdict, self.data) if not self.state.settled(p)]
         for parent in LIST_PARENTS:
             items = _lookup(self.data, parent)
             if not isinstance(items, list) or not items:
@@ -260,7 +262,7 @@ class Interview:
             if self.state.settled(path) or template(path) not in self.questions or \
                     any(p.startswith(f"{parent}[") for p in open_paths):
                 continue
-            changed = self._item_changes(parent, path)
+            changed = [p for p in self._item_changes(parent, path) if p not in parked]
             if changed:
                 out[path] = changed
         return out
