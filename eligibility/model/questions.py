@@ -138,7 +138,9 @@ def asked(path: str, rules_dir: Path | None = None) -> dict[str, str] | None:
     parts = template(path).split(".")
     while parts:
         here = ".".join(parts)
-        q = questions.get(here) or questions.get(here.removesuffix("[]"))
+        # an item of a list asks the list's own question ("has she had a permit?"), not the
+        # interview's "another one?" (``permits[]``)
+        q = questions.get(here.removesuffix("[]")) if here.endswith("[]") else questions.get(here)
         if q is not None:
             return {"nb": q.nb, "en": q.en}
         parts.pop()
