@@ -278,7 +278,7 @@ def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
               help="Language of the explanations.")
 @click.option("--format", "fmt", type=click.Choice(["sqlite", "jsonl", "csv"]), default="sqlite",
-              show_default=True, help="sqlite: the results file; jsonl: one verdict per line (without its trace: the receipts in the SQLite results hold every rule firing); csv: one row "
+              show_default=True, help="sqlite: the results file; jsonl: one verdict per line (without its trace: `eligibility receipt` gives it); csv: one row "
                                       "per case with each provision's status (both in input order).")
 @click.option("--allow-identifiers", is_flag=True,
               help="Screen cases even if they seem to hold national identity numbers, D-numbers, phone numbers, "
@@ -290,10 +290,14 @@ def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
               help="Rule engine: durable_rules, or the plain-Python evaluator of the same compiled rules.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Rules directory (default: the shipped rules, or $ELIGIBILITY_RULES).")
+@click.option("--receipts", type=click.Choice(["none", "full"]), default="none", show_default=True,
+              help="full: build and store each case's decision receipt in the run; none: regenerate a receipt "
+                   "when asked (`eligibility receipt`) from the case and rulebook the results file keeps.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no report on standard error.")
 @_guarded
 def batch(inputs: tuple[Path, ...], out: Path, workers: int, as_of: dt.date | None, lang: str, fmt: str,
-          allow_identifiers: bool, id_pattern: str | None, engine: str, rules_dir: Path | None, quiet: bool) -> None:
+          allow_identifiers: bool, id_pattern: str | None, engine: str, rules_dir: Path | None, receipts: str,
+          quiet: bool) -> None:
     """Screen many cases: folders of YAML/JSON case files, JSON Lines files (one case per line)
     and CSV files (one case per row, columns named by dotted paths such as relationship.type or
     permits.0.basis).
@@ -311,7 +315,7 @@ def batch(inputs: tuple[Path, ...], out: Path, workers: int, as_of: dt.date | No
     check_targets(list(inputs), [out, store])
     report = run_batch(list(inputs), store, workers=workers, as_of=as_of, lang=lang,
                        allow_identifiers=allow_identifiers, id_pattern=id_pattern, engine=engine, rules_dir=rules_dir,
-                       progress=not quiet and sys.stderr.isatty())
+                       progress=not quiet and sys.stderr.isatty(), receipts=receipts)
     if fmt == "jsonl":
         export_jsonl(store, out, report.inputs)
     elif fmt == "csv":
@@ -357,6 +361,70 @@ def summary(results: Path, fmt: str, lang: str, output: Path | None) -> None:
         write_atomically(output, text)
     else:
         click.echo(text, nl=False)
+
+
+@main.command(epilog=examples("eligibility receipt results.sqlite sak-0001 -o sak-0001.receipt.json",
+                              "eligibility receipt results.sqlite --all --to receipts/",
+                              "eligibility verify receipts/*.json --rules receipts/rules-<digest>/"))
+@click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("case_id", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
+              help="Write the receipt to this file (atomically) instead of standard output.")
+@click.option("--all", "all_cases", is_flag=True, help="Every screened case's receipt, into the folder --to.")
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path), metavar="FOLDER",
+              help="With --all: one FILE.receipt.json per case, and each rulebook as rules-<digest>/.")
+@_guarded
+def receipt(results: Path, case_id: str | None, output: Path | None, all_cases: bool, folder: Path | None) -> None:
+    """The decision receipt of CASE_ID (its case id, or its key source#case_id) in a RESULTS file
+    of `eligibility batch`, regenerated from the stored case and the rulebook it was screened with
+    (kept in the results file, so the rules on disk may have changed since). `eligibility verify`
+    replays it."""
+    from eligibility.model.loader import InputError
+
+    if all_cases:
+        if case_id is not None or output is not None:
+            raise InputError("--all", "exports every case: give no CASE_ID and no -o, only --to FOLDER")
+        if folder is None:
+            raise InputError("--to", "give the folder to write the receipts to (with --all)")
+        _receipts_to(results, folder)
+        return
+    if case_id is None:
+        raise InputError("CASE_ID", "give the case id (or --all --to FOLDER for every case)")
+    text = _one_receipt(results, case_id)
+    if output:
+        write_atomically(output, text + "\n")
+    else:
+        click.echo(text)
+
+
+def _one_receipt(results: Path, case_id: str) -> str:
+    """The receipt of one case of a results file (by case id or key): InputError if none or many."""
+    from eligibility.batch.replay import Replay, case_keys
+    from eligibility.batch.store import open_results
+    from eligibility.model.loader import InputError
+
+    con = open_results(results, create=False)
+    try:
+        replay = Replay(con, str(results))
+        keys = case_keys(con, case_id)
+        if not keys:
+            raise InputError(case_id, f"no screened case with this case id or key in {results}")
+        if len(keys) > 1:
+            raise InputError(case_id, "several cases have this case id; give the key instead: " + ", ".join(keys[:5]))
+        return replay.receipt_json(keys[0])
+    finally:
+        con.close()
+
+
+def _receipts_to(results: Path, folder: Path) -> None:
+    from eligibility.batch.replay import export_receipts
+    from eligibility.model.loader import InputError
+
+    if folder.exists() and not folder.is_dir():
+        raise InputError(str(folder), "is a file, not a folder")
+    n = sum(1 for _ in export_receipts(results, folder))
+    rulebooks = sorted(p.name for p in folder.glob("rules-*") if p.is_dir())
+    click.echo(f"{n} receipts -> {folder} (rules: {', '.join(rulebooks)})", err=True)
 
 
 @main.command(epilog=examples("eligibility verify case.receipt.json", "eligibility verify receipts/*.json --rules rules/"))

@@ -159,7 +159,7 @@ def test_a_semicolon_separated_csv_is_read(tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite"
     report = run_batch([source], db)
     assert (report.screened, report.failed) == (1, 0)
-    verdict = json.loads(rows(db)[0]["verdict_json"])
+    verdict = verdict_of(db, rows(db)[0]["key"])
     assert verdict["case_id"] == "s-1" and verdict["assessment_date"] == "2026-11-26"
 
 
@@ -333,6 +333,27 @@ def rows(db: Path) -> list[sqlite3.Row]:
         con.close()
 
 
+def verdict_of(db: Path, key: str) -> dict[str, Any]:
+    """The verdict of a stored case, regenerated from the case and rulebook the results keep."""
+    from eligibility.batch.replay import Replay
+
+    con = sqlite3.connect(db)
+    try:
+        return json.loads(Replay(con, str(db)).verdict_json(key))
+    finally:
+        con.close()
+
+
+def receipt_of(db: Path, key: str) -> str:
+    from eligibility.batch.replay import Replay
+
+    con = sqlite3.connect(db)
+    try:
+        return Replay(con, str(db)).receipt_json(key)
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("mixed")
@@ -353,21 +374,22 @@ def test_mixed_inputs_each_case_gets_its_own_row(mixed: dict[str, Any]) -> None:
         assert row["error_path"] == path, where
         assert words in (row["error_message"] or ""), (where, row["error_message"])
         if status == "ok":
-            verdict = json.loads(row["verdict_json"])
+            verdict = verdict_of(mixed["db"], row["key"])
             assert verdict["case_digest"] == row["case_digest"] and len(row["rules_digest"]) == 64
-            assert hashlib.sha256(row["verdict_json"].encode()).hexdigest() == row["verdict_sha256"]
-            assert "trace" not in verdict  # the receipt holds every firing
+            assert hashlib.sha256(zlib.decompress(row["case_zlib"])).hexdigest() == row["case_digest"]
+            assert "trace" not in verdict  # the receipt holds the rules' trace
+            assert row["receipt_zlib"] is None  # built when asked (ADR 0013), not in the run
         else:
-            assert row["verdict_json"] is None and row["receipt_zlib"] is None
+            assert row["case_zlib"] is None and row["receipt_zlib"] is None
     assert [r["seq"] for r in rows(mixed["db"])] == list(range(1, len(EXPECTED) + 1))
     assert "29 cases: 7 screened, 0 already done, 22 failed" in mixed["result"].stderr
 
 
 def test_csv_rows_are_screened_with_their_typed_values(mixed: dict[str, Any]) -> None:
     found = {location(r): r for r in rows(mixed["db"])}
-    verdict = json.loads(found["cases.csv:2"]["verdict_json"])
+    verdict = verdict_of(mixed["db"], found["cases.csv:2"]["key"])
     assert {p["provision"]: p["status"] for p in verdict["provisions"]}["utl-53-1-b"] == "met"
-    still_together = json.loads(found["cases.csv:7"]["verdict_json"])  # cohabitation_ended: null
+    still_together = verdict_of(mixed["db"], found["cases.csv:7"]["key"])  # cohabitation_ended: null
     assert {p["provision"]: p["status"] for p in still_together["provisions"]}["utl-53-1-b"] == "not_met"
 
 
@@ -407,8 +429,9 @@ def test_workers_give_the_same_results_in_the_same_order(mixed: dict[str, Any], 
     def table(path: Path) -> list[tuple[Any, ...]]:
         con = sqlite3.connect(path)
         try:
-            return [(r["seq"], r["key"], r["status"], r["verdict_json"], read_receipt(con, r["key"]),
-                     r["receipt_sha256"], r["error_path"], r["error_message"]) for r in rows(path)]
+            return [(r["seq"], r["key"], r["status"], r["case_zlib"], r["apply_by"], r["notes_json"],
+                     receipt_of(path, r["key"]) if r["status"] == "ok" else None,
+                     r["error_path"], r["error_message"]) for r in rows(path)]
         finally:
             con.close()
     assert table(db) == table(mixed["db"])  # receipts byte-identical whatever the number of workers
@@ -418,12 +441,15 @@ def test_stored_receipts_verify(mixed: dict[str, Any]) -> None:
     from eligibility.audit import verify_receipt
     from eligibility.explain.screening import Screener
 
+    from eligibility.batch.replay import Replay
+
     con = sqlite3.connect(mixed["db"])
     try:
-        receipts = [read_receipt(con, r["key"]) for r in rows(mixed["db"]) if r["status"] == "ok"]
-        assert read_receipt(con, next(r["key"] for r in rows(mixed["db"]) if r["status"] == "failed")) is None
+        receipts = [Replay(con, "r").receipt_json(r["key"]) for r in rows(mixed["db"]) if r["status"] == "ok"]
+        with pytest.raises(ValueError, match="not screened"):
+            Replay(con, "r").receipt_json(next(r["key"] for r in rows(mixed["db"]) if r["status"] == "failed"))
         with pytest.raises(KeyError):
-            read_receipt(con, "no such case")
+            Replay(con, "r").receipt_json("no such case")
     finally:
         con.close()
     assert receipts and all(r is not None for r in receipts)
@@ -434,8 +460,9 @@ def test_stored_receipts_verify(mixed: dict[str, Any]) -> None:
 
 
 def test_stored_verdicts_and_receipts_are_those_of_screen(tmp_path: Path) -> None:
-    """The stored verdict is `screen --format json` without its trace; the stored receipt, once
-    decompressed, is byte for byte the receipt of `screen --receipt` (whose trace is the verdict's)."""
+    """The verdict regenerated is `screen --format json` without its trace; the receipt stored with
+    ``--receipts full``, once decompressed, and the one regenerated from the stored case are byte
+    for byte the receipt of `screen --receipt` (whose trace is the verdict's)."""
     case = tmp_path / "c.yaml"
     case.write_text(yaml.safe_dump(example(VALID[0], "r-1")), encoding="utf-8")
     runner = CliRunner()
@@ -443,17 +470,20 @@ def test_stored_verdicts_and_receipts_are_those_of_screen(tmp_path: Path) -> Non
                                     "--receipt", str(tmp_path / "r.json")], catch_exceptions=False)
     assert screened.exit_code == 0
     db = tmp_path / "r.sqlite"
-    run_batch([case], db, as_of=dt.date.fromisoformat(AS_OF), lang="en")
+    run_batch([case], db, as_of=dt.date.fromisoformat(AS_OF), lang="en", receipts="full")
     (row,) = rows(db)
     full = json.loads(screened.stdout)
     trace = full.pop("trace")
-    assert json.loads(row["verdict_json"]) == full
+    assert verdict_of(db, row["key"]) == full
     con = sqlite3.connect(db)
     try:
         receipt = read_receipt(con, row["key"])
     finally:
         con.close()
     assert receipt is not None and receipt + "\n" == (tmp_path / "r.json").read_text(encoding="utf-8")
+    lean = tmp_path / "lean.sqlite"
+    run_batch([case], lean, as_of=dt.date.fromisoformat(AS_OF), lang="en")
+    assert rows(lean)[0]["receipt_zlib"] is None and receipt_of(lean, row["key"]) == receipt
     assert hashlib.sha256(receipt.encode()).hexdigest() == row["receipt_sha256"]
     assert json.loads(receipt)["trace"] == trace
     con = sqlite3.connect(db)
@@ -463,30 +493,62 @@ def test_stored_verdicts_and_receipts_are_those_of_screen(tmp_path: Path) -> Non
     con.close()
 
 
-def test_results_of_an_older_schema_are_read_but_not_written(tmp_path: Path) -> None:
-    source = tmp_path / "few.jsonl"
-    source.write_text(json.dumps(example(VALID[0], "o-1")) + "\n", encoding="utf-8")
-    db = tmp_path / "old.sqlite"
-    run_batch([source], db, as_of=dt.date.fromisoformat(AS_OF))
+def as_schema_3(db: Path) -> None:
+    """Turn a results file into one of schema 3 (verdicts stored whole, titles in each row)."""
+    from eligibility.batch.replay import Replay
+
     con = sqlite3.connect(db)
-    (key,) = con.execute("SELECT key FROM cases").fetchone()
-    receipt = read_receipt(con, key)
-    con.executescript("ALTER TABLE cases ADD COLUMN receipt_json TEXT; UPDATE cases SET receipt_zlib = NULL; "
-                      "PRAGMA user_version = 2;")  # the receipt where schema 2 kept it
-    con.execute("UPDATE cases SET receipt_json = ?", (receipt,))
+    replay = Replay(con, str(db))
+    verdicts = {k: replay.verdict_json(k) for (k,) in con.execute("SELECT key FROM cases WHERE status = 'ok'")}
+    con.executescript(
+        "ALTER TABLE cases ADD COLUMN verdict_json TEXT; ALTER TABLE cases ADD COLUMN verdict_sha256 TEXT; "
+        "ALTER TABLE provisions ADD COLUMN title TEXT NOT NULL DEFAULT ''; "
+        "ALTER TABLE referrals ADD COLUMN name TEXT NOT NULL DEFAULT ''; "
+        "UPDATE provisions SET title = (SELECT text FROM titles t JOIN cases c ON c.key = provisions.case_key "
+        "WHERE t.id = provisions.provision AND t.rules_digest = c.rules_digest AND t.lang = c.lang); "
+        "UPDATE referrals SET name = (SELECT text FROM titles t JOIN cases c ON c.key = referrals.case_key "
+        "WHERE t.id = referrals.service AND t.rules_digest = c.rules_digest AND t.lang = c.lang); "
+        "UPDATE cases SET apply_by = NULL, notes_json = NULL, case_zlib = NULL; DELETE FROM titles; "
+        "CREATE TABLE missing (case_key TEXT NOT NULL, provision TEXT NOT NULL, path TEXT NOT NULL, "
+        "PRIMARY KEY (case_key, provision, path)); INSERT INTO missing SELECT c.key, g.value ->> 0, m.value "
+        "FROM cases c, json_each(c.missing_json) g, json_each(g.value, '$[1]') m ORDER BY c.seq, g.key, m.key; "
+        "UPDATE cases SET missing_json = NULL; DELETE FROM rulebooks; PRAGMA user_version = 3;")
+    con.executemany("UPDATE cases SET verdict_json = ? WHERE key = ?", [(v, k) for k, v in verdicts.items()])
     con.commit()
     con.close()
-    assert SCHEMA_VERSION == 3
-    result = CliRunner().invoke(main, ["batch", str(source), "--out", str(db)])
+
+
+def test_results_of_an_older_schema_are_read_but_not_written(tmp_path: Path) -> None:
+    """A schema-3 file (verdicts stored whole) gives the same summary and export as schema 4 (the
+    texts rendered at read time), keeps its stored receipts, is never written, and `receipt`
+    says why it cannot regenerate one."""
+    db = tmp_path / "old.sqlite"
+    run_batch([ROOT / "cases"], db, as_of=dt.date.fromisoformat(AS_OF), receipts="full")
+    summary = {lang: to_text(build_summary(db, lang), lang) for lang in ("nb", "en")}
+    runner = CliRunner()
+    assert runner.invoke(main, ["batch", str(ROOT / "cases"), "--out", str(tmp_path / "x.jsonl"), "--format",
+                                "jsonl", "--as-of", AS_OF, "-q"]).exit_code == 0
+    con = sqlite3.connect(db)
+    key, receipt = next((k, read_receipt(con, k)) for (k,) in con.execute("SELECT key FROM cases"))
+    con.close()
+    as_schema_3(db)
+    assert SCHEMA_VERSION == 4
+    result = runner.invoke(main, ["batch", str(ROOT / "cases"), "--out", str(db)])
     assert result.exit_code == 2 and "older eligibility" in result.output and "new --out" in result.output
     assert "Traceback" not in result.output
-    assert build_summary(db, "en")["cases"] == 1  # still read
+    assert {lang: to_text(build_summary(db, lang), lang) for lang in summary} == summary
+    from eligibility.batch import export_jsonl
+
+    export_jsonl(db, tmp_path / "old.jsonl")
+    assert (tmp_path / "old.jsonl").read_text(encoding="utf-8") == (tmp_path / "x.jsonl").read_text(encoding="utf-8")
     con = open_results(db, create=False)
     try:
         assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1  # the refused run left no trace
         assert read_receipt(con, key) == receipt
     finally:
         con.close()
+    refused = runner.invoke(main, ["receipt", str(db), key])
+    assert refused.exit_code == 2 and "results schema 3" in refused.output and "Traceback" not in refused.output
 
 
 # -- resume after SIGKILL -------------------------------------------------------------------------
@@ -498,18 +560,18 @@ def check_consistent(db: Path) -> list[sqlite3.Row]:
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         cases = con.execute("SELECT * FROM cases ORDER BY seq").fetchall()
-        for table in ("provisions", "referrals", "missing"):
+        for table in ("provisions", "referrals"):
             assert con.execute(f"SELECT COUNT(*) FROM {table} WHERE case_key NOT IN (SELECT key FROM cases)"
                                ).fetchone()[0] == 0
         for row in cases:
             assert row["status"] == "ok"
-            verdict = json.loads(row["verdict_json"])
+            verdict = verdict_of(db, row["key"])
             stored = {p: s for p, s in con.execute("SELECT provision, status FROM provisions WHERE case_key = ?",
                                                   (row["key"],))}
             assert stored == {p["provision"]: p["status"] for p in verdict["provisions"]}
             n_ref = con.execute("SELECT COUNT(*) FROM referrals WHERE case_key = ?", (row["key"],)).fetchone()[0]
             assert n_ref == len(verdict["referrals"])
-            n_missing = con.execute("SELECT COUNT(*) FROM missing WHERE case_key = ?", (row["key"],)).fetchone()[0]
+            n_missing = sum(len(paths) for _, paths in json.loads(row["missing_json"] or "[]"))
             assert n_missing == len({(p["provision"], m["path"]) for p in verdict["provisions"] for m in p["missing"]})
         return cases
     finally:
@@ -559,8 +621,8 @@ def test_a_killed_run_loses_nothing_committed_and_resumes(tmp_path: Path) -> Non
     con.close()
     kept = {r["key"]: r["run_id"] for r in after}
     assert all(kept[r["key"]] == 1 for r in before)  # what was committed was skipped, not redone
-    assert {r["key"]: r["verdict_json"] for r in after if r["key"] in {b["key"] for b in before}} == {
-        r["key"]: r["verdict_json"] for r in before}
+    assert {r["key"]: r["case_zlib"] for r in after if r["key"] in {b["key"] for b in before}} == {
+        r["key"]: r["case_zlib"] for r in before}
 
 
 def test_a_second_run_reorders_skipped_cases_and_removes_cases_no_longer_there(tmp_path: Path) -> None:
@@ -584,7 +646,7 @@ def test_a_second_run_reorders_skipped_cases_and_removes_cases_no_longer_there(t
     for message in (found[3][4], found[4][4]):  # the first position of the case id, not the last
         assert message.startswith(f"case_id repeats the case at {source}:3 ")
     con = sqlite3.connect(db)
-    for table in ("provisions", "referrals", "missing"):
+    for table in ("provisions", "referrals"):
         assert con.execute(f"SELECT COUNT(*) FROM {table} WHERE case_key LIKE '%#s-b'").fetchone()[0] == 0
     con.close()
     check = run_batch([source], db, as_of=dt.date.fromisoformat(AS_OF))  # nothing left to do
@@ -638,7 +700,8 @@ def test_summary_numbers_equal_a_recount(mixed: dict[str, Any]) -> None:
         "SELECT service, COUNT(*) FROM referrals GROUP BY service"))
     top = s["top_missing"][0]
     assert top["cases"] == con.execute(
-        "SELECT COUNT(DISTINCT case_key) FROM missing WHERE path = ?", (top["path"],)).fetchone()[0]
+        "SELECT COUNT(DISTINCT c.key) FROM cases c, json_each(c.missing_json) g, json_each(g.value, '$[1]') m "
+        "WHERE m.value = ?", (top["path"],)).fetchone()[0]
     con.close()
     text = to_text(s, "en")
     for p in s["provisions"]:
@@ -757,17 +820,18 @@ def test_cases_are_written_many_at_a_time_and_a_new_key_deletes_nothing(tmp_path
 
     def row(key: str) -> dict[str, Any]:
         return {"key": key, "input": "in", "source": "s", "seq": 1, "rules_digest": "d", "lang": "en",
-                "run_id": 1, "status": "ok"}
+                "run_id": 1, "status": "ok", "missing_json": '[["§ 40",["applicant.x"]]]'}
 
     writer = _Writer(con)
     for key in ("a", "b", "c"):
-        writer.case(row(key), [("§ 40", "t", "met", "entitlement")], [], [("§ 40", "applicant.x")])
+        writer.case(row(key), [("§ 40", "t", "met", "entitlement")], [])
     writer.commit()
     assert sum(s.startswith("BEGIN") for s in statements) == 1  # three cases, one transaction
     assert not [s for s in statements if s.startswith("DELETE")]  # new keys: nothing to delete
-    writer.case(row("a"), [("§ 41", "t", "not_met", "entitlement")])
+    writer.case(row("a") | {"missing_json": None}, [("§ 41", "t", "not_met", "entitlement")])
     writer.commit()
     assert con.execute("SELECT case_key, provision FROM provisions ORDER BY case_key").fetchall() == [
         ("a", "§ 41"), ("b", "§ 40"), ("c", "§ 40")]  # a case written again replaces its rows
-    assert con.execute("SELECT case_key FROM missing ORDER BY case_key").fetchall() == [("b",), ("c",)]
+    assert con.execute("SELECT key FROM cases WHERE missing_json IS NOT NULL ORDER BY key").fetchall() == [
+        ("b",), ("c",)]
     con.close()

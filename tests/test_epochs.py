@@ -172,13 +172,15 @@ def test_a_mixed_date_batch_stores_what_screening_each_case_alone_gives(tmp_path
                          f"assessment_date: {day}" if line.startswith("assessment_date:") else line
                          for line in source.splitlines())
         (folder / f"{name}.yaml").write_text(text + "\n", encoding="utf-8")
-    run_batch([folder], tmp_path / "r.sqlite", lang="en")
+    run_batch([folder], tmp_path / "r.sqlite", lang="en", receipts="full")
     con = sqlite3.connect(tmp_path / "r.sqlite")
-    stored = con.execute("SELECT case_id, verdict_json, receipt_zlib FROM cases ORDER BY seq").fetchall()
+    stored = [(case_id, dict(con.execute("SELECT provision, status FROM provisions WHERE case_key = ?", (key,))),
+               receipt) for case_id, key, receipt in
+              con.execute("SELECT case_id, key, receipt_zlib FROM cases ORDER BY seq").fetchall()]
     con.close()
     assert [row[0] for row in stored] == ["a", "b"]
-    for case_id, verdict, receipt in stored:
+    for case_id, statuses, receipt in stored:
         alone = Screener(book=BOOK).screen(load_case_file(folder / f"{case_id}.yaml"))
-        assert _statuses(verdict) == {p.provision: p.status for p in alone.provisions}, case_id
+        assert statuses == {p.provision: p.status for p in alone.provisions}, case_id
         result = verify_receipt(json.loads(zlib.decompress(receipt)), Screener(book=BOOK), case_id)
         assert result.ok, result.detail

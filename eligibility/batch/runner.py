@@ -24,12 +24,13 @@ from typing import IO, Any, Callable
 
 from .. import __version__
 from .readers import _count, _Raw, _read_all, _resolve_inputs, check_targets
-from .store import RECEIPT_ZLIB_LEVEL, _lock_results, _now, _Writer, open_results, remove_gone
+from .store import CASE_ZLIB_LEVEL, RECEIPT_ZLIB_LEVEL, _lock_results, _now, _Writer, open_results, remove_gone
 from ..model.case import Case, law_date
 from ..model.identifiers import KIND_TEXT, MAX_MESSAGE, guard_message, identifier_kinds, redact, scan_case
 from ..model.loader import InputError, closest_field, validate_case
 
 ENGINES = ("durable", "python")
+RECEIPTS = ("none", "full")  # none: regenerated when asked (`eligibility receipt`); full: stored
 CHUNK = 16  # cases per task sent to a worker process
 
 
@@ -48,27 +49,58 @@ def make_screener(rules_dir: Path | None, engine: str) -> Any:
     return Screener(rules_dir)
 
 
-def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str) -> tuple[Any, ...]:
-    """Screen one validated document: ("ok", verdict_json, provisions, referrals, missing,
-    assessment_date, verdict_sha256, receipt_zlib, receipt_sha256) or ("failed", None, message).
-    The verdict JSON leaves out the trace (the receipt holds every firing); the receipt is
-    compressed here, in the worker. Never raises."""
+def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str,
+                    receipts: str = "none") -> tuple[Any, ...]:
+    """Screen one validated document: ("ok", case_zlib, provisions, referrals, missing_json,
+    assessment_date, apply_by, notes_json, receipt_zlib, receipt_sha256) or ("failed", None,
+    message). No verdict JSON (ADR 0013: the stored case is screened again when a verdict is
+    read); the receipt only with ``receipts="full"``, compressed here, in the worker. Never raises."""
     try:
         case = data if isinstance(data, Case) else Case.model_validate(data)
-        from ..audit import receipt_json  # lazily: the parent process does not screen
-
         screening = screener.screening(case, as_of=as_of, lang=lang)
         outline = screening.outline  # the verdict without its trace
-        text = screening.verdict_json(trace=False)
         provisions = [(p.provision, p.title, p.status, p.kind) for p in outline.provisions]
-        missing = list(dict.fromkeys((p.provision, m.path) for p in outline.provisions for m in p.missing))
+        missing = [[p.provision, list(dict.fromkeys(m.path for m in p.missing))] for p in outline.provisions
+                   if p.missing]
         referrals = [(r.service, r.name, r.urgency) for r in outline.referrals]
-        receipt = receipt_json(screener.book, case, screening).encode()
-        return ("ok", text, provisions, referrals, missing, outline.assessment_date,
-                hashlib.sha256(text.encode()).hexdigest(), zlib.compress(receipt, RECEIPT_ZLIB_LEVEL),
-                hashlib.sha256(receipt).hexdigest())
+        text = screening.case_json if screening.case_json is not None else case_json(case)
+        notes = summary_notes(outline)
+        receipt_zlib = receipt_sha256 = None
+        if receipts == "full":
+            from ..audit import receipt_json  # lazily: the parent process does not screen
+
+            receipt = receipt_json(screener.book, case, screening).encode()
+            receipt_zlib = zlib.compress(receipt, RECEIPT_ZLIB_LEVEL)
+            receipt_sha256 = hashlib.sha256(receipt).hexdigest()
+        return ("ok", zlib.compress(text.encode(), CASE_ZLIB_LEVEL), provisions, referrals,
+                json.dumps(missing, ensure_ascii=False, separators=(",", ":")) if missing else None,
+                outline.assessment_date, outline.apply_by,
+                json.dumps(notes, sort_keys=True, ensure_ascii=False, separators=(",", ":")) if notes else None,
+                receipt_zlib, receipt_sha256)
     except Exception as exc:  # noqa: BLE001 - one case must never stop the run
         return ("failed", None, f"screening failed ({type(exc).__name__}: {exc})")
+
+
+def case_json(case: Case) -> str:
+    """The case's canonical JSON, whose sha256 is its case digest (`screening.case_digest`)."""
+    return json.dumps(case.model_dump(mode="json", exclude_unset=True), sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def summary_notes(verdict: Any) -> dict[str, Any]:
+    """What `eligibility summary` shows of a verdict's case-dependent texts: ``not_yet`` (provision
+    -> {headline, rules}: not met only on what the applicant can change herself) and ``reasons``
+    (provision -> why it needs assessment: its first note, else its first reason needing
+    assessment, else its explanation). Empty members are left out."""
+    not_yet: dict[str, Any] = {}
+    reasons: dict[str, str] = {}
+    for p in verdict.provisions:
+        if p.status == "not_met" and p.becomes_met_when:
+            not_yet[p.provision] = {"headline": p.headline, "rules": [r.split("@")[0] for r in p.becomes_met_when]}
+        elif p.status == "needs_assessment":
+            judged = [r.text for r in p.reasons if r.status == "needs_assessment"]
+            reasons[p.provision] = (p.notes or judged or [p.explanation or p.headline])[0]
+    return {name: value for name, value in (("not_yet", not_yet), ("reasons", reasons)) if value}
 
 
 def _started() -> None:
@@ -256,19 +288,24 @@ def _check_options(engine: str, lang: str, workers: int, as_of: dt.date | None,
 
 def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date | None = None,
               lang: str = "nb", allow_identifiers: bool = False, engine: str = "durable",
-              progress: bool = False, rules_dir: Path | None = None, id_pattern: str | None = None) -> BatchReport:
+              progress: bool = False, rules_dir: Path | None = None, id_pattern: str | None = None,
+              receipts: str = "none") -> BatchReport:
     """Screen every case of ``inputs`` into the SQLite file ``out`` (created or resumed).
 
     Raises `InputError` (before anything is written) for an unusable invocation: a missing or
     unreadable INPUT, an unsupported file type, a CSV header that is not dotted field paths, an
     ``out`` that is not a results file, an unknown engine, an ``id_pattern`` (the clinic's case
     numbering, see `scan_case`) that is not a regular expression. An INPUT's name in the error is
-    redacted unless ``allow_identifiers``.
+    redacted unless ``allow_identifiers``. ``receipts="full"`` stores each case's receipt; by
+    default a receipt is regenerated when asked (`eligibility receipt`, ADR 0013).
     """
     from ..law.rulebook import load_rulebook
+    from .replay import keep_rulebook
     from ..explain.screening import case_digest  # the digest the verdicts carry (this also loads the engine module)
 
     clinic_ids = _check_options(engine, lang, workers, as_of, id_pattern)
+    if receipts not in RECEIPTS:
+        raise InputError("--receipts", f"unknown choice '{receipts}' (one of {', '.join(RECEIPTS)})")
     out = Path(out)
     try:
         resolved = _resolve_inputs(inputs)
@@ -282,6 +319,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
     con = open_results(out, create=True)
     try:
         lock = _lock_results(con, out)
+        keep_rulebook(con, book)  # the rulebook goes with the results: its cases can be screened again
     except BaseException:
         con.close()
         raise
@@ -387,14 +425,16 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         row: dict[str, Any] = {
             "key": item.key, "case_id": item.case_id, "input": raw.input, "source": raw.source, "line": raw.line,
             "seq": item.seq, "case_digest": item.digest, "rules_digest": book.digest, "lang": lang,
-            "assessment_date": item.day, "run_id": run_id, "verdict_json": None, "verdict_sha256": None,
+            "assessment_date": item.day, "run_id": run_id, "case_zlib": None, "apply_by": None, "notes_json": None,
+            "missing_json": None,
             "receipt_zlib": None, "receipt_sha256": None, "error_path": None, "error_message": None}
         result = item.result
         if item.error is None and result is not None and result[0] == "ok":
-            _, text, provisions, referrals, missing, day, verdict_sha256, receipt_zlib, receipt_sha256 = result
-            row.update(status="ok", verdict_json=text, assessment_date=day, verdict_sha256=verdict_sha256,
+            _, case_zlib, provisions, referrals, missing, day, apply_by, notes, receipt_zlib, receipt_sha256 = result
+            row.update(status="ok", case_zlib=case_zlib, assessment_date=day, apply_by=apply_by, notes_json=notes,
+                       missing_json=missing,
                        receipt_zlib=receipt_zlib, receipt_sha256=receipt_sha256)
-            writer.case(row, provisions, referrals, missing)
+            writer.case(row, provisions, referrals)
             report.screened += 1
             return
         if item.error is not None:
@@ -415,7 +455,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         if workers > 1:
             from .worker import screen_chunk, worker_init
 
-            pool = _Pool(workers, worker_init, (book, engine, os.getpid()), screen_chunk, (as_of, lang))
+            pool = _Pool(workers, worker_init, (book, engine, os.getpid()), screen_chunk, (as_of, lang, receipts))
             pool.start()
         # Chunks in input order; a chunk's cases are written once its screening is back.
         pending: deque[tuple[list[_Item], list[_Item], Any]] = deque()  # (chunk, sent, pool handle)
@@ -425,7 +465,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             handle = None
             if todo and pool is None:
                 for it in todo:
-                    it.result = screen_document(screener, it.case, as_of, lang)
+                    it.result = screen_document(screener, it.case, as_of, lang, receipts)
             elif todo:
                 handle = pool.submit([payload(it) for it in todo])
             pending.append((chunk, todo, handle))

@@ -26,7 +26,10 @@ FORMATS = ("sqlite", "jsonl", "csv")
 STATUSES = ("met", "not_met", "undetermined", "needs_assessment")
 
 APPLICATION_ID = 0x454C4731  # "ELG1": marks a results file as ours (PRAGMA application_id)
-SCHEMA_VERSION = 3  # 2: cases.receipt_json / receipt_sha256; 3: verdicts without trace, receipt_zlib
+SCHEMA_VERSION = 4  # 2: cases.receipt_json / receipt_sha256; 3: verdicts without trace, receipt_zlib;
+# 4 (ADR 0013): no stored verdict: the canonical case (case_zlib) and the rulebook (rulebooks), the
+# verdict and the receipt regenerated when read; receipts stored only with --receipts full
+CASE_ZLIB_LEVEL = 6
 RECEIPT_ZLIB_LEVEL = 6
 COMMIT_CASES, COMMIT_SECONDS = 200, 0.5  # cases are held at most this many / this long, then
 # written in one transaction
@@ -60,11 +63,17 @@ CREATE TABLE IF NOT EXISTS cases (
     rules_digest TEXT NOT NULL,
     lang TEXT NOT NULL,
     assessment_date TEXT,             -- the date whose law was applied
-    verdict_json TEXT,                -- the verdict of `eligibility screen --format json`, compact, WITHOUT
-                                      -- its "trace": the receipt's "firings" hold every rule firing
-    verdict_sha256 TEXT,              -- sha256 of verdict_json exactly as stored (UTF-8)
-    receipt_zlib BLOB,                -- the decision receipt (canonical JSON, UTF-8; `eligibility verify`
-                                      -- replays it), zlib-compressed: batch.read_receipt gives the text
+    case_zlib BLOB,                   -- the validated case, canonical JSON (sha256 = case_digest), zlib-
+                                      -- compressed: screened again with the rulebook of rules_digest
+                                      -- (table rulebooks) it gives the verdict and the receipt (ADR 0013)
+    apply_by TEXT,                    -- the verdict's apply_by (utl. § 61 seventh paragraph)
+    missing_json TEXT,                -- the missing facts, [[provision, [path, ...]], ...] in the verdict's
+                                      -- order (safety first); NULL when none
+    notes_json TEXT,                  -- what the summary shows of the verdict's case-dependent texts,
+                                      -- {"not_yet": {provision: {headline, rules}}, "reasons": {provision:
+                                      -- text}}; NULL when there is none
+    receipt_zlib BLOB,                -- only with `batch --receipts full`: the decision receipt (canonical
+                                      -- JSON), zlib-compressed: batch.read_receipt gives the text
     receipt_sha256 TEXT,              -- sha256 of the uncompressed receipt text
     error_path TEXT,                  -- where in the case the problem is (failed rows)
     error_message TEXT,
@@ -75,25 +84,29 @@ CREATE INDEX IF NOT EXISTS cases_input ON cases(input);
 CREATE TABLE IF NOT EXISTS provisions (
     case_key TEXT NOT NULL REFERENCES cases(key),
     ord INTEGER NOT NULL,             -- order of the provision in the verdict
-    provision TEXT NOT NULL,
-    title TEXT NOT NULL,
+    provision TEXT NOT NULL,          -- its title: table titles
     status TEXT NOT NULL,
     kind TEXT NOT NULL,
     PRIMARY KEY (case_key, provision)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS provisions_status ON provisions(provision, status);
 CREATE TABLE IF NOT EXISTS referrals (
     case_key TEXT NOT NULL REFERENCES cases(key),
-    service TEXT NOT NULL,
-    name TEXT NOT NULL,
+    service TEXT NOT NULL,            -- its name: table titles
     urgency TEXT NOT NULL,
     PRIMARY KEY (case_key, service)
-);
-CREATE TABLE IF NOT EXISTS missing (
-    case_key TEXT NOT NULL REFERENCES cases(key),
-    provision TEXT NOT NULL,
-    path TEXT NOT NULL,
-    PRIMARY KEY (case_key, provision, path)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS titles (   -- a provision's title or a service's name, once per rulebook and language
+    rules_digest TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    id TEXT NOT NULL,                 -- provision or service id
+    text TEXT NOT NULL,
+    PRIMARY KEY (rules_digest, lang, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rulebooks (  -- every rulebook a case was screened with, to screen it again
+    rules_digest TEXT PRIMARY KEY,
+    rules_version TEXT NOT NULL,
+    files_zlib BLOB NOT NULL          -- canonical JSON {file name: its text}, zlib-compressed
 );
 """
 
@@ -129,8 +142,8 @@ def open_results(path: Path, *, create: bool) -> sqlite3.Connection:
             raise InputError(str(path), f"was written by a newer eligibility (schema {version})")
         if existed and create and version < SCHEMA_VERSION:
             raise InputError(str(path), f"holds results of an older eligibility (results schema {version}; this "
-                                        f"version writes schema {SCHEMA_VERSION}: verdicts without their trace, "
-                                        "receipts compressed). Give a new --out (its cases are screened again); "
+                                        f"version writes schema {SCHEMA_VERSION}: cases stored, not verdicts; "
+                                        "receipts on demand). Give a new --out (its cases are screened again); "
                                         "`eligibility summary` still reads this file")
         if create:
             con.execute("PRAGMA journal_mode=WAL")
@@ -175,6 +188,7 @@ class _Writer:
         self.rows: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[tuple[Any, ...]],
                                    list[tuple[Any, ...]]]] = {}  # key -> the case (a later one replaces it)
         self.moves: list[tuple[int, str, str]] = []  # (seq, input, key) of skipped cases
+        self.titles: dict[tuple[str, str, str], str] = {}  # (rules digest, lang, id) -> title or name
         self.since = time.monotonic()
 
     @property
@@ -185,11 +199,14 @@ class _Writer:
         if not self.open:
             self.since = time.monotonic()
 
-    def case(self, row: dict[str, Any], provisions: list[tuple[Any, ...]] = (), referrals: list[tuple[Any, ...]] = (),
-             missing: list[tuple[Any, ...]] = ()) -> None:
+    def case(self, row: dict[str, Any], provisions: list[tuple[Any, ...]] = (),
+             referrals: list[tuple[Any, ...]] = ()) -> None:
         self._hold()
         self.rows.pop(row["key"], None)  # the same key twice (one file under two INPUTs): the last stays
-        self.rows[row["key"]] = (row, list(provisions), list(referrals), list(missing))
+        self.rows[row["key"]] = (row, [(p, status, kind) for p, _, status, kind in provisions],
+                                 [(service, urgency) for service, _, urgency in referrals])
+        for ident, text in [(p[0], p[1]) for p in provisions] + [(r[0], r[1]) for r in referrals]:
+            self.titles.setdefault((row["rules_digest"], row["lang"], ident), text)  # first seen, as in the verdict
         self.maybe_commit()
 
     def reseq(self, key: str, seq: int, input: str) -> None:
@@ -220,20 +237,20 @@ class _Writer:
         keys = list(self.rows)
         stored = [k for i in range(0, len(keys), 500) for (k,) in self.con.execute(
             f"SELECT key FROM cases WHERE key IN ({', '.join('?' * len(keys[i:i + 500]))})", keys[i:i + 500])]
-        for table in ("provisions", "referrals", "missing"):
+        for table in ("provisions", "referrals"):
             self.con.executemany(f"DELETE FROM {table} WHERE case_key = ?", [(k,) for k in stored])
         if keys:
             names = list(self.rows[keys[0]][0])
             self.con.executemany(f"INSERT OR REPLACE INTO cases ({', '.join(names)}) "
                                  f"VALUES ({', '.join('?' * len(names))})",
                                  [[row[n] for n in names] for row, *_ in self.rows.values()])
-        self.con.executemany("INSERT INTO provisions (case_key, ord, provision, title, status, kind) "
-                             "VALUES (?, ?, ?, ?, ?, ?)",
-                             [(k, i, *p) for k, (_, ps, _, _) in self.rows.items() for i, p in enumerate(ps)])
-        self.con.executemany("INSERT INTO referrals (case_key, service, name, urgency) VALUES (?, ?, ?, ?)",
-                             [(k, *r) for k, (_, _, rs, _) in self.rows.items() for r in rs])
-        self.con.executemany("INSERT INTO missing (case_key, provision, path) VALUES (?, ?, ?)",
-                             [(k, *m) for k, (_, _, _, ms) in self.rows.items() for m in ms])
+        self.con.executemany("INSERT INTO provisions (case_key, ord, provision, status, kind) VALUES (?, ?, ?, ?, ?)",
+                             [(k, i, *p) for k, (_, ps, _) in self.rows.items() for i, p in enumerate(ps)])
+        self.con.executemany("INSERT OR IGNORE INTO titles (rules_digest, lang, id, text) VALUES (?, ?, ?, ?)",
+                             [(*key, text) for key, text in self.titles.items() if text is not None])
+        self.titles = {key: None for key in self.titles}  # written: never again in this run (a few dozen keys)
+        self.con.executemany("INSERT INTO referrals (case_key, service, urgency) VALUES (?, ?, ?)",
+                             [(k, *r) for k, (_, _, rs) in self.rows.items() for r in rs])
         self.con.executemany("UPDATE cases SET seq = ?, input = ? WHERE key = ?", self.moves)
 
     def rollback(self) -> None:
@@ -250,7 +267,7 @@ def remove_gone(con: sqlite3.Connection, inputs: list[str]) -> None:
     con.execute(f"CREATE TEMP TABLE stale AS SELECT key FROM cases WHERE input IN ({', '.join('?' * len(inputs))}) "
                 "AND key NOT IN (SELECT key FROM temp.run_keys) "
                 "AND source NOT IN (SELECT source FROM temp.unread_sources)", inputs)
-    for table, column in (("provisions", "case_key"), ("referrals", "case_key"), ("missing", "case_key"),
+    for table, column in (("provisions", "case_key"), ("referrals", "case_key"),
                           ("cases", "key")):
         con.execute(f"DELETE FROM main.{table} WHERE {column} IN (SELECT key FROM temp.stale)")
     con.execute("COMMIT")
@@ -283,20 +300,29 @@ def _lock_results(con: sqlite3.Connection, out: Path) -> int | None:
 def _export_rows(con: sqlite3.Connection, inputs: list[str] | None) -> Iterator[sqlite3.Row]:
     con.row_factory = sqlite3.Row
     where = f"WHERE input IN ({', '.join('?' * len(inputs))})" if inputs else ""
-    yield from con.execute("SELECT key, case_id, source, line, status, verdict_json, error_path, error_message "
+    verdict = "verdict_json" if con.execute("PRAGMA user_version").fetchone()[0] < 4 else "NULL AS verdict_json"
+    yield from con.execute(f"SELECT key, case_id, source, line, status, {verdict}, error_path, error_message "
                            f"FROM cases {where} ORDER BY seq, key", inputs or [])
 
 
 def export_jsonl(results: Path, target: Path, inputs: list[str] | None = None) -> int:
-    """One line per case in input order: the verdict JSON as stored (without its trace: the
-    receipt in the results file holds every firing), or for a failed case
+    """One line per case in input order: the verdict JSON without its trace (`eligibility receipt`
+    gives the rules' trace), regenerated from the stored case (ADR 0013; a results file of schema 3
+    or older: as stored), or for a failed case
     ``{"case_id", "source", "line", "status": "failed", "error": {"path", "message"}}``."""
     con = open_results(results, create=False)
     n = 0
     try:
+        replay = None
         with open_atomically(target) as fh:
             for row in _export_rows(con, inputs):
-                if row["status"] == "ok":
+                if row["status"] == "ok" and row["verdict_json"] is None:
+                    if replay is None:
+                        from .replay import Replay
+
+                        replay = Replay(con, str(results))
+                    fh.write(replay.verdict_json(row["key"]) + "\n")
+                elif row["status"] == "ok":
                     fh.write(row["verdict_json"] + "\n")
                 else:
                     fh.write(json.dumps({"case_id": row["case_id"], "source": row["source"], "line": row["line"],

@@ -106,9 +106,22 @@ def build_summary(results: Path, lang: str = "nb") -> dict[str, Any]:
         runs = [dict(r) for r in con.execute("SELECT * FROM runs ORDER BY id")]
         cases = {r["key"]: dict(r) for r in con.execute(
             "SELECT key, case_id, source, line, seq, status, error_path, error_message FROM cases ORDER BY seq, key")}
-        provisions = [dict(r) for r in con.execute("SELECT case_key, ord, provision, title, status, kind FROM provisions")]
-        missing = [dict(r) for r in con.execute("SELECT case_key, provision, path FROM missing ORDER BY rowid")]
-        referrals = [dict(r) for r in con.execute("SELECT case_key, service, name, urgency FROM referrals")]
+        lean = con.execute("PRAGMA user_version").fetchone()[0] >= 4  # titles and names: table titles
+        provisions = [dict(r) for r in con.execute(
+            "SELECT p.case_key, p.ord, p.provision, t.text AS title, p.status, p.kind FROM provisions p "
+            "JOIN cases c ON c.key = p.case_key LEFT JOIN titles t ON t.rules_digest = c.rules_digest "
+            "AND t.lang = c.lang AND t.id = p.provision ORDER BY c.seq, c.key, p.ord" if lean else
+            "SELECT case_key, ord, provision, title, status, kind FROM provisions")]
+        missing = ([{"case_key": key, "provision": provision, "path": path}
+                    for key, text in con.execute("SELECT key, missing_json FROM cases WHERE missing_json IS NOT NULL "
+                                                 "ORDER BY seq, key")
+                    for provision, paths in json.loads(text) for path in paths] if lean else
+                   [dict(r) for r in con.execute("SELECT case_key, provision, path FROM missing ORDER BY rowid")])
+        referrals = [dict(r) for r in con.execute(
+            "SELECT r.case_key, r.service, t.text AS name, r.urgency FROM referrals r "
+            "JOIN cases c ON c.key = r.case_key LEFT JOIN titles t ON t.rules_digest = c.rules_digest "
+            "AND t.lang = c.lang AND t.id = r.service ORDER BY c.seq, c.key, r.service" if lean else
+            "SELECT case_key, service, name, urgency FROM referrals")]
         stored = _stored(con)
     finally:
         con.close()
@@ -201,8 +214,15 @@ def _stored(con: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     """Case -> what the summary reads from its stored verdict: ``apply_by`` (utl. § 61 seventh
     paragraph), ``not_yet`` (provision -> {headline, rules} for the provisions not met only on what
     the applicant can change herself) and ``reasons`` (provision -> why it needs assessment: its
-    first note, else its explanation). Older results lack some of these: they read as absent."""
+    first note, else its explanation). Older results lack some of these: they read as absent.
+    Results of schema 4 keep these (`runner.summary_notes`), not the verdict (ADR 0013)."""
     out: dict[str, dict[str, Any]] = {}
+    if con.execute("PRAGMA user_version").fetchone()[0] >= 4:
+        for key, apply_by, notes in con.execute("SELECT key, apply_by, notes_json FROM cases WHERE status = 'ok' "
+                                                "ORDER BY key"):
+            entry = json.loads(notes) if notes else {}
+            out[key] = {"apply_by": apply_by, "not_yet": entry.get("not_yet", {}), "reasons": entry.get("reasons", {})}
+        return out
     for key, text in con.execute("SELECT key, verdict_json FROM cases WHERE verdict_json IS NOT NULL ORDER BY key"):
         verdict = json.loads(text)
         entry = out[key] = {"apply_by": verdict.get("apply_by"), "not_yet": {}, "reasons": {}}

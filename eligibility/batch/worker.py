@@ -42,9 +42,9 @@ def worker_init(book: Rulebook, engine: str, ppid: int) -> None:
     _WORKER["screener"] = Screener(engine=engine_object, book=book)
 
 
-def screen_chunk(payloads: list[Any], as_of: dt.date | None, lang: str) -> list[tuple[Any, ...]]:
+def screen_chunk(payloads: list[Any], as_of: dt.date | None, lang: str, receipts: str = "none") -> list[tuple[Any, ...]]:
     """Screen validated cases: see `runner.screen_document`."""
     from .runner import screen_document
 
     screener: Screener = _WORKER["screener"]
-    return [screen_document(screener, case, as_of, lang) for case in payloads]
+    return [screen_document(screener, case, as_of, lang, receipts) for case in payloads]
