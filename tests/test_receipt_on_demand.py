@@ -87,3 +87,17 @@ def test_receipt_errors_are_clear(tmp_path: Path) -> None:
                         (["--all"], "--to"), (["ex-53-facts-missing", "--all", "--to", str(tmp_path)], "no CASE_ID")):
         result = runner.invoke(main, ["receipt", str(db), *args])
         assert result.exit_code == 2 and words in result.output and "Traceback" not in result.output, (args, result.output)
+
+
+def test_reading_a_results_file_again_compiles_its_rulebook_once_a_process(tmp_path: Path) -> None:
+    """The rule engine keeps what it compiled for the process's life: a Screener per read grew a
+    test process to 16 GB (360 verdicts read one by one)."""
+    from eligibility.batch.replay import Replay
+
+    _, db = _batch(tmp_path)
+    con = sqlite3.connect(db)
+    try:
+        (digest,) = con.execute("SELECT DISTINCT rules_digest FROM cases").fetchone()
+        assert Replay(con, "a").screener(digest) is Replay(con, "b").screener(digest)
+    finally:
+        con.close()

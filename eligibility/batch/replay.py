@@ -23,6 +23,11 @@ from .store import open_results, read_receipt
 
 _RULE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.ya?ml")
 RULEBOOK_ZLIB_LEVEL = 9  # once per rulebook: the smallest
+# Screeners of stored rulebooks, by rules digest, shared by every `Replay` of this process: a
+# Screener compiles each law epoch into the rule engine, which keeps what it compiled for the
+# life of the process (a new Screener per results file read grew a test process to 16 GB).
+_SCREENERS: dict[str, Any] = {}
+MAX_SCREENERS = 8
 
 
 def rulebook_snapshot(book: Rulebook) -> bytes:
@@ -68,13 +73,11 @@ class Replay:
             raise InputError(source, f"holds results of an older eligibility (results schema {version}) without "
                                      "the cases: regenerating needs a results file of `eligibility batch` "
                                      "0.4 or later (run the batch again with a new --out)")
-        self.screeners: dict[str, Any] = {}
-        self.books: dict[str, Path] = {}
 
     def screener(self, digest: str) -> Any:
         from ..explain.screening import Screener
 
-        if digest not in self.screeners:
+        if digest not in _SCREENERS:
             row = self.con.execute("SELECT files_zlib FROM rulebooks WHERE rules_digest = ?", (digest,)).fetchone()
             if row is None:
                 raise InputError(self.source, f"does not hold the rulebook {digest[:12]} its cases were screened with")
@@ -82,8 +85,10 @@ class Replay:
                 book = _write_rulebook(row[0], Path(tmp))
             if book.digest != digest:
                 raise InputError(self.source, f"its stored rulebook {digest[:12]} does not match its digest")
-            self.screeners[digest] = Screener(book=book)
-        return self.screeners[digest]
+            if len(_SCREENERS) >= MAX_SCREENERS:
+                _SCREENERS.pop(next(iter(_SCREENERS)))
+            _SCREENERS[digest] = Screener(book=book)
+        return _SCREENERS[digest]
 
     def write_rulebook(self, digest: str, folder: Path) -> Path:
         """The stored rulebook ``digest`` as rule files in ``folder`` (for `eligibility verify --rules`)."""
