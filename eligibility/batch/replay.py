@@ -72,7 +72,7 @@ class Replay:
         if version < 4:
             raise InputError(source, f"holds results of an older eligibility (results schema {version}) without "
                                      "the cases: regenerating needs a results file of `eligibility batch` "
-                                     "0.4 or later (run the batch again with a new --out)")
+                                     "0.3 or later, results schema 4 (run the batch again with a new --out)")
 
     def screener(self, digest: str) -> Any:
         from ..explain.screening import Screener
