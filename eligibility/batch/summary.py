@@ -17,71 +17,12 @@ from typing import Any
 
 from .store import STATUSES, open_results
 from ..model.case import answered_by
-from ..model.texts import long_date, long_dates
+from ..model.texts import long_date, long_dates, word
 from ..explain.screening import nearest_question
 
 KEY_PROVISION = "utl-53-1-b"  # independent permit for victims of abuse: what the clinic looks for first
 TOP_MISSING = 15
 
-WORDS: dict[str, dict[str, str]] = {
-    "title": {"en": "Batch screening summary", "nb": "Oppsummering av screening"},
-    "file": {"en": "Results file", "nb": "Resultatfil"},
-    "run": {"en": "Latest run", "nb": "Siste kjøring"},
-    "rules": {"en": "rules", "nb": "regelverk"},
-    "as_of": {"en": "law as of", "nb": "loven per"},
-    "each_case": {"en": "each case's assessment date", "nb": "hver sakens vurderingsdato"},
-    "engine": {"en": "engine", "nb": "motor"},
-    "incomplete": {"en": "the run did not complete (killed or interrupted): run `eligibility batch` again "
-                         "with the same --out to complete it",
-                   "nb": "kjøringen ble ikke fullført (avbrutt): kjør `eligibility batch` igjen med samme "
-                         "--out for å fullføre"},
-    "identifiers": {"en": "WARNING: identifiers were allowed (--allow-identifiers) in run(s) {runs}: this file "
-                          "may contain personal data",
-                    "nb": "ADVARSEL: identifikatorer ble tillatt (--allow-identifiers) i kjøring(er) {runs}: "
-                          "filen kan inneholde personopplysninger"},
-    "cases": {"en": "Cases", "nb": "Saker"},
-    "screened": {"en": "screened", "nb": "screenet"},
-    "failed": {"en": "failed", "nb": "feilet"},
-    "by_provision": {"en": "Statuses per provision", "nb": "Status per bestemmelse"},
-    "provision": {"en": "Provision", "nb": "Bestemmelse"},
-    "total": {"en": "total", "nb": "totalt"},
-    "todo": {"en": "What to do", "nb": "Dette bør gjøres"},
-    "qualify": {"en": "Likely qualify under § 53 first paragraph letter b: apply, the earliest deadline first",
-                "nb": "Fyller trolig vilkårene etter § 53 første ledd bokstav b: søk, den korteste fristen først"},
-    "apply_by": {"en": "apply by {date}", "nb": "søk senest {date}"},
-    "no_deadline": {"en": "deadline not known", "nb": "frist ikke kjent"},
-    "next_question": {"en": "Undetermined: the next question per case", "nb": "Uavklart: neste spørsmål per sak"},
-    "by_person": {"en": "ask the applicant", "nb": "spør søkeren"},
-    "by_caseworker": {"en": "the caseworker's judgment", "nb": "saksbehandlers vurdering"},
-    "by_register": {"en": "look it up in a register or decision", "nb": "slå opp i register eller vedtak"},
-    "overview": {"en": "Overview", "nb": "Oversikt"},
-    "not_yet": {"en": "Not yet: met as soon as the applicant does what she can do herself (e.g. moves out)",
-                "nb": "Ikke ennå: oppfylt så snart søkeren selv gjør det som mangler (f.eks. flytter ut)"},
-    "lawyer": {"en": "Need a lawyer's assessment", "nb": "Trenger vurdering av jurist"},
-    "missing_cases": {"en": "Missing facts, per case", "nb": "Manglende opplysninger per sak"},
-    "top_missing": {"en": "Most frequent missing facts", "nb": "Hyppigst manglende opplysninger"},
-    "fact": {"en": "Fact", "nb": "Opplysning"},
-    "question": {"en": "Question", "nb": "Spørsmål"},
-    "n_cases": {"en": "cases", "nb": "saker"},
-    "referrals": {"en": "Referrals by service", "nb": "Henvisninger per tjeneste"},
-    "service": {"en": "Service", "nb": "Tjeneste"},
-    "failures": {"en": "Failures", "nb": "Feil"},
-    "where": {"en": "Where", "nb": "Hvor"},
-    "field": {"en": "Field", "nb": "Felt"},
-    "message": {"en": "Message", "nb": "Melding"},
-    "none": {"en": "none", "nb": "ingen"},
-    "chart": {"en": "Statuses per provision (number of cases)", "nb": "Status per bestemmelse (antall saker)"},
-    "disclaimer": {"en": "A screening of the facts given, not a decision. Seek legal advice.",
-                   "nb": "En foreløpig vurdering av oppgitte opplysninger, ikke et vedtak. Søk juridisk råd."},
-    "met": {"en": "met", "nb": "oppfylt"},
-    "not_met": {"en": "not met", "nb": "ikke oppfylt"},
-    "undetermined": {"en": "undetermined", "nb": "uavklart"},
-    "needs_assessment": {"en": "needs assessment", "nb": "krever vurdering"},
-    "not_yet_status": {"en": "not yet", "nb": "ikke ennå"},
-    "now": {"en": "now", "nb": "nå"},
-    "soon": {"en": "soon", "nb": "snart"},
-    "planned": {"en": "planned", "nb": "planlagt"},
-}
 URGENCIES = ("now", "soon", "planned")
 # Chart columns: "not yet" apart from the other not-met cases. Each colour carries white text at a
 # contrast of at least 4.5:1 (WCAG AA; a test measures it), and the legend names each in words.
@@ -91,7 +32,8 @@ COLOURS = {"met": "#1b5e20", "not_yet_status": "#00695c", "not_met": "#616161", 
 
 
 def w(key: str, lang: str) -> str:
-    return WORDS[key][lang]
+    """The summary's word ``key`` in ``lang`` (from the catalogue, eligibility/model/texts.py)."""
+    return word(key, lang, "summary")
 
 
 def _where(source: str, line: int | None) -> str:

@@ -13,51 +13,10 @@ import re
 from typing import Any, Callable, Iterator
 
 from ..model.identifiers import guard_message, scan_case
+from ..model.texts import word
 from .interview import Interview, Question, choice_label, template
 from .journal import ANSWER, DECLINED, DONT_KNOW
 
-WORDS = {
-    "yes": {"nb": "Ja", "en": "Yes"},
-    "no": {"nb": "Nei", "en": "No"},
-    "dont_know": {"nb": "Vet ikke", "en": "Don't know"},
-    "declined": {"nb": "Vil ikke svare", "en": "Won't say"},
-    "still_together": {"nb": "Bor fortsatt sammen", "en": "Still live together"},
-    "apart_day_unknown": {"nb": "Bor ikke sammen, dato ukjent", "en": "Live apart, date unknown"},
-    "asks_person": {"nb": "spør søkeren", "en": "ask the applicant"},
-    "asks_caseworker": {"nb": "din vurdering", "en": "your judgment"},
-    "asks_register": {"nb": "se vedtak eller register", "en": "check the decision or register"},
-    "date_hint": {"nb": "dato, f.eks. 26.11.2026", "en": "a date, e.g. 26.11.2026 or 2026-11-26"},
-    "number_hint": {"nb": "et tall", "en": "a number"},
-    "amount_hint": {"nb": "et tall, eller «minst N» når bare nedre grense er kjent",
-                    "en": "a number, or 'at least N' when only a lower bound is known"},
-    "several_hint": {"nb": "tallene, skilt med komma, eller «ingen»", "en": "the numbers, separated by commas, or 'none'"},
-    "text_hint": {"nb": "skriv svaret", "en": "type the answer"},
-    "commands": {"nb": "(back = angre, why = hvorfor, q = avslutt)",
-                 "en": "(back = undo, why = why asked, q = quit)"},
-    "not_understood": {"nb": "Forstod ikke svaret: {why}. Prøv igjen.", "en": "Could not read the answer: {why}. Try again."},
-    "why": {"nb": "Spørres fordi svaret fortsatt kan endre: {p}.", "en": "Asked because the answer can still change: {p}."},
-    "why_safety": {"nb": "Spørres først: sikkerheten hennes går foran alt annet.", "en": "Asked first: her safety comes before anything else."},
-    "quit": {"nb": "Avsluttet. Svarene er lagret; fortsett med: eligibility interview --resume --save {f}",
-             "en": "Stopped. The answers are kept; continue with: eligibility interview --resume --save {f}"},
-    "done": {"nb": "Ingen flere spørsmål kan endre resultatet.", "en": "No further question can change the result."},
-    "to_find_out": {"nb": "Å finne ut (vet ikke)", "en": "To find out (don't know)"},
-    "declined_list": {"nb": "Ville ikke svare", "en": "Declined to answer"},
-    "stale": {"nb": "Ikke aktuelt lenger (svar beholdt, ikke brukt)", "en": "No longer applicable (kept, not used)"},
-    "not_asked": {"nb": "Ikke spurt ennå", "en": "Not asked yet"},
-    "unchanged": {"nb": "(ingen endring i status)", "en": "(no change in status)"},
-    "item": {"nb": "(gjelder nr. {n})", "en": "(about no. {n})"},
-    "back_done": {"nb": "Angret forrige svar.", "en": "Undid the last answer."},
-    "no_journal": {"nb": "ingen intervjujournal her: oppgi --save FIL eller --id ID for et intervju",
-                   "en": "no interview journal here: give --save FILE or --id ID of an interview"},
-    "kept_here": {"nb": "et intervju er allerede lagret her: legg til --resume for å fortsette det, eller "
-                        "--forget {iid} for å slette det",
-                  "en": "an interview is already kept here: add --resume to continue it, or --forget {iid} to delete it"},
-    "nothing_to_resume": {"nb": "ikke noe intervju å fortsette her", "en": "no interview to resume here"},
-    "deleted": {"nb": "slettet: {iid}", "en": "deleted: {iid}"},
-    "no_such_journal": {"nb": "ingen journal: {iid}", "en": "no journal: {iid}"},
-    "exported": {"nb": "{f}: journalens sha256 {digest}", "en": "{f}: journal sha256 {digest}"},
-    "nothing_to_undo": {"nb": "Ingenting å angre.", "en": "Nothing to undo."},
-}
 YES = {"ja", "j", "yes", "y"}
 NO = {"nei", "n", "no"}
 DONT = {"?", "vet ikke", "vetikke", "dont know", "don't know", "dk"}
@@ -69,7 +28,8 @@ DATE_NB = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 
 def w(key: str, lang: str) -> str:
-    return WORDS[key][lang]
+    """The interview's word ``key`` in ``lang`` (from the catalogue, eligibility/model/texts.py)."""
+    return word(key, lang, "interview")
 
 
 class Unreadable(ValueError):

@@ -32,10 +32,8 @@ WORDS: dict[str, dict[str, str]] = {
     "by_register": {"nb": "slå opp i register eller vedtak", "en": "look it up in a register or decision"},
     "can_change": {"nb": "kan endre", "en": "can change"},
     "next_question": {"nb": "Spør først", "en": "Ask first"},
-    "n_missing": {"nb": "{n} opplysninger mangler", "en": "{n} facts missing"},
     "notes": {"nb": "Merknader", "en": "Notes"},
     "warnings": {"nb": "Viktig", "en": "Important"},
-    "why": {"nb": "Begrunnelse", "en": "Why"},
     "referrals": {"nb": "Neste steg", "en": "Next steps"},
     "provisions": {"nb": "Vurdering per bestemmelse", "en": "Assessment per provision"},
     "others": {"nb": "Øvrige bestemmelser (ikke oppfylt)", "en": "Other provisions (not met)"},
@@ -46,7 +44,6 @@ WORDS: dict[str, dict[str, str]] = {
     "why_referral": {"nb": "Hvorfor", "en": "Why"},
     "basis": {"nb": "Grunnlag", "en": "Legal basis"},
     "paraphrase": {"nb": "sammendrag av kilden, ikke lovtekst", "en": "paraphrase, not statute text"},
-    "contact": {"nb": "Kontakt", "en": "Contact"},
     "trace": {"nb": "Regelkjøring", "en": "Trace"},
     "trace_rule": {"nb": "regel", "en": "rule"},
     "trace_version": {"nb": "versjon", "en": "version"},
@@ -58,6 +55,111 @@ WORDS: dict[str, dict[str, str]] = {
     },
 }
 
+# --- `eligibility summary` (eligibility/batch/summary.py) -----------------------------------------------
+SUMMARY: dict[str, dict[str, str]] = {
+    "title": {"en": "Batch screening summary", "nb": "Oppsummering av screening"},
+    "file": {"en": "Results file", "nb": "Resultatfil"},
+    "run": {"en": "Latest run", "nb": "Siste kjøring"},
+    "rules": {"en": "rules", "nb": "regelverk"},
+    "as_of": {"en": "law as of", "nb": "loven per"},
+    "each_case": {"en": "each case's assessment date", "nb": "hver sakens vurderingsdato"},
+    "engine": {"en": "engine", "nb": "motor"},
+    "incomplete": {"en": "the run did not complete (killed or interrupted): run `eligibility batch` again "
+                         "with the same --out to complete it",
+                   "nb": "kjøringen ble ikke fullført (avbrutt): kjør `eligibility batch` igjen med samme "
+                         "--out for å fullføre"},
+    "identifiers": {"en": "WARNING: identifiers were allowed (--allow-identifiers) in run(s) {runs}: this file "
+                          "may contain personal data",
+                    "nb": "ADVARSEL: identifikatorer ble tillatt (--allow-identifiers) i kjøring(er) {runs}: "
+                          "filen kan inneholde personopplysninger"},
+    "cases": {"en": "Cases", "nb": "Saker"},
+    "screened": {"en": "screened", "nb": "screenet"},
+    "failed": {"en": "failed", "nb": "feilet"},
+    "by_provision": {"en": "Statuses per provision", "nb": "Status per bestemmelse"},
+    "provision": {"en": "Provision", "nb": "Bestemmelse"},
+    "total": {"en": "total", "nb": "totalt"},
+    "todo": {"en": "What to do", "nb": "Dette bør gjøres"},
+    "qualify": {"en": "Likely qualify under § 53 first paragraph letter b: apply, the earliest deadline first",
+                "nb": "Fyller trolig vilkårene etter § 53 første ledd bokstav b: søk, den korteste fristen først"},
+    "apply_by": {"en": "apply by {date}", "nb": "søk senest {date}"},
+    "no_deadline": {"en": "deadline not known", "nb": "frist ikke kjent"},
+    "next_question": {"en": "Undetermined: the next question per case", "nb": "Uavklart: neste spørsmål per sak"},
+    "by_person": {"en": "ask the applicant", "nb": "spør søkeren"},
+    "by_caseworker": {"en": "the caseworker's judgment", "nb": "saksbehandlers vurdering"},
+    "by_register": {"en": "look it up in a register or decision", "nb": "slå opp i register eller vedtak"},
+    "overview": {"en": "Overview", "nb": "Oversikt"},
+    "not_yet": {"en": "Not yet: met as soon as the applicant does what she can do herself (e.g. moves out)",
+                "nb": "Ikke ennå: oppfylt så snart søkeren selv gjør det som mangler (f.eks. flytter ut)"},
+    "lawyer": {"en": "Need a lawyer's assessment", "nb": "Trenger vurdering av jurist"},
+    "top_missing": {"en": "Most frequent missing facts", "nb": "Hyppigst manglende opplysninger"},
+    "fact": {"en": "Fact", "nb": "Opplysning"},
+    "question": {"en": "Question", "nb": "Spørsmål"},
+    "n_cases": {"en": "cases", "nb": "saker"},
+    "referrals": {"en": "Referrals by service", "nb": "Henvisninger per tjeneste"},
+    "service": {"en": "Service", "nb": "Tjeneste"},
+    "failures": {"en": "Failures", "nb": "Feil"},
+    "where": {"en": "Where", "nb": "Hvor"},
+    "field": {"en": "Field", "nb": "Felt"},
+    "message": {"en": "Message", "nb": "Melding"},
+    "none": {"en": "none", "nb": "ingen"},
+    "chart": {"en": "Statuses per provision (number of cases)", "nb": "Status per bestemmelse (antall saker)"},
+    "disclaimer": {"en": "A screening of the facts given, not a decision. Seek legal advice.",
+                   "nb": "En foreløpig vurdering av oppgitte opplysninger, ikke et vedtak. Søk juridisk råd."},
+    "met": {"en": "met", "nb": "oppfylt"},
+    "not_met": {"en": "not met", "nb": "ikke oppfylt"},
+    "undetermined": {"en": "undetermined", "nb": "uavklart"},
+    "needs_assessment": {"en": "needs assessment", "nb": "krever vurdering"},
+    "not_yet_status": {"en": "not yet", "nb": "ikke ennå"},
+    "now": {"en": "now", "nb": "nå"},
+    "soon": {"en": "soon", "nb": "snart"},
+    "planned": {"en": "planned", "nb": "planlagt"},
+}
+
+# --- `eligibility interview` (eligibility/interview/dialogue.py) ----------------------------------------
+INTERVIEW: dict[str, dict[str, str]] = {
+    "yes": {"nb": "Ja", "en": "Yes"},
+    "no": {"nb": "Nei", "en": "No"},
+    "dont_know": {"nb": "Vet ikke", "en": "Don't know"},
+    "declined": {"nb": "Vil ikke svare", "en": "Won't say"},
+    "still_together": {"nb": "Bor fortsatt sammen", "en": "Still live together"},
+    "apart_day_unknown": {"nb": "Bor ikke sammen, dato ukjent", "en": "Live apart, date unknown"},
+    "asks_person": {"nb": "spør søkeren", "en": "ask the applicant"},
+    "asks_caseworker": {"nb": "din vurdering", "en": "your judgment"},
+    "asks_register": {"nb": "se vedtak eller register", "en": "check the decision or register"},
+    "date_hint": {"nb": "dato, f.eks. 26.11.2026", "en": "a date, e.g. 26.11.2026 or 2026-11-26"},
+    "number_hint": {"nb": "et tall", "en": "a number"},
+    "amount_hint": {"nb": "et tall, eller «minst N» når bare nedre grense er kjent",
+                    "en": "a number, or 'at least N' when only a lower bound is known"},
+    "several_hint": {"nb": "tallene, skilt med komma, eller «ingen»", "en": "the numbers, separated by commas, or 'none'"},
+    "text_hint": {"nb": "skriv svaret", "en": "type the answer"},
+    "not_understood": {"nb": "Forstod ikke svaret: {why}. Prøv igjen.", "en": "Could not read the answer: {why}. Try again."},
+    "why": {"nb": "Spørres fordi svaret fortsatt kan endre: {p}.", "en": "Asked because the answer can still change: {p}."},
+    "why_safety": {"nb": "Spørres først: sikkerheten hennes går foran alt annet.", "en": "Asked first: her safety comes before anything else."},
+    "quit": {"nb": "Avsluttet. Svarene er lagret; fortsett med: eligibility interview --resume --save {f}",
+             "en": "Stopped. The answers are kept; continue with: eligibility interview --resume --save {f}"},
+    "done": {"nb": "Ingen flere spørsmål kan endre resultatet.", "en": "No further question can change the result."},
+    "to_find_out": {"nb": "Å finne ut (vet ikke)", "en": "To find out (don't know)"},
+    "declined_list": {"nb": "Ville ikke svare", "en": "Declined to answer"},
+    "stale": {"nb": "Ikke aktuelt lenger (svar beholdt, ikke brukt)", "en": "No longer applicable (kept, not used)"},
+    "not_asked": {"nb": "Ikke spurt ennå", "en": "Not asked yet"},
+    "unchanged": {"nb": "(ingen endring i status)", "en": "(no change in status)"},
+    "item": {"nb": "(gjelder nr. {n})", "en": "(about no. {n})"},
+    "back_done": {"nb": "Angret forrige svar.", "en": "Undid the last answer."},
+    "no_journal": {"nb": "ingen intervjujournal her: oppgi --save FIL eller --id ID for et intervju",
+                   "en": "no interview journal here: give --save FILE or --id ID of an interview"},
+    "kept_here": {"nb": "et intervju er allerede lagret her: legg til --resume for å fortsette det, eller "
+                        "--forget {iid} for å slette det",
+                  "en": "an interview is already kept here: add --resume to continue it, or --forget {iid} to delete it"},
+    "nothing_to_resume": {"nb": "ikke noe intervju å fortsette her", "en": "no interview to resume here"},
+    "deleted": {"nb": "slettet: {iid}", "en": "deleted: {iid}"},
+    "no_such_journal": {"nb": "ingen journal: {iid}", "en": "no journal: {iid}"},
+    "exported": {"nb": "{f}: journalens sha256 {digest}", "en": "{f}: journal sha256 {digest}"},
+    "nothing_to_undo": {"nb": "Ingenting å angre.", "en": "Nothing to undo."},
+}
+
+# The one catalogue: every table of fixed words, by the stage that prints them (`word` looks them up).
+CATALOGUE: dict[str, dict[str, dict[str, str]]] = {"screen": WORDS, "summary": SUMMARY, "interview": INTERVIEW}
+
 MONTHS = {
     "nb": ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
            "november", "desember"],
@@ -67,9 +169,10 @@ MONTHS = {
 ISO_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?![\w-])")
 
 
-def word(key: str, lang: str) -> str:
-    """The fixed word ``key`` in ``lang`` (KeyError for a word not in the catalogue)."""
-    return WORDS[key][lang]
+def word(key: str, lang: str, table: str = "screen") -> str:
+    """The fixed word ``key`` in ``lang`` from one of the catalogue's tables (`CATALOGUE`: screen,
+    summary, interview, input); KeyError for a word not in the catalogue."""
+    return CATALOGUE[table][key][lang]
 
 
 def long_date(day: dt.date | str, lang: str) -> str:
