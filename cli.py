@@ -25,9 +25,7 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what the shell reports for `yes | head 
 
 
 def _fail(message: str, code: int, lang: str = "en") -> None:
-    from eligibility.model.texts import input_error
-
-    click.echo(f"{'feil' if lang == 'nb' else 'error'}: {input_error(message, lang)}", err=True)
+    click.echo(f"{'feil' if lang == 'nb' else 'error'}: {message}", err=True)
     sys.exit(code)
 
 
@@ -46,7 +44,8 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
             return result
         except InputError as exc:  # worded in the command's --lang where it has one (screen, summary)
-            _fail(str(exc), EXIT_INPUT, kwargs.get("lang") or "en")
+            lang = kwargs.get("lang") or "en"
+            _fail(exc.worded(lang), EXIT_INPUT, lang)
         except RuleFileError as exc:
             _fail(f"rule file refused: {exc}", EXIT_INPUT)
         except EngineError as exc:
@@ -68,24 +67,44 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _date(_: Any, __: Any, value: str | None) -> dt.date | None:
+class _RefusedOption(click.BadParameter):
+    """An option value refused in the command's --lang: click words it in English ('Invalid value for
+    ...'), so under nb the whole message is ours. Click's own usage errors ('No such option') stay click's."""
+
+    def __init__(self, ctx: Any, param: Any, key: str, **args: Any) -> None:
+        from eligibility.model.texts import word
+
+        self.lang = (ctx.params.get("lang") if ctx is not None else None) or "en"
+        super().__init__(word(key, self.lang, "input").format(**args), ctx, param)
+
+    def show(self, file: Any = None) -> None:
+        if self.lang != "nb" or self.ctx is None or self.param is None:
+            return super().show(file)
+        name = self.param.opts[0] if self.param.opts else self.param.name
+        click.echo(f"feil: ugyldig verdi for {name}: {self.message}\n"
+                   f"Se '{self.ctx.command_path} --help'.", err=True)
+
+
+def _date(ctx: Any, param: Any, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date (use YYYY-MM-DD)") from None
+        raise _RefusedOption(ctx, param, "not_a_date", value=value) from None
 
 
 def _law_date(ctx: Any, param: Any, value: str | None) -> dt.date | None:
     """--as-of: a date whose law the rulebook holds (2010-01-01 to 2100-12-31)."""
+    from pydantic_core import PydanticCustomError
+
     from eligibility.model.case import law_date
 
     day = _date(ctx, param, value)
     try:
         return law_date(day) if day is not None else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    except PydanticCustomError as exc:
+        raise _RefusedOption(ctx, param, exc.type, **(exc.context or {})) from None
 
 
 def _target(_: Any, param: Any, value: Path | None) -> Path | None:
@@ -149,7 +168,7 @@ def main(ctx: click.Context, no_cache: bool) -> None:
 @click.argument("case", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--as-of", "as_of", callback=_law_date, metavar="DATE",
               help="Apply the law as of this date (default: the case's assessment_date, else today).")
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True, is_eager=True,
               help="Language of the explanation.")
 @click.option("--format", "fmt", type=click.Choice(["text", "brief", "json", "markdown", "html"]), default="text",
               show_default=True, help="Output format (brief: warnings, next steps and one line per provision, for "
@@ -219,7 +238,7 @@ def schema(output: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["yaml", "csv"]), default="yaml", show_default=True,
               help="yaml: one case file, every field commented out with its question; csv: a header row with "
                    "every column and a row of questions (rows starting with # are not read).")
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True, is_eager=True,
               help="Language of the questions (csv: nb is semicolon-separated, as Excel in Norwegian settings "
                    "opens it).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
@@ -238,7 +257,7 @@ def template(fmt: str, lang: str, output: Path | None) -> None:
 
 
 @main.command(epilog=examples("eligibility services", "eligibility services --lang en --format json"))
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True, is_eager=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Rules directory (default: the shipped rules).")
@@ -275,7 +294,7 @@ def services(lang: str, fmt: str, rules_dir: Path | None) -> None:
               help="Worker processes (1: screen in this process).")
 @click.option("--as-of", "as_of", callback=_law_date, metavar="DATE",
               help="Apply the law as of this date (default: each case's assessment_date, else today).")
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True, is_eager=True,
               help="Language of the explanations.")
 @click.option("--format", "fmt", type=click.Choice(["sqlite", "jsonl", "csv"]), default="sqlite",
               show_default=True, help="sqlite: the results file; jsonl: one verdict per line (without its trace: `eligibility receipt` gives it); csv: one row "
@@ -337,7 +356,7 @@ def batch(inputs: tuple[Path, ...], out: Path, workers: int, as_of: dt.date | No
 @click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "html"]), default="text",
               show_default=True, help="html: one self-contained file with a bar chart (no network).")
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True, is_eager=True,
               help="Language of the report's headings.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), callback=_target,
               help="Write to this file (atomically) instead of standard output.")
@@ -354,7 +373,7 @@ def summary(results: Path, fmt: str, lang: str, output: Path | None) -> None:
     except InputError:
         sibling = Path(str(results) + ".sqlite")
         if sibling.exists():
-            raise InputError(str(results), f"is an export; summarise its results file {sibling}") from None
+            raise InputError(str(results), "is_an_export", sibling=sibling) from None
         raise
     text = RENDERERS[fmt](data, lang)
     if output:
@@ -383,13 +402,13 @@ def receipt(results: Path, case_id: str | None, output: Path | None, all_cases: 
 
     if all_cases:
         if case_id is not None or output is not None:
-            raise InputError("--all", "exports every case: give no CASE_ID and no -o, only --to FOLDER")
+            raise InputError("--all", "all_alone")
         if folder is None:
-            raise InputError("--to", "give the folder to write the receipts to (with --all)")
+            raise InputError("--to", "to_folder")
         _receipts_to(results, folder)
         return
     if case_id is None:
-        raise InputError("CASE_ID", "give the case id (or --all --to FOLDER for every case)")
+        raise InputError("CASE_ID", "case_id_needed")
     text = _one_receipt(results, case_id)
     if output:
         write_atomically(output, text + "\n")
@@ -408,9 +427,9 @@ def _one_receipt(results: Path, case_id: str) -> str:
         replay = Replay(con, str(results))
         keys = case_keys(con, case_id)
         if not keys:
-            raise InputError(case_id, f"no screened case with this case id or key in {results}")
+            raise InputError(case_id, "no_screened_case", results=results)
         if len(keys) > 1:
-            raise InputError(case_id, "several cases have this case id; give the key instead: " + ", ".join(keys[:5]))
+            raise InputError(case_id, "several_cases", keys=", ".join(keys[:5]))
         return replay.receipt_json(keys[0])
     finally:
         con.close()
@@ -421,7 +440,7 @@ def _receipts_to(results: Path, folder: Path) -> None:
     from eligibility.model.loader import InputError
 
     if folder.exists() and not folder.is_dir():
-        raise InputError(str(folder), "is a file, not a folder")
+        raise InputError(str(folder), "file_not_folder")
     n = sum(1 for _ in export_receipts(results, folder))
     rulebooks = sorted(p.name for p in folder.glob("rules-*") if p.is_dir())
     click.echo(f"{n} receipts -> {folder} (rules: {', '.join(rulebooks)})", err=True)
@@ -544,7 +563,7 @@ def rules() -> None:
 
 @rules.command("list", epilog=examples("eligibility rules list", "eligibility rules list --on 2026-12-01 --lang en"))
 @click.option("--on", "day", callback=_date, metavar="DATE", help="Only the rules in force on this date.")
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True, is_eager=True)
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help=RULES_HELP)
 @_guarded
 def rules_list(day: dt.date | None, lang: str, rules_dir: Path | None) -> None:
@@ -651,7 +670,7 @@ def rules_check(rules_dir: Path | None, dates: list[dt.date]) -> None:
                               "eligibility interview --id k-17 --export k-17.yaml",
                               "eligibility interview --answers answers.txt --lang en"))
 @click.argument("case", required=False, type=click.Path(dir_okay=False, exists=True))
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True, is_eager=True,
               help="Language of the questions and the screening.")
 @click.option("--id", "interview_id", metavar="ID",
               help="Name of the interview (default: the CASE's case_id, else one made from the time).")

@@ -534,7 +534,7 @@ def test_results_of_an_older_schema_are_read_but_not_written(tmp_path: Path) -> 
     as_schema_3(db)
     assert SCHEMA_VERSION == 4
     result = runner.invoke(main, ["batch", str(ROOT / "cases"), "--out", str(db)])
-    assert result.exit_code == 2 and "older eligibility" in result.output and "new --out" in result.output
+    assert result.exit_code == 2 and "eldre eligibility" in result.output and "ny --out" in result.output
     assert "Traceback" not in result.output
     assert {lang: to_text(build_summary(db, lang), lang) for lang in summary} == summary
     from eligibility.batch import export_jsonl
@@ -742,15 +742,15 @@ def test_progress_goes_to_stderr_only_when_asked() -> None:
 @pytest.mark.parametrize("args, words", [
     (["batch", "nope.jsonl", "--out", "{tmp}/r.sqlite"], "finnes ikke"),  # --lang nb is the default
     (["batch", "nope.jsonl", "--out", "{tmp}/r.sqlite", "--lang", "en"], "no such file"),
-    (["batch", "{tmp}/x.txt", "--out", "{tmp}/r.sqlite"], "not a supported input"),
-    (["batch", "{tmp}/bad.csv", "--out", "{tmp}/r.sqlite"], "repeats column"),
-    (["batch", "{tmp}/latin.csv", "--out", "{tmp}/r.sqlite"], 'save it as "CSV UTF-8"'),
-    (["batch", "{tmp}/x.jsonl", "--out", "{tmp}/x.txt"], "not an eligibility results file"),
+    (["batch", "{tmp}/x.txt", "--out", "{tmp}/r.sqlite"], "ikke en støttet inndata"),
+    (["batch", "{tmp}/bad.csv", "--out", "{tmp}/r.sqlite"], "gjentar kolonne"),
+    (["batch", "{tmp}/latin.csv", "--out", "{tmp}/r.sqlite"], "lagre den som «CSV UTF-8»"),
+    (["batch", "{tmp}/x.jsonl", "--out", "{tmp}/x.txt"], "ikke en resultatfil"),
     (["batch", "{tmp}/x.jsonl", "--out", "{tmp}/r.sqlite", "--workers", "0"], "0"),
-    (["summary", "{tmp}/x.txt"], "not an eligibility results file"),
+    (["summary", "{tmp}/x.txt"], "ikke en resultatfil"),
     (["summary", "{tmp}/none.sqlite"], "finnes ikke"),
     (["summary", "{tmp}/none.sqlite", "--lang", "en"], "no such file"),
-    (["summary", "{tmp}/empty.sqlite"], "not an eligibility results file"),
+    (["summary", "{tmp}/empty.sqlite"], "ikke en resultatfil"),
 ])
 def test_bad_invocations_exit_2_without_a_traceback(tmp_path: Path, args: list[str], words: str) -> None:
     (tmp_path / "x.txt").write_text("hello\n", encoding="utf-8")

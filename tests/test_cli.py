@@ -62,7 +62,7 @@ def test_stdin_and_as_of() -> None:
     (["screen", "-"], "case_id: x\na: &a [1]\nb: *a\n", "anchors"),
     (["screen", "-"], "case_id: [unclosed\n", "ikke gyldig YAML"),
     (["screen", "-", "--lang", "en"], "case_id: [unclosed\n", "not valid YAML"),
-    (["screen", CASE, "--as-of", "26.11.2026"], None, "not a date"),
+    (["screen", CASE, "--as-of", "26.11.2026"], None, "ikke en dato"),
 ])
 def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args: list[str], stdin: str | None, words: str) -> None:
     code, out, err = run(*args, input=stdin)

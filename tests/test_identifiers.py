@@ -127,7 +127,7 @@ def test_an_identifying_input_name_is_redacted_in_an_invocation_error(tmp_path: 
     odd = tmp_path / "91234567.txt"
     odd.write_text("x", encoding="utf-8")
     result = CliRunner().invoke(main, ["batch", str(odd), "--out", str(tmp_path / "r.sqlite")])
-    assert result.exit_code == 2 and "91234567" not in result.stderr and "not a supported input" in result.stderr
+    assert result.exit_code == 2 and "91234567" not in result.stderr and "ikke en støttet inndata" in result.stderr
 
 
 def test_a_batch_run_with_the_clinics_id_pattern_screens_its_ids_and_still_refuses_identity_numbers(
@@ -152,7 +152,7 @@ def test_a_batch_run_with_the_clinics_id_pattern_screens_its_ids_and_still_refus
     con.close()
     assert without.exit_code == 3
     bad = CliRunner().invoke(main, ["batch", str(source), "--out", str(tmp_path / "t.sqlite"), "--id-pattern", "K-("])
-    assert bad.exit_code == 2 and "--id-pattern: is not a regular expression" in bad.stderr
+    assert bad.exit_code == 2 and "--id-pattern: er ikke et regulært uttrykk" in bad.stderr
 
 
 def test_a_year_and_a_serial_is_no_phone_number_but_the_same_digits_with_a_space_are() -> None:

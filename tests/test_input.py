@@ -271,13 +271,13 @@ def run(*args: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("args, words", [
     (["screen", "{tmp}/bad.yaml"], "assessment_date"),
-    (["screen", CASE, "--as-of", "0001-01-01"], "from 2010-01-01"),
-    (["screen", CASE, "--as-of", "9999-12-31"], "at most 2100-12-31"),
+    (["screen", CASE, "--as-of", "0001-01-01"], "fra 2010-01-01"),
+    (["screen", CASE, "--as-of", "9999-12-31"], "høyst 2100-12-31"),
     (["screen", CASE, "-o", "{tmp}/missing/v.txt"], "does not exist"),
     (["screen", CASE, "--receipt", "{tmp}/missing/r.json"], "does not exist"),
     (["batch", "{tmp}/in", "--out", "{tmp}/missing/r.sqlite"], "does not exist"),
-    (["batch", "{tmp}/in", "--out", "{tmp}/in/c.yaml", "--format", "jsonl"], "input folder"),
-    (["batch", "{tmp}/in", "--out", "{tmp}/in/new.json", "--format", "csv"], "input folder"),
+    (["batch", "{tmp}/in", "--out", "{tmp}/in/c.yaml", "--format", "jsonl"], "inndatamappen"),
+    (["batch", "{tmp}/in", "--out", "{tmp}/in/new.json", "--format", "csv"], "inndatamappen"),
 ])
 def test_user_mistakes_exit_2_with_one_line(tmp_path: Path, args: list[str], words: str) -> None:
     (tmp_path / "bad.yaml").write_text("case_id: x\nassessment_date: 2024-02-30\n", encoding="utf-8")

@@ -53,3 +53,81 @@ def test_the_stages_have_no_word_tables_of_their_own() -> None:
                  "eligibility/model/loader.py", "eligibility/batch/readers.py"):
         source = (ROOT / name).read_text(encoding="utf-8")
         assert not re.search(r'^\w+\s*(:[^=]*)?=\s*\{\s*$\n\s*"\w+": \{"(nb|en)"', source, re.M), name
+
+
+CASE = str(ROOT / "cases" / "53-physical-own-account.yaml")
+
+
+@pytest.mark.parametrize("args, nb, en", [
+    (["screen", CASE, "--as-of", "2005-01-01"], "regelverket gjelder loven fra 2010-01-01", "the rulebook covers"),
+    (["screen", "--as-of", "2101-01-01", CASE], "vurderingsdatoen kan være høyst 2100-12-31", "at most 2100-12-31"),
+    (["screen", CASE, "--as-of", "26.11.2026"], "«26.11.2026» er ikke en dato", "is not a date"),
+    (["rules", "list", "--on", "1.1.2027"], "«1.1.2027» er ikke en dato", "is not a date"),
+])
+def test_date_options_are_refused_in_the_commands_language(args: list[str], nb: str, en: str) -> None:
+    """--as-of / --on errors in nb under --lang nb (click's own usage errors stay click's: README)."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    for lang, words, other in (("nb", nb, en), ("en", en, nb)):
+        result = CliRunner().invoke(main, [*args, "--lang", lang], catch_exceptions=False)
+        assert result.exit_code == 2 and words in result.stderr and other not in result.stderr, result.stderr
+        assert ("Invalid value" in result.stderr) == (lang == "en"), result.stderr
+
+
+def _input_error_calls() -> list[tuple[str, int, object]]:
+    """Every `InputError(...)` in eligibility/ and cli.py: (file, line, its key: a string, or the node)."""
+    import ast
+
+    calls = []
+    for f in sorted([*ROOT.glob("eligibility/**/*.py"), ROOT / "cli.py"]):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "InputError":
+                key = node.args[1] if len(node.args) > 1 else None
+                calls.append((f.name, node.lineno, key.value if isinstance(key, ast.Constant) else ast.dump(key)))
+    return calls
+
+
+def test_every_input_error_has_its_words_in_nb_and_en() -> None:
+    """An InputError names a key of the catalogue (texts.INPUT), never English to be rewritten; its
+    Norwegian differs from its English (bar a text worded in the command's language already)."""
+    calls = _input_error_calls()
+    assert len(calls) > 60
+    # the one call with a key that is not a literal: InputError.elsewhere, passing on its own key
+    # keys passed on: InputError.elsewhere (its own key), and law_date's checks for batch --as-of
+    passed_on = {("loader.py", "attr='key'"), ("runner.py", "attr='type'")}
+    odd = [c for c in calls if c[2] not in texts.INPUT]
+    assert {(f, re.search(r"attr='\w+'", str(k))[0]) for f, _, k in odd} == passed_on, odd
+    assert {"before_law", "after_law"} <= set(texts.INPUT)
+    for key, words in texts.INPUT.items():
+        assert key == "worded" or words["nb"] != words["en"], key
+
+
+@pytest.mark.parametrize("args, nb, en", [
+    (["screen", "does-not-exist.yaml"], "does-not-exist.yaml: filen finnes ikke", "does-not-exist.yaml: no such file"),
+    (["summary", "nowhere.sqlite"], "nowhere.sqlite: filen finnes ikke", "nowhere.sqlite: no such file"),
+    (["screen", "-"], "<stdin>: ikke gyldig YAML: ", "<stdin>: not valid YAML: "),
+    (["interview", "--id", "a/b"], "intervju-id «a/b» kan bare ha", "interview id 'a/b' must be"),
+])
+def test_input_errors_are_worded_in_the_commands_language(args: list[str], nb: str, en: str) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    for lang, words in (("nb", nb), ("en", en)):
+        result = CliRunner().invoke(main, [*args, "--lang", lang], input="case_id: [unclosed\n",
+                                    catch_exceptions=False)
+        assert result.exit_code == 2 and words in result.stderr, result.stderr
+        assert result.stderr.startswith("feil: " if lang == "nb" else "error: "), result.stderr
+
+
+def test_csv_header_problems_in_nb(tmp_path: Path) -> None:
+    """The batch readers' errors have nb words (InputError.text), the stored message stays English."""
+    from eligibility.batch.readers import _Header
+    from eligibility.model.loader import InputError
+
+    with pytest.raises(InputError) as caught:
+        _Header(["case_id", "case_id"], "cases.csv")
+    assert caught.value.text("nb") == "kolonne 2 gjentar kolonne 1 (case_id)"
+    assert caught.value.message == "column 2 repeats column 1 (case_id)"

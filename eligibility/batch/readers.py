@@ -116,7 +116,7 @@ class _Header:
     def __init__(self, cells: list[str], source: str):
         cells = [c.strip() for c in cells]
         if not any(cells):
-            raise InputError(source, "the CSV file has no header row (dotted field paths, e.g. relationship.type)")
+            raise InputError(source, "csv_no_header")
         self.columns: list[list[str] | None] = []
         seen: dict[str, int] = {}
         kinds: dict[tuple[str, ...], tuple[bool, str]] = {}  # prefix -> (index segments?, example column)
@@ -125,27 +125,25 @@ class _Header:
                 self.columns.append(None)  # an unnamed column must stay empty
                 continue
             if not _COLUMN.fullmatch(name):
-                raise InputError(source, f"column {i} of the header is not a dotted field path "
-                                         "(letters, digits and _ separated by dots, e.g. permits.0.basis)")
+                raise InputError(source, "csv_not_a_path", i=i)
             if name in seen:
-                raise InputError(source, f"column {i} repeats column {seen[name]} ({_short(name)})")
+                raise InputError(source, "csv_repeats", i=i, first=seen[name], name=_short(name))
             seen[name] = i
             parts = name.split(".")
             if parts[0].isdigit():
-                raise InputError(source, f"column {i} ({_short(name)}) starts with a list index")
+                raise InputError(source, "csv_index_first", i=i, name=_short(name))
             if len(parts) > MAX_DEPTH:  # no field is this deep: a row that fills it fails (kept linear)
                 self.columns.append(parts)
                 continue
             fix = closest_field(name)
             if fix:  # a typo before anything else (not "may carry free text" in every row)
-                raise InputError(source, f"unknown column `{_short(name)}`; did you mean `{fix}`? "
-                                         f"(column {i} of the header)")
+                raise InputError(source, "csv_unknown_column", name=_short(name), fix=fix, i=i)
             for depth in range(1, len(parts)):
                 prefix, index = tuple(parts[:depth]), parts[depth].isdigit()
                 previous = kinds.setdefault(prefix, (index, name))
                 if previous[0] != index:
-                    raise InputError(source, f"columns {_short(previous[1])} and {_short(name)} disagree on "
-                                             f"whether {_short('.'.join(prefix))} is a list")
+                    raise InputError(source, "csv_list_disagree", one=_short(previous[1]), other=_short(name),
+                                     prefix=_short(".".join(prefix)))
             self.columns.append(parts)
         self.text = [parts is not None and len(parts) <= MAX_DEPTH and _is_text_column(parts)
                      for parts in self.columns]
@@ -158,34 +156,32 @@ def csv_document(header: _Header, cells: list[str]) -> dict[str, Any]:
     segments build lists, in index order, leaving out elements whose cells are all empty. As
     spreadsheets in Norwegian settings write them, ``3,5`` is 3.5 and ``26.11.2026`` a date."""
     if len(cells) > len(header.columns):
-        raise InputError("", f"the row has {len(cells)} cells, the header {len(header.columns)}")
+        raise InputError("", "csv_cells", cells=len(cells), columns=len(header.columns))
     root: dict[Any, Any] = {}
     for i, (parts, raw) in enumerate(zip(header.columns, cells)):
         text = raw.strip()
         if not text:
             continue
         if parts is None:
-            raise InputError("", f"column {i + 1} has no name in the header but a value in this row")
+            raise InputError("", "csv_unnamed", i=i + 1)
         if len(parts) > MAX_DEPTH:
-            raise InputError("", f"column {i + 1} is nested deeper than a case can be ({MAX_DEPTH} levels)")
+            raise InputError("", "csv_too_deep", i=i + 1, depth=MAX_DEPTH)
         name = ".".join(parts)
         try:
             value = _cell_value(parts, text, header.text[i])
         except (ValueError, RecursionError):  # JSONDecodeError, a huge number, a nesting bomb
-            raise InputError("", "a cell starting with [ must be a JSON list of at most "
-                                 f"{MAX_DEPTH} levels", name) from None
+            raise InputError("", "csv_list_cell", name, depth=MAX_DEPTH) from None
         node = root
         for depth, part in enumerate(parts):
             key: Any = int(part) if part.isdigit() else part
             if depth == len(parts) - 1:
                 if key in node:
-                    raise InputError("", "this cell and the cells of its elements are both filled", name)
+                    raise InputError("", "csv_both_filled", name)
                 node[key] = value
             else:
                 child = node.setdefault(key, {})
                 if not isinstance(child, dict):
-                    raise InputError("", "this cell and the cells of its elements are both filled",
-                                     ".".join(parts[:depth + 1]))
+                    raise InputError("", "csv_both_filled", ".".join(parts[:depth + 1]))
                 node = child
 
     def finish(node: Any) -> Any:
@@ -230,9 +226,9 @@ def _open_check(path: Path, arg: str) -> None:
         with open(path, "rb"):
             pass
     except PermissionError:
-        raise InputError(arg, "permission denied") from None
+        raise InputError(arg, "permission_denied") from None
     except OSError as exc:
-        raise InputError(arg, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+        raise InputError(arg, "cannot_be_read", why=exc.strerror or type(exc).__name__) from None
 
 
 def _csv_open(path: Path) -> IO[str]:
@@ -289,8 +285,6 @@ def _csv_rows(fh: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | No
         yield start, cells, None
 
 
-_SAVE_AS_UTF8 = ('save it as "CSV UTF-8" (in Excel: Fil > Lagre som > "CSV UTF-8 (kommadelt)"; '
-                 'File > Save As > "CSV UTF-8 (Comma delimited)") and run again')
 
 
 def _check_utf8(path: Path, arg: str) -> None:
@@ -315,16 +309,17 @@ def _check_utf8(path: Path, arg: str) -> None:
                 return
             except UnicodeDecodeError:
                 pass
-    guess = ("it looks like Windows-1252, as Excel in Norwegian settings saves "
-             '"CSV (semikolondelt)"')
+    windows = True  # Windows-1252, as Excel in Norwegian settings saves "CSV (semikolondelt)"
     with open(path, "rb") as fh:  # single-byte: chunk by chunk, in bounded memory
         while chunk := fh.read(1 << 16):
             try:
                 chunk.decode("cp1252")
             except UnicodeDecodeError:
-                guess = "it is in some other encoding"
+                windows = False
                 break
-    raise InputError(arg, f"not UTF-8 text (line {line}): {guess}; {_SAVE_AS_UTF8}")
+    if windows:
+        raise InputError(arg, "csv_cp1252", line=line)
+    raise InputError(arg, "csv_other_encoding", line=line)
 
 
 def _csv_delimiter(path: Path) -> str:
@@ -340,28 +335,28 @@ def _resolve_inputs(inputs: list[Path]) -> list[_Input]:
     out: list[_Input] = []
     seen: set[Path] = set()
     if not inputs:
-        raise InputError("batch", "no INPUT given (a folder, a case file, a .jsonl or a .csv file)")
+        raise InputError("batch", "no_input")
     for given in inputs:
         path, arg = Path(given), str(given)
         if not path.exists():
-            raise InputError(arg, "no such file or folder")
+            raise InputError(arg, "no_such_file_or_folder")
         real = path.resolve()
         if real in seen:
-            raise InputError(arg, "given more than once")
+            raise InputError(arg, "given_twice")
         seen.add(real)
         if path.is_dir():
             try:
                 files = sorted((p for p in path.iterdir() if p.suffix.lower() in CASE_SUFFIXES
                                 and not p.name.startswith(".") and p.is_file()), key=lambda p: p.name)
             except PermissionError:
-                raise InputError(arg, "permission denied") from None
+                raise InputError(arg, "permission_denied") from None
             if not files:
-                raise InputError(arg, "the folder has no case files (.yaml, .yml, .json)")
+                raise InputError(arg, "no_case_files")
             out.append(_Input(arg, path, "folder", files))
             continue
         suffix = path.suffix.lower()
         if not path.is_file():  # read more than once (header, count, cases): a pipe would hang
-            raise InputError(arg, "not a regular file (a named pipe or a device): save it to a file first")
+            raise InputError(arg, "not_regular")
         _open_check(path, arg)
         if suffix in CASE_SUFFIXES:
             out.append(_Input(arg, path, "file", [path]))
@@ -374,11 +369,10 @@ def _resolve_inputs(inputs: list[Path]) -> list[_Input]:
             with _csv_open(path) as fh:
                 _, first, why = next(_csv_rows(fh, delimiter), (1, [], None))
             if first is None:
-                raise InputError(arg, f"the CSV header cannot be read: {why}")
+                raise InputError(arg, "csv_header_unreadable", why=why)
             out.append(_Input(arg, path, "csv", header=_Header(first, arg), delimiter=delimiter))
         else:
-            raise InputError(arg, "not a supported input: give a folder, a .yaml/.yml/.json case file, "
-                                  "a .jsonl file or a .csv file")
+            raise InputError(arg, "not_supported")
     return out
 
 
@@ -397,11 +391,11 @@ def _parse(data: bytes, source: str, fmt: str | None) -> Any:
     try:
         return parse_text(data, source, fmt)
     except RecursionError:  # a nesting bomb that still fits the size bound
-        raise InputError(source, "nested deeper than a case can be") from None
+        raise InputError(source, "too_deep_here") from None
     except InputError:
         raise
     except (ValueError, TypeError, OverflowError, MemoryError) as exc:  # never one case's end of the run
-        raise InputError(source, f"cannot be read ({type(exc).__name__})") from None
+        raise InputError(source, "cannot_be_read", why=type(exc).__name__) from None
 
 
 def _read_jsonl(inp: _Input) -> Iterator[_Raw]:
@@ -417,7 +411,7 @@ def _read_jsonl(inp: _Input) -> Iterator[_Raw]:
             if len(line) > MAX_BYTES + 1 or (len(line) > MAX_BYTES and not line.endswith(b"\n")):
                 while line and not line.endswith(b"\n"):  # skip the rest of the line, bounded memory
                     line = fh.readline(1 << 20)
-                raw.error = InputError(source, f"line is larger than {MAX_BYTES // 1024} KiB")
+                raw.error = InputError(source, "line_too_large", kib=MAX_BYTES // 1024)
                 yield raw
                 continue
             if not line.strip():
@@ -439,21 +433,20 @@ def _read_csv(inp: _Input) -> Iterator[_Raw]:
         for start, cells, why in rows:
             if cells is None:  # cannot resynchronise: the rest of the file is one failed entry
                 yield _Raw(inp.arg, source, start, rest_unread=True, error=InputError(
-                    source, f"{why}; this row and the rest of this file were not read (the rows before it "
-                            "were; stored results of this file are kept)"))
+                    source, "rest_unread", why=why))
                 return
             if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
                 continue  # a blank row, or a comment such as the questions of `eligibility template`
             raw = _Raw(inp.arg, source, start)
             try:
                 if any("\udc80" <= ch <= "\udcff" for c in cells for ch in c):
-                    raise InputError(source, f"not UTF-8 text: {_SAVE_AS_UTF8}")
+                    raise InputError(source, "row_not_utf8")
                 if sum(len(c) for c in cells) > MAX_BYTES:
-                    raise InputError(source, f"row is larger than {MAX_BYTES // 1024} KiB")
+                    raise InputError(source, "row_too_large", kib=MAX_BYTES // 1024)
                 document = csv_document(inp.header, cells)
                 raw.data = _parse(json.dumps(document, ensure_ascii=False).encode(), source, "json")
             except InputError as exc:
-                raw.error = InputError(source, exc.message, exc.path)
+                raw.error = exc.elsewhere(source)
             yield raw
 
 
@@ -493,7 +486,6 @@ def check_targets(inputs: list[Path], targets: list[Path]) -> None:
         for given in inputs:
             path = Path(given).resolve()
             if real == path:
-                raise InputError(str(target), "is one of the inputs: give another file to write to")
+                raise InputError(str(target), "is_an_input")
             if path.is_dir() and real.parent == path and real.suffix.lower() in CASE_SUFFIXES:
-                raise InputError(str(target), f"is a case file in the input folder {given}: write the results "
-                                              "elsewhere")
+                raise InputError(str(target), "in_input_folder", folder=given)

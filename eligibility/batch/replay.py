@@ -45,7 +45,7 @@ def keep_rulebook(con: sqlite3.Connection, book: Rulebook) -> None:
     snapshot = rulebook_snapshot(book)
     with tempfile.TemporaryDirectory(prefix="eligibility-rules-") as tmp:
         if _write_rulebook(snapshot, Path(tmp)).digest != book.digest:
-            raise InputError(str(book.directory), "the rule files changed while the batch started; run it again")
+            raise InputError(str(book.directory), "rules_changed")
     con.execute("INSERT INTO rulebooks (rules_digest, rules_version, files_zlib) VALUES (?, ?, ?)",
                 (book.digest, book.version, snapshot))
 
@@ -70,9 +70,7 @@ class Replay:
         self.con, self.source = con, source
         version = con.execute("PRAGMA user_version").fetchone()[0]
         if version < 4:
-            raise InputError(source, f"holds results of an older eligibility (results schema {version}) without "
-                                     "the cases: regenerating needs a results file of `eligibility batch` "
-                                     "0.3 or later, results schema 4 (run the batch again with a new --out)")
+            raise InputError(source, "older_no_cases", version=version)
 
     def screener(self, digest: str) -> Any:
         from ..explain.screening import Screener
@@ -80,11 +78,11 @@ class Replay:
         if digest not in _SCREENERS:
             row = self.con.execute("SELECT files_zlib FROM rulebooks WHERE rules_digest = ?", (digest,)).fetchone()
             if row is None:
-                raise InputError(self.source, f"does not hold the rulebook {digest[:12]} its cases were screened with")
+                raise InputError(self.source, "no_rulebook_of_cases", digest=digest[:12])
             with tempfile.TemporaryDirectory(prefix="eligibility-rules-") as tmp:
                 book = _write_rulebook(row[0], Path(tmp))
             if book.digest != digest:
-                raise InputError(self.source, f"its stored rulebook {digest[:12]} does not match its digest")
+                raise InputError(self.source, "rulebook_digest", digest=digest[:12])
             if len(_SCREENERS) >= MAX_SCREENERS:
                 _SCREENERS.pop(next(iter(_SCREENERS)))
             _SCREENERS[digest] = Screener(book=book)
@@ -94,7 +92,7 @@ class Replay:
         """The stored rulebook ``digest`` as rule files in ``folder`` (for `eligibility verify --rules`)."""
         row = self.con.execute("SELECT files_zlib FROM rulebooks WHERE rules_digest = ?", (digest,)).fetchone()
         if row is None:
-            raise InputError(self.source, f"does not hold the rulebook {digest[:12]}")
+            raise InputError(self.source, "no_rulebook", digest=digest[:12])
         _write_rulebook(row[0], folder)
         return folder
 

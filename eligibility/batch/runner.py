@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable
 
+from pydantic_core import PydanticCustomError
+
 from .. import __version__
 from .readers import _count, _Raw, _read_all, _resolve_inputs, check_targets
 from .store import CASE_ZLIB_LEVEL, RECEIPT_ZLIB_LEVEL, _lock_results, _now, _Writer, open_results, remove_gone
@@ -258,32 +260,32 @@ def _refused(data: Any, source: str, clinic_ids: re.Pattern[str] | None) -> tupl
     if isinstance(data, dict) and not any(f.path == "case_id" for f in findings):
         cid = data.get("case_id")
         case_id = cid if isinstance(cid, str) and _CASE_ID.fullmatch(cid) else None
-    return InputError(source, message, path), case_id
+    return InputError(source, "worded", path, text=message), case_id
 
 
 def _check_options(engine: str, lang: str, workers: int, as_of: dt.date | None,
                    id_pattern: str | None) -> re.Pattern[str] | None:
     """Refuse an unusable option (`InputError` naming it); the clinic's case numbering compiled."""
     if engine not in ENGINES:
-        raise InputError("--engine", f"unknown engine '{engine}' (one of {', '.join(ENGINES)})")
+        raise InputError("--engine", "unknown_engine", engine=engine, engines=", ".join(ENGINES))
     if engine == "python":
         import importlib.util
 
         if importlib.util.find_spec("eligibility.engine.evaluator") is None:
-            raise InputError("--engine", "the plain-Python engine (eligibility/engine/evaluator.py) is not installed")
+            raise InputError("--engine", "no_python_engine")
     if lang not in ("nb", "en"):
-        raise InputError("--lang", f"unknown language '{lang}' (nb or en)")
+        raise InputError("--lang", "unknown_lang", lang=lang)
     if workers < 1:
-        raise InputError("--workers", "must be at least 1")
+        raise InputError("--workers", "workers_at_least_1")
     if as_of is not None:
         try:
             law_date(as_of)
-        except ValueError as exc:
-            raise InputError("--as-of", str(exc)) from None
+        except PydanticCustomError as exc:  # law_date's own check: before_law / after_law
+            raise InputError("--as-of", exc.type, **(exc.context or {})) from None
     try:
         return re.compile(id_pattern) if id_pattern is not None else None
     except re.error as exc:
-        raise InputError("--id-pattern", f"is not a regular expression ({exc})") from None
+        raise InputError("--id-pattern", "not_a_regex", why=exc) from None
 
 
 def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date | None = None,
@@ -305,14 +307,14 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
 
     clinic_ids = _check_options(engine, lang, workers, as_of, id_pattern)
     if receipts not in RECEIPTS:
-        raise InputError("--receipts", f"unknown choice '{receipts}' (one of {', '.join(RECEIPTS)})")
+        raise InputError("--receipts", "unknown_choice", value=receipts, choices=", ".join(RECEIPTS))
     out = Path(out)
     try:
         resolved = _resolve_inputs(inputs)
     except InputError as exc:  # an INPUT named by an identifier is not echoed either
         if allow_identifiers:
             raise
-        raise InputError(redact(exc.source) or "", redact(exc.message) or "", exc.path) from None
+        raise exc.elsewhere(redact(exc.source) or "", lambda text: redact(text) or "") from None
     check_targets(inputs, [out])
     screener = make_screener(rules_dir, engine) if workers == 1 else None  # one process: screen here
     book = screener.book if screener is not None else load_rulebook(rules_dir)
@@ -358,8 +360,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         src_findings = [] if allow_identifiers else identifier_kinds(raw.source)
         if src_findings:  # never store the identifying file name; key the case by position
             raw.source = safe(raw.source)
-            item.error = InputError(raw.source, f"the file's path {KIND_TEXT[src_findings[0]]}; rename it "
-                                                "(cases must be anonymised)")
+            item.error = InputError(raw.source, "path_identifies", kind=KIND_TEXT[src_findings[0]])
             item.key = f"{raw.source}@{seq}"
             return item
         position_key = where(raw)
@@ -380,10 +381,10 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
                 item.case_id = data["case_id"]
             return item
         except RecursionError:
-            item.error = InputError(raw.source, "nested deeper than a case can be")
+            item.error = InputError(raw.source, "too_deep_here")
             return item
         except Exception as exc:  # noqa: BLE001 - one case's input never ends the run
-            item.error = InputError(raw.source, f"cannot be read ({type(exc).__name__})")
+            item.error = InputError(raw.source, "cannot_be_read", why=type(exc).__name__)
             return item
         item.case_id = case.case_id
         first = position_key
@@ -392,8 +393,7 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
             first = con.execute("SELECT position FROM temp.run_case_ids WHERE source = ? AND case_id = ?",
                                 (raw.source, case.case_id)).fetchone()[0]
         if first != position_key:
-            item.error = InputError(raw.source, f"case_id repeats the case at {safe(first)} (case ids must be "
-                                                "unique within a file)", "case_id")
+            item.error = InputError(raw.source, "case_id_repeats", "case_id", first=safe(first))
             return item
         item.key = f"{raw.source}#{case.case_id}"
         item.case = case

@@ -123,28 +123,25 @@ def open_results(path: Path, *, create: bool) -> sqlite3.Connection:
     to be written (``create=True``): a run needs a new ``--out``."""
     path = Path(path)
     if path.is_dir():
-        raise InputError(str(path), "is a folder, not a results file")
+        raise InputError(str(path), "results_is_folder")
     if not create and not path.exists():
-        raise InputError(str(path), "no such file")
+        raise InputError(str(path), "no_such_file")
     if create and not path.parent.exists():
-        raise InputError(str(path), "its folder does not exist")
+        raise InputError(str(path), "folder_missing")
     existed = path.exists() and path.stat().st_size > 0
     try:
         con = sqlite3.connect(path, isolation_level=None, timeout=30)
     except sqlite3.Error as exc:
-        raise InputError(str(path), f"cannot be opened ({exc})") from None
+        raise InputError(str(path), "cannot_be_opened", why=exc) from None
     try:
         app = con.execute("PRAGMA application_id").fetchone()[0]
         if (existed or not create) and app != APPLICATION_ID:
-            raise InputError(str(path), "is not an eligibility results file (not written by `eligibility batch`)")
+            raise InputError(str(path), "not_results")
         version = con.execute("PRAGMA user_version").fetchone()[0]
         if existed and version > SCHEMA_VERSION:
-            raise InputError(str(path), f"was written by a newer eligibility (schema {version})")
+            raise InputError(str(path), "newer_results", version=version)
         if existed and create and version < SCHEMA_VERSION:
-            raise InputError(str(path), f"holds results of an older eligibility (results schema {version}; this "
-                                        f"version writes schema {SCHEMA_VERSION}: cases stored, not verdicts; "
-                                        "receipts on demand). Give a new --out (its cases are screened again); "
-                                        "`eligibility summary` still reads this file")
+            raise InputError(str(path), "older_results", version=version, current=SCHEMA_VERSION)
         if create:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
@@ -152,7 +149,7 @@ def open_results(path: Path, *, create: bool) -> sqlite3.Connection:
                               f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
     except sqlite3.DatabaseError as exc:
         con.close()
-        raise InputError(str(path), f"is not an eligibility results file ({exc})") from None
+        raise InputError(str(path), "not_results_why", why=exc) from None
     except BaseException:
         con.close()
         raise
@@ -286,8 +283,7 @@ def _lock_results(con: sqlite3.Connection, out: Path) -> int | None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise InputError(str(out), "another `eligibility batch` is writing this results file; "
-                                   "wait until it ends") from None
+        raise InputError(str(out), "busy") from None
     con.execute("UPDATE runs SET status = 'killed' WHERE status = 'running'")
     return fd
 

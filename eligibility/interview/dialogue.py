@@ -304,8 +304,8 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
     def where(iid: str) -> Path:
         try:
             return Path(save) if save else journal_path(iid)
-        except ValueError as exc:
-            raise InputError("--id", str(exc)) from None
+        except ValueError:
+            raise InputError("--id", "bad_interview_id", iid=iid) from None
 
     if forget:
         path = where(forget)
@@ -319,14 +319,14 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
         base = loaded.model_dump(mode="json", exclude_unset=True)
         findings = scan_case(base)
         if findings:
-            raise InputError(case, guard_message(findings)[1], findings[0].path)
+            raise InputError(case, "worded", findings[0].path, text=guard_message(findings)[1])
     iid = interview_id or base.get("case_id") or f"interview-{dt.datetime.now():%Y%m%d-%H%M%S}"
     path = where(iid)
     journal = Journal.open(path)
     start = journal.start()
     if export:
         if start is None:
-            raise InputError(str(path), w("no_journal", lang))
+            raise InputError(str(path), "no_journal")
         interview = _interview(journal, start, rules_dir)
         Path(export).write_text(yaml.safe_dump(interview.data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         echo(w("exported", lang).format(f=export, digest=journal.digest()))
@@ -334,10 +334,10 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
             write_receipt(interview, receipt)
         return 0
     if start is not None and not resume:
-        raise InputError(str(path), w("kept_here", lang).format(iid=iid))
+        raise InputError(str(path), "kept_here", iid=iid)
     if start is None:
         if resume:
-            raise InputError(str(path), w("nothing_to_resume", lang))
+            raise InputError(str(path), "nothing_to_resume")
         day = as_of or (dt.date.fromisoformat(base["assessment_date"]) if base.get("assessment_date")
                         else dt.date.today())
         base = {**base, "case_id": iid, "assessment_date": day.isoformat()}

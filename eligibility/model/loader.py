@@ -17,14 +17,14 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Callable, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from .case import Case
 from .questions import asked as asked_for
-from .texts import CHECKS_NB, ERRORS, error_message
+from .texts import CHECKS_NB, ERRORS, INPUT, error_message
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 8  # case → abuse → incidents → [i] → field is 4; leave room, refuse bombs
@@ -32,11 +32,28 @@ MAX_DIGITS = 40  # no case field holds a longer number (income is at most 10^12)
 
 
 class InputError(ValueError):
-    """A case that cannot be used, with the path inside the case where the problem is."""
+    """A case or option that cannot be used: where (``source``, and ``path`` inside the case), and
+    what, as a key of the catalogue's input errors (`texts.INPUT`) with the values to fill in.
+    ``message`` is the English text (stored in results files); `text` words it in a language."""
 
-    def __init__(self, source: str, message: str, path: str | None = None):
-        self.source, self.message, self.path = source, message, path
-        super().__init__(f"{source}: {path + ': ' if path else ''}{message}")
+    def __init__(self, source: str, key: str, path: str | None = None, /, **fill: Any):
+        self.source, self.key, self.path, self.fill = source, key, path, fill
+        self.message = self.text("en")
+        super().__init__(f"{source}: {path + ': ' if path else ''}{self.message}")
+
+    def text(self, lang: str) -> str:
+        """The problem in ``lang`` (a key not in the catalogue is shown as it is: never a crash)."""
+        words = INPUT.get(self.key)
+        return words[lang].format(**self.fill) if words else self.key
+
+    def worded(self, lang: str) -> str:
+        """'source: path: problem' in ``lang``: what the command line prints after 'feil:'/'error:'."""
+        return f"{self.source}: {self.path + ': ' if self.path else ''}{self.text(lang)}"
+
+    def elsewhere(self, source: str, redact: Callable[[str], str] = str) -> "InputError":
+        """The same problem told of another ``source`` (its filled-in text passed through ``redact``)."""
+        fill = {k: redact(v) if isinstance(v, str) else v for k, v in self.fill.items()}
+        return InputError(source, self.key, self.path, **fill)
 
 
 # libyaml's parser when PyYAML has it (the pure-Python one is ten times slower); the same safe
@@ -107,11 +124,11 @@ def parse_text(raw: bytes, source: str, fmt: str | None = None) -> Any:
     """Decode and parse a case document: JSON if ``fmt == 'json'``, YAML if ``fmt == 'yaml'``; with
     no ``fmt``, JSON if it looks like JSON (starts with ``{`` or ``[``) and parses as JSON, else YAML."""
     if len(raw) > MAX_BYTES:
-        raise InputError(source, f"file is larger than {MAX_BYTES // 1024} KiB")
+        raise InputError(source, "too_large", kib=MAX_BYTES // 1024)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(source, f"not UTF-8 text (byte {exc.start})") from None
+        raise InputError(source, "not_utf8", byte=exc.start) from None
     text = text.removeprefix("\ufeff")
     if fmt is None and text.lstrip().startswith(("{", "[")):  # JSON, or a YAML flow mapping such as {case_id: x}
         try:
@@ -132,17 +149,23 @@ def _load(text: str, source: str, fmt: str) -> Any:
         _refuse_yaml_features(text)
         return yaml.load(text, Loader=_CaseLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
-        raise InputError(source, f"nested deeper than a case can be ({MAX_DEPTH} levels)") from None
+        raise InputError(source, "too_deep", depth=MAX_DEPTH) from None
     except json.JSONDecodeError as exc:
-        raise InputError(source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        raise InputError(source, "not_valid_at", fmt="JSON", problem=exc.msg, line=exc.lineno,
+                         column=exc.colno) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(source, f"not valid {'JSON' if fmt == 'json' else 'YAML'}: {problem}{where}") from None
+        name = "JSON" if fmt == "json" else "YAML"
+        if mark:
+            raise InputError(source, "not_valid_at", fmt=name, problem=problem, line=mark.line + 1,
+                             column=mark.column + 1) from None
+        raise InputError(source, "not_valid", fmt=name, problem=problem) from None
     except ValueError as exc:  # a value the parser cannot convert (the message never quotes the value)
-        problem = str(exc) if isinstance(exc, _TooLong) else "a value that cannot be converted"
-        raise InputError(source, f"not valid {'JSON' if fmt == 'json' else 'YAML'}: {problem}") from None
+        name = "JSON" if fmt == "json" else "YAML"
+        if isinstance(exc, _TooLong):
+            raise InputError(source, "too_many_digits", fmt=name, digits=MAX_DIGITS) from None
+        raise InputError(source, "not_convertible", fmt=name) from None
 
 
 def _checked(data: Any, source: str) -> Any:
@@ -152,7 +175,7 @@ def _checked(data: Any, source: str) -> Any:
     except RecursionError:
         too_deep = True
     if too_deep:
-        raise InputError(source, f"nested deeper than a case can be ({MAX_DEPTH} levels)")
+        raise InputError(source, "too_deep", depth=MAX_DEPTH)
     return data
 
 
@@ -225,9 +248,7 @@ def validate_case(data: Any, source: str, lang: str = "en") -> Case:
     """Validate a parsed document as a `Case`; the error names the field path (and, in Norwegian,
     the field in words: the question the case file answers there, `texts.error_message`)."""
     if not isinstance(data, dict):
-        message = ("en sak skal være en gruppe med felt (case_id, applicant, ...)" if lang == "nb"
-                   else "a case must be a mapping of fields (case_id, applicant, ...)")
-        raise InputError(source, message)
+        raise InputError(source, "not_a_mapping")
     try:
         return Case.model_validate(norwegian_dates(data))
     except ValidationError as exc:
@@ -253,7 +274,7 @@ def validate_case(data: Any, source: str, lang: str = "en") -> Case:
                         "anførselstegn, f.eks. citizenship: 'NO' for Norge)" if lang == "nb" else
                         " (YAML reads an unquoted NO, no, yes, on or off as true/false: quote it, e.g. "
                         "citizenship: 'NO' for Norway)")
-        raise InputError(source, message + more, path or None) from None
+        raise InputError(source, "worded", path or None, text=message + more) from None
 
 
 def read_bounded(path: Path, source: str) -> bytes:
@@ -263,15 +284,15 @@ def read_bounded(path: Path, source: str) -> bytes:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise InputError(source, "no such file") from None
+        raise InputError(source, "no_such_file") from None
     except IsADirectoryError:
-        raise InputError(source, "is a directory, not a case file") from None
+        raise InputError(source, "folder_not_case") from None
     except PermissionError:
-        raise InputError(source, "permission denied") from None
+        raise InputError(source, "permission_denied") from None
     except OSError as exc:
-        raise InputError(source, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+        raise InputError(source, "cannot_be_read", why=exc.strerror or type(exc).__name__) from None
     if len(raw) > MAX_BYTES:
-        raise InputError(source, f"file is larger than {MAX_BYTES // 1024} KiB")
+        raise InputError(source, "too_large", kib=MAX_BYTES // 1024)
     return raw
 
 

@@ -1,10 +1,12 @@
-"""The fixed words of every screening output, in Norwegian bokmål and English (issue 13).
+"""The one catalogue of fixed words, in Norwegian bokmål and English (issue 13).
 
 The rules own their texts (rules/*.yaml, reviewed per language); everything else a caseworker
-reads in `eligibility screen` comes from `WORDS` here: headings, status and kind labels, urgency
-labels, dates and the wording of input errors (the labels of the case file's values are in
-rules/questions.yaml, with the questions). A test screens every
-example case in every format under ``--lang nb`` and fails on English words outside names.
+reads comes from here, one table per stage in `CATALOGUE`, looked up by `word`: the screening's
+headings, status and kind labels (`WORDS`), the batch summary's (`SUMMARY`), the interview's
+(`INTERVIEW`), input errors (`INPUT`: an `InputError` carries its key), dates and the wording of
+a case's validation errors (the labels of the case file's values are in rules/questions.yaml, with
+the questions). Tests check every key has nb and en and is used (tests/test_texts.py), and screen
+every example case in every format under ``--lang nb`` for English words outside names.
 """
 
 from __future__ import annotations
@@ -145,20 +147,12 @@ INTERVIEW: dict[str, dict[str, str]] = {
     "unchanged": {"nb": "(ingen endring i status)", "en": "(no change in status)"},
     "item": {"nb": "(gjelder nr. {n})", "en": "(about no. {n})"},
     "back_done": {"nb": "Angret forrige svar.", "en": "Undid the last answer."},
-    "no_journal": {"nb": "ingen intervjujournal her: oppgi --save FIL eller --id ID for et intervju",
-                   "en": "no interview journal here: give --save FILE or --id ID of an interview"},
-    "kept_here": {"nb": "et intervju er allerede lagret her: legg til --resume for å fortsette det, eller "
-                        "--forget {iid} for å slette det",
-                  "en": "an interview is already kept here: add --resume to continue it, or --forget {iid} to delete it"},
-    "nothing_to_resume": {"nb": "ikke noe intervju å fortsette her", "en": "no interview to resume here"},
     "deleted": {"nb": "slettet: {iid}", "en": "deleted: {iid}"},
     "no_such_journal": {"nb": "ingen journal: {iid}", "en": "no journal: {iid}"},
     "exported": {"nb": "{f}: journalens sha256 {digest}", "en": "{f}: journal sha256 {digest}"},
     "nothing_to_undo": {"nb": "Ingenting å angre.", "en": "Nothing to undo."},
 }
 
-# The one catalogue: every table of fixed words, by the stage that prints them (`word` looks them up).
-CATALOGUE: dict[str, dict[str, dict[str, str]]] = {"screen": WORDS, "summary": SUMMARY, "interview": INTERVIEW}
 
 MONTHS = {
     "nb": ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
@@ -277,29 +271,161 @@ def error_message(error: dict, lang: str, question: str | None) -> str:
     return text
 
 
-# --- file errors (eligibility/model/loader.py words them in English; nb replaces the known openings) -----
-FILE_ERRORS_NB: tuple[tuple[str, str], ...] = (
-    ("no such file or folder", "filen eller mappen finnes ikke"),
-    ("no such file", "filen finnes ikke"),
-    ("is a directory, not a case file", "er en mappe, ikke en saksfil"),
-    ("permission denied", "ingen tilgang til filen"),
-    ("cannot be read", "kan ikke leses"),
-    ("file is larger than", "filen er større enn"),
-    ("not UTF-8 text", "ikke UTF-8-tekst (lagre filen som UTF-8)"),
-    ("not valid YAML", "ikke gyldig YAML"),
-    ("not valid JSON", "ikke gyldig JSON"),
-    ("nested deeper than a case can be", "nøstet dypere enn en sak kan være"),
-    ("a case must be a mapping of fields", "en sak skal være en gruppe med felt"),
-)
+# --- input errors (`InputError(source, key, path, **args)`: the key names its words here) -------------------
+# Anything in {braces} is filled from the error: names, numbers, and a parser's or the system's own detail
+# (which quotes the file or the system, so it is kept as it is).
+_SAVE_NB = "lagre den som «CSV UTF-8» (i Excel: Fil > Lagre som > «CSV UTF-8 (kommadelt)») og kjør på nytt"
+_SAVE_EN = ('save it as "CSV UTF-8" (in Excel: Fil > Lagre som > "CSV UTF-8 (kommadelt)"; File > Save As > '
+            '"CSV UTF-8 (Comma delimited)") and run again')
+INPUT: dict[str, dict[str, str]] = {
+    # reading a case file (model/loader.py)
+    "no_such_file": {"nb": "filen finnes ikke", "en": "no such file"},
+    "folder_not_case": {"nb": "er en mappe, ikke en saksfil", "en": "is a directory, not a case file"},
+    "permission_denied": {"nb": "ingen tilgang til filen", "en": "permission denied"},
+    "cannot_be_read": {"nb": "kan ikke leses ({why})", "en": "cannot be read ({why})"},
+    "too_large": {"nb": "filen er større enn {kib} KiB", "en": "file is larger than {kib} KiB"},
+    "not_utf8": {"nb": "ikke UTF-8-tekst (lagre filen som UTF-8) (byte {byte})", "en": "not UTF-8 text (byte {byte})"},
+    "too_deep": {"nb": "nøstet dypere enn en sak kan være ({depth} nivåer)",
+                 "en": "nested deeper than a case can be ({depth} levels)"},
+    "too_deep_here": {"nb": "nøstet dypere enn en sak kan være", "en": "nested deeper than a case can be"},
+    "not_valid_at": {"nb": "ikke gyldig {fmt}: {problem} (linje {line}, kolonne {column})",
+                     "en": "not valid {fmt}: {problem} (line {line}, column {column})"},
+    "not_valid": {"nb": "ikke gyldig {fmt}: {problem}", "en": "not valid {fmt}: {problem}"},
+    "not_convertible": {"nb": "ikke gyldig {fmt}: en verdi som ikke kan tolkes",
+                        "en": "not valid {fmt}: a value that cannot be converted"},
+    "too_many_digits": {"nb": "ikke gyldig {fmt}: et tall med mer enn {digits} sifre",
+                        "en": "not valid {fmt}: a number longer than {digits} digits"},
+    "not_a_mapping": {"nb": "en sak skal være en gruppe med felt (case_id, applicant, ...)",
+                      "en": "a case must be a mapping of fields (case_id, applicant, ...)"},
+    # a message already worded in the command's language by its own table (ERRORS, CHECKS_NB, the
+    # anonymisation guard): passed on as it is
+    "worded": {"nb": "{text}", "en": "{text}"},
+    # options
+    "not_a_date": {"nb": "«{value}» er ikke en dato (skriv ÅÅÅÅ-MM-DD)", "en": "'{value}' is not a date (use YYYY-MM-DD)"},
+    "before_law": {"nb": CHECKS_NB["before_law"],
+                   "en": "the rulebook covers the law from {first} (utlendingsloven 2008 in force); an earlier "
+                         "assessment date cannot be screened"},
+    "after_law": {"nb": CHECKS_NB["after_law"], "en": "an assessment date must be at most {last}"},
+    "unknown_engine": {"nb": "ukjent motor «{engine}» (en av {engines})", "en": "unknown engine '{engine}' (one of {engines})"},
+    "no_python_engine": {"nb": "den rene Python-motoren (eligibility/engine/evaluator.py) er ikke installert",
+                         "en": "the plain-Python engine (eligibility/engine/evaluator.py) is not installed"},
+    "unknown_lang": {"nb": "ukjent språk «{lang}» (nb eller en)", "en": "unknown language '{lang}' (nb or en)"},
+    "workers_at_least_1": {"nb": "må være minst 1", "en": "must be at least 1"},
+    "not_a_regex": {"nb": "er ikke et regulært uttrykk ({why})", "en": "is not a regular expression ({why})"},
+    "unknown_choice": {"nb": "ukjent valg «{value}» (en av {choices})", "en": "unknown choice '{value}' (one of {choices})"},
+    "bad_interview_id": {"nb": "intervju-id «{iid}» kan bare ha bokstaver, sifre, «.», «_» og «-» (høyst 64)",
+                         "en": "interview id '{iid}' must be letters, digits, '.', '_' or '-' (at most 64)"},
+    # the interview's journal (interview/dialogue.py)
+    "no_journal": {"nb": "ingen intervjujournal her: oppgi --save FIL eller --id ID for et intervju",
+                   "en": "no interview journal here: give --save FILE or --id ID of an interview"},
+    "kept_here": {"nb": "et intervju er allerede lagret her: legg til --resume for å fortsette det, eller "
+                        "--forget {iid} for å slette det",
+                  "en": "an interview is already kept here: add --resume to continue it, or --forget {iid} to delete it"},
+    "nothing_to_resume": {"nb": "ikke noe intervju å fortsette her", "en": "no interview to resume here"},
+    # batch inputs (batch/readers.py, batch/runner.py)
+    "no_input": {"nb": "ingen INPUT oppgitt (en mappe, en saksfil, en .jsonl- eller en .csv-fil)",
+                 "en": "no INPUT given (a folder, a case file, a .jsonl or a .csv file)"},
+    "no_such_file_or_folder": {"nb": "filen eller mappen finnes ikke", "en": "no such file or folder"},
+    "given_twice": {"nb": "oppgitt mer enn én gang", "en": "given more than once"},
+    "no_case_files": {"nb": "mappen har ingen saksfiler (.yaml, .yml, .json)",
+                      "en": "the folder has no case files (.yaml, .yml, .json)"},
+    "not_regular": {"nb": "ikke en vanlig fil (en navngitt rørledning eller en enhet): lagre den i en fil først",
+                    "en": "not a regular file (a named pipe or a device): save it to a file first"},
+    "not_supported": {"nb": "ikke en støttet inndata: oppgi en mappe, en .yaml/.yml/.json-saksfil, en .jsonl-fil "
+                            "eller en .csv-fil",
+                      "en": "not a supported input: give a folder, a .yaml/.yml/.json case file, a .jsonl file or "
+                            "a .csv file"},
+    "csv_header_unreadable": {"nb": "CSV-overskriften kan ikke leses: {why}", "en": "the CSV header cannot be read: {why}"},
+    "csv_no_header": {"nb": "CSV-filen har ingen overskriftsrad (feltstier med punktum, f.eks. relationship.type)",
+                      "en": "the CSV file has no header row (dotted field paths, e.g. relationship.type)"},
+    "csv_not_a_path": {"nb": "kolonne {i} i overskriften er ikke en feltsti med punktum (bokstaver, sifre og _ skilt "
+                             "med punktum, f.eks. permits.0.basis)",
+                       "en": "column {i} of the header is not a dotted field path (letters, digits and _ separated "
+                             "by dots, e.g. permits.0.basis)"},
+    "csv_repeats": {"nb": "kolonne {i} gjentar kolonne {first} ({name})", "en": "column {i} repeats column {first} ({name})"},
+    "csv_index_first": {"nb": "kolonne {i} ({name}) begynner med en listeindeks",
+                        "en": "column {i} ({name}) starts with a list index"},
+    "csv_unknown_column": {"nb": "ukjent kolonne `{name}`; mente du `{fix}`? (kolonne {i} i overskriften)",
+                           "en": "unknown column `{name}`; did you mean `{fix}`? (column {i} of the header)"},
+    "csv_list_disagree": {"nb": "kolonnene {one} og {other} er uenige om {prefix} er en liste",
+                          "en": "columns {one} and {other} disagree on whether {prefix} is a list"},
+    "csv_cells": {"nb": "raden har {cells} celler, overskriften {columns}", "en": "the row has {cells} cells, the header {columns}"},
+    "csv_unnamed": {"nb": "kolonne {i} har ikke noe navn i overskriften, men en verdi i denne raden",
+                    "en": "column {i} has no name in the header but a value in this row"},
+    "csv_too_deep": {"nb": "kolonne {i} er nøstet dypere enn en sak kan være ({depth} nivåer)",
+                     "en": "column {i} is nested deeper than a case can be ({depth} levels)"},
+    "csv_list_cell": {"nb": "en celle som begynner med [ skal være en JSON-liste med høyst {depth} nivåer",
+                      "en": "a cell starting with [ must be a JSON list of at most {depth} levels"},
+    "csv_both_filled": {"nb": "både denne cellen og cellene til elementene er fylt ut",
+                        "en": "this cell and the cells of its elements are both filled"},
+    "csv_cp1252": {"nb": "ikke UTF-8-tekst (linje {line}): det ser ut som Windows-1252, slik Excel med norske "
+                         "innstillinger lagrer «CSV (semikolondelt)»; " + _SAVE_NB,
+                   "en": "not UTF-8 text (line {line}): it looks like Windows-1252, as Excel in Norwegian settings "
+                         'saves "CSV (semikolondelt)"; ' + _SAVE_EN},
+    "csv_other_encoding": {"nb": "ikke UTF-8-tekst (linje {line}): den har en annen tegnkoding; " + _SAVE_NB,
+                           "en": "not UTF-8 text (line {line}): it is in some other encoding; " + _SAVE_EN},
+    "row_not_utf8": {"nb": "ikke UTF-8-tekst: " + _SAVE_NB, "en": "not UTF-8 text: " + _SAVE_EN},
+    "line_too_large": {"nb": "linjen er større enn {kib} KiB", "en": "line is larger than {kib} KiB"},
+    "row_too_large": {"nb": "raden er større enn {kib} KiB", "en": "row is larger than {kib} KiB"},
+    "rest_unread": {"nb": "{why}; denne raden og resten av filen ble ikke lest (radene før ble lest; lagrede "
+                          "resultater fra filen beholdes)",
+                    "en": "{why}; this row and the rest of this file were not read (the rows before it were; stored "
+                          "results of this file are kept)"},
+    "path_identifies": {"nb": "filens sti {kind}; gi den nytt navn (saker skal være anonymisert)",
+                        "en": "the file's path {kind}; rename it (cases must be anonymised)"},
+    "case_id_repeats": {"nb": "case_id gjentar saken på {first} (saks-id-er skal være unike i en fil)",
+                        "en": "case_id repeats the case at {first} (case ids must be unique within a file)"},
+    "is_an_input": {"nb": "er en av inndataene: oppgi en annen fil å skrive til",
+                    "en": "is one of the inputs: give another file to write to"},
+    "in_input_folder": {"nb": "er en saksfil i inndatamappen {folder}: skriv resultatene et annet sted",
+                        "en": "is a case file in the input folder {folder}: write the results elsewhere"},
+    # results files (batch/store.py, batch/replay.py, `eligibility summary` and `receipt`)
+    "results_is_folder": {"nb": "er en mappe, ikke en resultatfil", "en": "is a folder, not a results file"},
+    "folder_missing": {"nb": "mappen finnes ikke", "en": "its folder does not exist"},
+    "cannot_be_opened": {"nb": "kan ikke åpnes ({why})", "en": "cannot be opened ({why})"},
+    "not_results": {"nb": "er ikke en resultatfil fra eligibility (ikke skrevet av `eligibility batch`)",
+                    "en": "is not an eligibility results file (not written by `eligibility batch`)"},
+    "not_results_why": {"nb": "er ikke en resultatfil fra eligibility ({why})",
+                        "en": "is not an eligibility results file ({why})"},
+    "newer_results": {"nb": "ble skrevet av en nyere eligibility (skjema {version})",
+                      "en": "was written by a newer eligibility (schema {version})"},
+    "older_results": {"nb": "har resultater fra en eldre eligibility (resultatskjema {version}; denne versjonen skriver "
+                            "skjema {current}: saker lagres, ikke vurderinger; kvitteringer ved behov). Oppgi en ny "
+                            "--out (sakene screenes på nytt); `eligibility summary` leser fortsatt denne filen",
+                      "en": "holds results of an older eligibility (results schema {version}; this version writes "
+                            "schema {current}: cases stored, not verdicts; receipts on demand). Give a new --out "
+                            "(its cases are screened again); `eligibility summary` still reads this file"},
+    "older_no_cases": {"nb": "har resultater fra en eldre eligibility (resultatskjema {version}) uten sakene: å lage "
+                             "dem på nytt krever en resultatfil fra `eligibility batch` 0.3 eller senere, "
+                             "resultatskjema 4 (kjør batchen på nytt med en ny --out)",
+                       "en": "holds results of an older eligibility (results schema {version}) without the cases: "
+                             "regenerating needs a results file of `eligibility batch` 0.3 or later, results "
+                             "schema 4 (run the batch again with a new --out)"},
+    "busy": {"nb": "en annen `eligibility batch` skriver til denne resultatfilen; vent til den er ferdig",
+             "en": "another `eligibility batch` is writing this results file; wait until it ends"},
+    "rules_changed": {"nb": "regelfilene ble endret mens batchen startet; kjør den på nytt",
+                      "en": "the rule files changed while the batch started; run it again"},
+    "no_rulebook_of_cases": {"nb": "har ikke regelverket {digest} som sakene ble screenet med",
+                             "en": "does not hold the rulebook {digest} its cases were screened with"},
+    "rulebook_digest": {"nb": "det lagrede regelverket {digest} stemmer ikke med sin sjekksum",
+                        "en": "its stored rulebook {digest} does not match its digest"},
+    "no_rulebook": {"nb": "har ikke regelverket {digest}", "en": "does not hold the rulebook {digest}"},
+    "is_an_export": {"nb": "er en eksport; oppsummer resultatfilen {sibling}", "en": "is an export; summarise its results file {sibling}"},
+    "all_alone": {"nb": "eksporterer alle saker: oppgi ingen CASE_ID og ingen -o, bare --to MAPPE",
+                  "en": "exports every case: give no CASE_ID and no -o, only --to FOLDER"},
+    "to_folder": {"nb": "oppgi mappen kvitteringene skal skrives til (med --all)",
+                  "en": "give the folder to write the receipts to (with --all)"},
+    "case_id_needed": {"nb": "oppgi saks-id-en (eller --all --to MAPPE for alle saker)",
+                       "en": "give the case id (or --all --to FOLDER for every case)"},
+    "no_screened_case": {"nb": "ingen screenet sak med denne saks-id-en eller nøkkelen i {results}",
+                         "en": "no screened case with this case id or key in {results}"},
+    "several_cases": {"nb": "flere saker har denne saks-id-en; oppgi nøkkelen i stedet: {keys}",
+                      "en": "several cases have this case id; give the key instead: {keys}"},
+    "file_not_folder": {"nb": "er en fil, ikke en mappe", "en": "is a file, not a folder"},
+}
 
 
-def input_error(message: str, lang: str) -> str:
-    """An input error in ``lang``: in nb, the known English openings of file errors are replaced
-    (the parser's own detail after a colon, e.g. YAML's, is kept as it is: it quotes the file)."""
-    if lang != "nb":
-        return message
-    message = re.sub(r"\(line (\d+), column (\d+)\)", r"(linje \1, kolonne \2)", message)
-    for en, nb in FILE_ERRORS_NB:
-        if f": {en}" in message:
-            return message.replace(f": {en}", f": {nb}", 1)
-    return message
+# The one catalogue: every table of fixed words, by the stage that prints them (`word` looks them up).
+CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
+    "screen": WORDS, "summary": SUMMARY, "interview": INTERVIEW, "input": INPUT,
+}
