@@ -59,7 +59,7 @@ def test_stdin_and_as_of() -> None:
     (["screen", "does-not-exist.yaml", "--lang", "en"], None, "no such file"),
     (["screen", "-"], "case_id: x\napplicant: {bith_date: 1990-01-01}\n", "applicant.bith_date: ukjent felt"),
     (["screen", "-", "--lang", "en"], "case_id: x\napplicant: {bith_date: 1990-01-01}\n", "applicant.bith_date: unknown field"),
-    (["screen", "-"], "case_id: x\na: &a [1]\nb: *a\n", "anchors"),
+    (["screen", "-"], "case_id: x\na: &a [1]\nb: *a\n", "ankere"),
     (["screen", "-"], "case_id: [unclosed\n", "ikke gyldig YAML"),
     (["screen", "-", "--lang", "en"], "case_id: [unclosed\n", "not valid YAML"),
     (["screen", CASE, "--as-of", "26.11.2026"], None, "ikke en dato"),

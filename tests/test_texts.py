@@ -131,3 +131,29 @@ def test_csv_header_problems_in_nb(tmp_path: Path) -> None:
         _Header(["case_id", "case_id"], "cases.csv")
     assert caught.value.text("nb") == "kolonne 2 gjentar kolonne 1 (case_id)"
     assert caught.value.message == "column 2 repeats column 1 (case_id)"
+
+
+@pytest.mark.parametrize("text, nb, en", [
+    ("case_id,notes\nk-1,\"unclosed\n", "CSV-syntaksfeil", "CSV syntax error"),
+    ("case_id,\"unclosed\n", "CSV-overskriften kan ikke leses: CSV-syntaksfeil", "the CSV header cannot be read: CSV syntax error"),
+])
+def test_a_csv_file_cut_short_is_told_in_nb(tmp_path: Path, text: str, nb: str, en: str) -> None:
+    """The CSV reader's own problems (a syntax error, a row too large) have nb words too."""
+    from eligibility.batch.readers import _read_all, _resolve_inputs
+    from eligibility.model.loader import InputError
+
+    (tmp_path / "cases.csv").write_text(text, encoding="utf-8")
+    try:
+        errors = [raw.error for raw in _read_all(_resolve_inputs([tmp_path / "cases.csv"])) if raw.error]
+    except InputError as exc:
+        errors = [exc]
+    assert errors and nb in errors[0].text("nb") and en in errors[0].message, errors[0].message
+
+
+@pytest.mark.parametrize("text, nb", [("a: &x 1\nb: *x\n", "ankere (&navn)"), ("a: !!str 1\n", "tagger (!tag)")])
+def test_refused_yaml_features_are_told_in_nb(text: str, nb: str) -> None:
+    from eligibility.model.loader import InputError, parse_text
+
+    with pytest.raises(InputError) as caught:
+        parse_text(text.encode(), "case.yaml")
+    assert nb in caught.value.text("nb") and "not allowed" in caught.value.message

@@ -263,9 +263,10 @@ class _BoundedLines:
         self.used = 0
 
 
-def _csv_rows(fh: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
+def _csv_rows(fh: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | None, Exception | None]]:
     """(first line, cells, None) per row, then (line, None, why) if the file cannot be read to its
-    end: a row over the size bound or a CSV syntax error (an unclosed quote) ends it."""
+    end: a row over the size bound (`_RowTooLarge`) or a CSV syntax error (an unclosed quote,
+    `csv.Error`) ends it."""
     lines = _BoundedLines(fh)
     reader = csv.reader(lines, delimiter=delimiter, strict=True)  # strict: an unclosed quote is an error,
     # not a cell that swallows the rest of the file
@@ -275,11 +276,8 @@ def _csv_rows(fh: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | No
             cells = next(reader)
         except StopIteration:
             return
-        except _RowTooLarge:
-            yield start, None, f"the row is larger than {MAX_BYTES // 1024} KiB"
-            return
-        except csv.Error as exc:
-            yield start, None, f"CSV syntax error ({exc})"
+        except (_RowTooLarge, csv.Error) as exc:
+            yield start, None, exc
             return
         lines.next_row()
         yield start, cells, None
@@ -368,8 +366,10 @@ def _resolve_inputs(inputs: list[Path]) -> list[_Input]:
             delimiter = _csv_delimiter(path)
             with _csv_open(path) as fh:
                 _, first, why = next(_csv_rows(fh, delimiter), (1, [], None))
+            if isinstance(why, _RowTooLarge):
+                raise InputError(arg, "csv_header_large", kib=MAX_BYTES // 1024)
             if first is None:
-                raise InputError(arg, "csv_header_unreadable", why=why)
+                raise InputError(arg, "csv_header_syntax", why=why)
             out.append(_Input(arg, path, "csv", header=_Header(first, arg), delimiter=delimiter))
         else:
             raise InputError(arg, "not_supported")
@@ -432,8 +432,9 @@ def _read_csv(inp: _Input) -> Iterator[_Raw]:
         next(rows, None)  # the header, checked by _resolve_inputs
         for start, cells, why in rows:
             if cells is None:  # cannot resynchronise: the rest of the file is one failed entry
-                yield _Raw(inp.arg, source, start, rest_unread=True, error=InputError(
-                    source, "rest_unread", why=why))
+                error = (InputError(source, "rest_unread_large", kib=MAX_BYTES // 1024)
+                         if isinstance(why, _RowTooLarge) else InputError(source, "rest_unread_syntax", why=why))
+                yield _Raw(inp.arg, source, start, rest_unread=True, error=error)
                 return
             if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
                 continue  # a blank row, or a comment such as the questions of `eligibility template`

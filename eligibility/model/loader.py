@@ -93,8 +93,8 @@ def _json_int(text: str) -> int:
     return int(text)
 
 
-def _refuse_yaml_features(text: str) -> None:
-    """Refuse anchors, aliases and explicit tags, flow nesting deeper than `MAX_FLOW` and more than
+def _refuse_yaml_features(text: str, source: str) -> None:
+    """Refuse (`InputError`) anchors, aliases and explicit tags, flow nesting deeper than `MAX_FLOW` and more than
     `MAX_EVENTS` nodes, before the document is built (a YAML alias bomb expands only when built)."""
     depth = 0
     for bracket in _BRACKETS.finditer(text):  # no case value holds a bracket: every one is structure
@@ -103,13 +103,13 @@ def _refuse_yaml_features(text: str) -> None:
             raise RecursionError  # refused as nested too deep, before the parser's quadratic time
     for count, event in enumerate(yaml.parse(text, Loader=_SafeBase)):
         if count > MAX_EVENTS:  # refused before the (slow, Python) construction of the document
-            raise yaml.YAMLError(f"more than {MAX_EVENTS:,} keys and values: no case holds that many")
+            raise InputError(source, "yaml_too_many", n=f"{MAX_EVENTS:,}")
         if isinstance(event, yaml.AliasEvent):
-            raise yaml.YAMLError("YAML aliases (*name) are not allowed in case files")
+            raise InputError(source, "yaml_aliases")
         if getattr(event, "anchor", None) is not None:
-            raise yaml.YAMLError("YAML anchors (&name) are not allowed in case files")
+            raise InputError(source, "yaml_anchors")
         if getattr(event, "tag", None) is not None:  # only explicitly written tags are set here
-            raise yaml.YAMLError("YAML tags (!tag) are not allowed in case files")
+            raise InputError(source, "yaml_tags")
 
 
 def _depth(value: Any, level: int = 0) -> int:
@@ -146,8 +146,10 @@ def _load(text: str, source: str, fmt: str) -> Any:
     try:
         if fmt == "json":
             return json.loads(text, parse_int=_json_int)
-        _refuse_yaml_features(text)
+        _refuse_yaml_features(text, source)
         return yaml.load(text, Loader=_CaseLoader)  # noqa: S506 - a SafeLoader subclass
+    except InputError:
+        raise
     except RecursionError:
         raise InputError(source, "too_deep", depth=MAX_DEPTH) from None
     except json.JSONDecodeError as exc:

@@ -274,6 +274,9 @@ def error_message(error: dict, lang: str, question: str | None) -> str:
 # --- input errors (`InputError(source, key, path, **args)`: the key names its words here) -------------------
 # Anything in {braces} is filled from the error: names, numbers, and a parser's or the system's own detail
 # (which quotes the file or the system, so it is kept as it is).
+_REST_NB = "; denne raden og resten av filen ble ikke lest (radene før ble lest; lagrede resultater fra filen beholdes)"
+_REST_EN = ("; this row and the rest of this file were not read (the rows before it were; stored results of this "
+            "file are kept)")
 _SAVE_NB = "lagre den som «CSV UTF-8» (i Excel: Fil > Lagre som > «CSV UTF-8 (kommadelt)») og kjør på nytt"
 _SAVE_EN = ('save it as "CSV UTF-8" (in Excel: Fil > Lagre som > "CSV UTF-8 (kommadelt)"; File > Save As > '
             '"CSV UTF-8 (Comma delimited)") and run again')
@@ -295,6 +298,14 @@ INPUT: dict[str, dict[str, str]] = {
                         "en": "not valid {fmt}: a value that cannot be converted"},
     "too_many_digits": {"nb": "ikke gyldig {fmt}: et tall med mer enn {digits} sifre",
                         "en": "not valid {fmt}: a number longer than {digits} digits"},
+    "yaml_aliases": {"nb": "ikke gyldig YAML: YAML-aliaser (*navn) er ikke tillatt i saksfiler",
+                     "en": "not valid YAML: YAML aliases (*name) are not allowed in case files"},
+    "yaml_anchors": {"nb": "ikke gyldig YAML: YAML-ankere (&navn) er ikke tillatt i saksfiler",
+                     "en": "not valid YAML: YAML anchors (&name) are not allowed in case files"},
+    "yaml_tags": {"nb": "ikke gyldig YAML: YAML-tagger (!tag) er ikke tillatt i saksfiler",
+                  "en": "not valid YAML: YAML tags (!tag) are not allowed in case files"},
+    "yaml_too_many": {"nb": "ikke gyldig YAML: mer enn {n} nøkler og verdier: ingen sak har så mange",
+                      "en": "not valid YAML: more than {n} keys and values: no case holds that many"},
     "not_a_mapping": {"nb": "en sak skal være en gruppe med felt (case_id, applicant, ...)",
                       "en": "a case must be a mapping of fields (case_id, applicant, ...)"},
     # a message already worded in the command's language by its own table (ERRORS, CHECKS_NB, the
@@ -335,7 +346,10 @@ INPUT: dict[str, dict[str, str]] = {
                             "eller en .csv-fil",
                       "en": "not a supported input: give a folder, a .yaml/.yml/.json case file, a .jsonl file or "
                             "a .csv file"},
-    "csv_header_unreadable": {"nb": "CSV-overskriften kan ikke leses: {why}", "en": "the CSV header cannot be read: {why}"},
+    "csv_header_large": {"nb": "CSV-overskriften kan ikke leses: raden er større enn {kib} KiB",
+                         "en": "the CSV header cannot be read: the row is larger than {kib} KiB"},
+    "csv_header_syntax": {"nb": "CSV-overskriften kan ikke leses: CSV-syntaksfeil ({why})",
+                          "en": "the CSV header cannot be read: CSV syntax error ({why})"},
     "csv_no_header": {"nb": "CSV-filen har ingen overskriftsrad (feltstier med punktum, f.eks. relationship.type)",
                       "en": "the CSV file has no header row (dotted field paths, e.g. relationship.type)"},
     "csv_not_a_path": {"nb": "kolonne {i} i overskriften er ikke en feltsti med punktum (bokstaver, sifre og _ skilt "
@@ -367,10 +381,8 @@ INPUT: dict[str, dict[str, str]] = {
     "row_not_utf8": {"nb": "ikke UTF-8-tekst: " + _SAVE_NB, "en": "not UTF-8 text: " + _SAVE_EN},
     "line_too_large": {"nb": "linjen er større enn {kib} KiB", "en": "line is larger than {kib} KiB"},
     "row_too_large": {"nb": "raden er større enn {kib} KiB", "en": "row is larger than {kib} KiB"},
-    "rest_unread": {"nb": "{why}; denne raden og resten av filen ble ikke lest (radene før ble lest; lagrede "
-                          "resultater fra filen beholdes)",
-                    "en": "{why}; this row and the rest of this file were not read (the rows before it were; stored "
-                          "results of this file are kept)"},
+    "rest_unread_large": {"nb": "raden er større enn {kib} KiB" + _REST_NB, "en": "the row is larger than {kib} KiB" + _REST_EN},
+    "rest_unread_syntax": {"nb": "CSV-syntaksfeil ({why})" + _REST_NB, "en": "CSV syntax error ({why})" + _REST_EN},
     "path_identifies": {"nb": "filens sti {kind}; gi den nytt navn (saker skal være anonymisert)",
                         "en": "the file's path {kind}; rename it (cases must be anonymised)"},
     "case_id_repeats": {"nb": "case_id gjentar saken på {first} (saks-id-er skal være unike i en fil)",
