@@ -107,10 +107,10 @@ def _law_date(ctx: Any, param: Any, value: str | None) -> dt.date | None:
         raise _RefusedOption(ctx, param, exc.type, **(exc.context or {})) from None
 
 
-def _target(_: Any, param: Any, value: Path | None) -> Path | None:
+def _target(ctx: Any, param: Any, value: Path | None) -> Path | None:
     """A file to write: its folder must exist (checked before any work is done)."""
     if value is not None and not value.absolute().parent.is_dir():
-        raise click.BadParameter(f"the folder of '{value}' does not exist (create it first)")
+        raise _RefusedOption(ctx, param, "no_target_folder", value=value)
     return value
 
 

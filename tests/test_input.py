@@ -273,9 +273,9 @@ def run(*args: str) -> tuple[int, str]:
     (["screen", "{tmp}/bad.yaml"], "assessment_date"),
     (["screen", CASE, "--as-of", "0001-01-01"], "fra 2010-01-01"),
     (["screen", CASE, "--as-of", "9999-12-31"], "høyst 2100-12-31"),
-    (["screen", CASE, "-o", "{tmp}/missing/v.txt"], "does not exist"),
-    (["screen", CASE, "--receipt", "{tmp}/missing/r.json"], "does not exist"),
-    (["batch", "{tmp}/in", "--out", "{tmp}/missing/r.sqlite"], "does not exist"),
+    (["screen", CASE, "-o", "{tmp}/missing/v.txt"], "finnes ikke"),
+    (["screen", CASE, "--receipt", "{tmp}/missing/r.json"], "finnes ikke"),
+    (["batch", "{tmp}/in", "--out", "{tmp}/missing/r.sqlite"], "finnes ikke"),
     (["batch", "{tmp}/in", "--out", "{tmp}/in/c.yaml", "--format", "jsonl"], "inndatamappen"),
     (["batch", "{tmp}/in", "--out", "{tmp}/in/new.json", "--format", "csv"], "inndatamappen"),
 ])

@@ -63,6 +63,8 @@ CASE = str(ROOT / "cases" / "53-physical-own-account.yaml")
     (["screen", "--as-of", "2101-01-01", CASE], "vurderingsdatoen kan være høyst 2100-12-31", "at most 2100-12-31"),
     (["screen", CASE, "--as-of", "26.11.2026"], "«26.11.2026» er ikke en dato", "is not a date"),
     (["rules", "list", "--on", "1.1.2027"], "«1.1.2027» er ikke en dato", "is not a date"),
+    (["screen", CASE, "-o", "/no/such/folder/v.txt"], "mappen til «/no/such/folder/v.txt» finnes ikke",
+     "the folder of '/no/such/folder/v.txt' does not exist"),
 ])
 def test_date_options_are_refused_in_the_commands_language(args: list[str], nb: str, en: str) -> None:
     """--as-of / --on errors in nb under --lang nb (click's own usage errors stay click's: README)."""

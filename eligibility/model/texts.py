@@ -317,6 +317,8 @@ INPUT: dict[str, dict[str, str]] = {
                    "en": "the rulebook covers the law from {first} (utlendingsloven 2008 in force); an earlier "
                          "assessment date cannot be screened"},
     "after_law": {"nb": CHECKS_NB["after_law"], "en": "an assessment date must be at most {last}"},
+    "no_target_folder": {"nb": "mappen til «{value}» finnes ikke (opprett den først)",
+                         "en": "the folder of '{value}' does not exist (create it first)"},
     "unknown_engine": {"nb": "ukjent motor «{engine}» (en av {engines})", "en": "unknown engine '{engine}' (one of {engines})"},
     "no_python_engine": {"nb": "den rene Python-motoren (eligibility/engine/evaluator.py) er ikke installert",
                          "en": "the plain-Python engine (eligibility/engine/evaluator.py) is not installed"},
