@@ -65,7 +65,8 @@ def oracle(full: dict[str, Any], path: str) -> tuple[str, Any]:
 
 
 def interview_count(screener: Screener, questions: Any, full: dict[str, Any], day: dt.date,
-                    times: list[float], target: dict[str, str]) -> tuple[int, int, dict[str, str]]:
+                    times: list[float], target: dict[str, str],
+                    trace: list[tuple[str, list[str]]] | None = None) -> tuple[int, int, dict[str, str]]:
     """Questions the interview asks with the oracle answering: until the statuses are the full
     case's (and stay so), and until it stops; and the statuses it ends with."""
     base = {"case_id": full["case_id"], "assessment_date": day.isoformat()}
@@ -78,10 +79,14 @@ def interview_count(screener: Screener, questions: Any, full: dict[str, Any], da
             path, _ = found
             op, value = oracle(full, path)
             asked += 1
+            before = statuses(interview.verdict)
             t = time.perf_counter()
             interview.record(path, op, value)
             found = interview.next_question()
             times.append(time.perf_counter() - t)
+            if trace is not None:
+                after = statuses(interview.verdict)
+                trace.append((path, [p for p in after if after[p] != before.get(p)]))
             if statuses(interview.verdict) != target:
                 reached = asked + 1
         assert interview.verdict is not None
@@ -129,6 +134,9 @@ def hidden(full: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--generated", type=int, default=0)
+    parser.add_argument("--trace", action="store_true",
+                        help="per case, the questions asked and the provisions whose status each changed; "
+                             "then the questions that never changed a status in any case")
     args = parser.parse_args()
     screener, questions = Screener(), load_questions()
     fulls = []
@@ -138,14 +146,28 @@ def main() -> None:
     rng = random.Random(12)
     fulls += [hidden(rng.choice(fulls[:]), rng) for _ in range(args.generated)]
     counts, totals, baselines, same, times = [], [], [], 0, []
+    asked_any: dict[str, int] = {}
+    changed_any: dict[str, int] = {}
     for full in fulls:
         day = dt.date.fromisoformat(full.get("assessment_date") or "2026-12-01")
         target = statuses(screener.screen(Case.model_validate(full), as_of=day))
-        n, total, ended = interview_count(screener, questions, full, day, times, target)
+        trace: list[tuple[str, list[str]]] | None = [] if args.trace else None
+        n, total, ended = interview_count(screener, questions, full, day, times, target, trace)
+        if trace is not None:
+            print(f"{full['case_id']}: {n} questions to the full statuses, {total} in all")
+            for i, (path, changed) in enumerate(trace, 1):
+                print(f"  {i:3d} {path}: {', '.join(changed) or '-'}")
+                asked_any[template(path)] = asked_any.get(template(path), 0) + 1
+                changed_any[template(path)] = changed_any.get(template(path), 0) + bool(changed)
         counts.append(n)
         totals.append(total)
         baselines.append(schema_order_count(screener, questions, full, day, target))
         same += ended == target
+    if args.trace:
+        never = sorted((n, q) for q, n in asked_any.items() if not changed_any[q] and not q.startswith("safety."))
+        print("asked, never changed a status (times asked):")
+        for n, q in reversed(never):
+            print(f"  {n:4d} {q}")
     times.sort()
     p95 = times[int(0.95 * (len(times) - 1))] * 1000
     print(f"cases: {len(fulls)} ({len(fulls) - args.generated} examples, {args.generated} generated)")
