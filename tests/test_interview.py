@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from cli import main
 from eligibility.interview.dialogue import Unreadable, parse, prompt_lines
-from eligibility.interview.interview import Interview, load_questions, statuses, template
+from eligibility.interview.interview import SAFETY_ORDER as SAFETY, Interview, load_questions, statuses, template
 from eligibility.interview.journal import ANSWER, DECLINED, DONT_KNOW, Journal, journal_dir
 from eligibility.explain.screening import Screener
 
@@ -134,6 +134,36 @@ def test_an_irrelevant_fact_is_never_asked(screener: Screener, tmp_path: Path) -
     assert "relationship.ended_by" not in paths and "applicant.needs_interpreter" not in paths
 
 
+def test_the_question_that_settles_most_comes_first_within_its_tier(screener: Screener, tmp_path: Path) -> None:
+    """Issue 12 item 2: among the relevant candidates, the one whose answers settle the most open
+    provisions on average; § 53 facts still before the others. Whether there was abuse at all
+    (either answer settles a § 53 provision) before how the cohabitation ended (no single answer
+    settles one); the kind of relationship (settles § 41 either way) before the reference
+    person's status."""
+    iv = interview(screener, tmp_path)
+    for path in SAFETY:
+        iv.record(path, ANSWER, False)
+    asked = []
+    for _ in range(5):
+        found = iv.next_question()
+        assert found is not None
+        asked.append(found[0])
+        iv.record(found[0], DONT_KNOW)
+    assert asked == ["permits", "abuse.incidents", "forced_marriage_lawsuit.filed",
+                     "relationship.cohabitation_ended", "relationship.type"]
+
+
+def test_a_permit_date_the_screening_does_not_list_is_still_asked(screener: Screener, tmp_path: Path) -> None:
+    """ADR 0009 Limits: once a permit is known to count towards permanent residence, the screening no
+    longer lists its end date, yet a permit that ended in 2019 settles § 62. The interview probes
+    the item's unlisted fields at the rules' thresholds before it stops."""
+    base = {"permits": [{"basis": "utl-40", "valid_from": "2016-07-01", "forms_basis_for_permanent": True}]}
+    iv = interview(screener, tmp_path, base)
+    paths = answer_all(iv, {"permits[0].valid_to": "2019-06-30", "permits[1]": False})
+    assert "permits[0].valid_to" in paths
+    assert iv.verdict is not None and statuses(iv.verdict)["utl-62"] == "not_met"
+
+
 # --- whole interviews through --answers ----------------------------------------------------------------
 
 def test_from_nothing_to_a_full_verdict_without_writing_a_file(home: Path) -> None:
@@ -199,7 +229,9 @@ def test_resume_after_a_kill_continues_where_it_stopped(home: Path) -> None:
 def test_dates_in_both_forms_and_export_screens_the_same(home: Path, tmp_path: Path) -> None:
     save, exported = home / "j.jsonl", home / "case.yaml"
     base = home / "base.yaml"
-    base.write_text(SAFE + "case_id: w5\npermits: [{basis: utl-40, held: true}]\n")
+    base.write_text(SAFE + "case_id: w5\npermits: [{basis: utl-40, held: true}]\n"  # abuse and lawsuit known:
+                    "abuse: {incidents: [{kind: physical, perpetrator: reference_person, victim: applicant}]}\n"
+                    "forced_marriage_lawsuit: {filed: false}\n")  # the cohabitation question comes first
     result = run([str(base), "--save", str(save), "--lang", "en"], ["26.10.2026", "q"])
     assert "[1] Do they still live together?" in result.output
     run([str(base), "--save", str(save), "--export", str(exported)], [])

@@ -28,6 +28,7 @@ SAFETY_ORDER = ("safety.immediate_danger", "safety.lives_with_abuser", "safety.c
                 "safety.at_shelter")
 LIST_PARENTS = ("abuse.incidents", "permits")  # asked as yes/no: yes opens one item, no is an empty list
 _ITEM = re.compile(r"(\w+)\[(\d+)\]")
+TRY = 3  # relevant candidates compared by how much they settle (each costs a screening per answer)
 
 
 def _parks(q: Question | None) -> bool:
@@ -162,6 +163,7 @@ class Interview:
         self.verdict: Verdict | None = None
         self._irrelevant: set[str] = set()
         self._item_cache: dict[str, list[str]] = {}
+        self._tried: dict[tuple[str, str], dict[str, tuple[str, tuple[str, ...]]] | None] = {}
         self.refresh()
 
     # -- state ------------------------------------------------------------------------------------
@@ -179,6 +181,7 @@ class Interview:
         self.verdict = self.screen(self.data)
         self._irrelevant = set()
         self._item_cache = {}
+        self._tried = {}
         if self._changed():
             self._mark_stale()
 
@@ -304,11 +307,101 @@ class Interview:
         order = {p.provision: i for i, p in enumerate(self.verdict.provisions)} if self.verdict else {}
         for parking in (True, False):  # parked provisions are pursued last, not never (ADR 0011)
             found = self.open_facts(parking)
-            for path in sorted(found, key=lambda p: rank(p, found[p], self.questions, order)):
-                if self._relevant(path):
-                    return path, found[path]
+            ranked = sorted(found, key=lambda p: rank(p, found[p], self.questions, order))
+            best = self._settles_most(ranked, found)
+            if best is not None:
+                return best, found[best]
+        return self._unlisted_item_field()
+
+    def _unlisted_item_field(self) -> tuple[str, list[str]] | None:
+        """Last, a field of a permit or an incident the screening did not list although some answer
+        to it changes an open provision's status (ADR 0009 Limits: a permit's end date is not
+        listed once it is known to count towards permanent residence). Probed with the answer
+        classes, status changes only."""
+        assert self.verdict is not None
+        now = statuses(self.verdict)
+        open_now = [p for p, status in now.items() if status == "undetermined"]
+        unknown = set(self.state.dont_know) | set(self.state.declined)
+        for q in self.questions.values():
+            if "[]." not in q.path or q.answer not in ("yes_no", "choice", "date", "number", "amount") \
+                    or q.sensitive or q.needs in unknown:
+                continue
+            for path in _item_paths(q.path, self.data):
+                if self.state.settled(path) or path in self._irrelevant:
+                    continue
+                changed = [p for p in open_now if any(
+                    after is not None and after[p][0] != "undetermined"
+                    for after in (self._screen_with(path, v) for v in self._answer_classes(path, thresholds=True)))]
+                if changed:
+                    return path, changed
                 self._irrelevant.add(path)
         return None
+
+    def _tier(self, path: str, provisions: list[str]) -> tuple[bool, bool]:
+        """Sensitive questions late and § 53 first (ADR 0011): the settle count reorders only
+        within one tier."""
+        q = self.questions.get(template(path))
+        return (q is not None and q.sensitive, not any(p.startswith(KEY_PROVISION) for p in provisions))
+
+    def _settles_most(self, ranked: list[str], found: dict[str, list[str]]) -> str | None:
+        """Among the first ``TRY`` relevant candidates of the first tier (ADR 0011 order), the one
+        whose answers settle the most undecided provisions on average; ties by that order. The
+        irrelevant ones met on the way are set aside for this state."""
+        tried: list[str] = []
+        for path in ranked:
+            if tried and (len(tried) >= TRY or self._tier(path, found[path]) != self._tier(tried[0], found[tried[0]])):
+                break
+            if self._relevant(path):
+                tried.append(path)
+            else:
+                self._irrelevant.add(path)
+        if len(tried) < 2:
+            return tried[0] if tried else None
+        return max(tried, key=lambda p: (self._settled_by(p), -tried.index(p)))
+
+    def _settled_by(self, path: str) -> float:
+        """How many provisions undecided now one answer to ``path`` settles, on average over its
+        answer classes (a "don't know" settles nothing and is not counted)."""
+        assert self.verdict is not None
+        open_now = {p.provision for p in self.verdict.provisions if p.status == "undetermined"}
+        counts = []
+        for value in self._answer_classes(path):
+            after = self._screen_with(path, value)
+            if after is not None:
+                counts.append(sum(after[p][0] != "undetermined" for p in open_now))
+        return sum(counts) / len(counts) if counts else 0.0
+
+    def _answer_classes(self, path: str, thresholds: bool = False) -> list[Any]:
+        """Values that stand for the answers to ``path``: yes and no, each choice, a list's yes (one
+        item) and no (none). Dates and numbers: their two ends (coarse: the screening's ranges
+        decide whether they matter at all, ADR 0009)."""
+        q = self.questions.get(template(path))
+        if path in LIST_PARENTS or path.endswith("]") or q is None or q.answer == "yes_no":
+            return [True, False]
+        if q.answer == "choice":
+            return list(q.choices)
+        if q.answer == "date" and thresholds:  # the assessment day less each period in force in years
+            units = self.screener.book.parameters
+            years = {p.value for p in self.screener.compiled(self.as_of).params.values() if p is not None
+                     and 0 < p.value <= 30 and units[p.id].unit == "years"}
+            return [self.as_of] + [self.as_of - dt.timedelta(days=round(365.25 * y) + 1) for y in sorted(years)]
+        if q.answer == "date":
+            return [self.as_of.replace(year=self.as_of.year - 60), self.as_of]
+        if q.answer in ("number", "amount"):
+            return [0, 10_000_000]
+        return []
+
+    def _screen_with(self, path: str, value: Any) -> dict[str, tuple[str, tuple[str, ...]]] | None:
+        """The fingerprint of the case with ``path`` answered ``value`` (cached per state), or None
+        if that answer does not make a valid case."""
+        key = (path, repr(value))
+        if key not in self._tried:
+            data, unused = build_case(self.data, {path: value})
+            try:
+                self._tried[key] = None if unused else _fingerprint(self.screen(data))
+            except ValidationError:
+                self._tried[key] = None
+        return self._tried[key]
 
     def _relevant(self, path: str) -> bool:
         """Confirm a yes/no or choice question by screening with each answer: some answer must change
@@ -319,15 +412,8 @@ class Interview:
             return True
         assert self.verdict is not None
         now = _fingerprint(self.verdict)
-        values: list[Any] = [True, False] if q.answer == "yes_no" else list(q.choices)
-        for value in values:
-            data, _ = build_case(self.data, {path: value})
-            try:
-                if _fingerprint(self.screen(data)) != now:
-                    return True
-            except ValidationError:
-                continue
-        return False
+        return any(after is not None and after != now  # lazily: stops at the first answer that changes
+                   for after in (self._screen_with(path, v) for v in self._answer_classes(path)))
 
     # -- answering --------------------------------------------------------------------------------
     def record(self, path: str, op: str, value: Any = None) -> None:
