@@ -66,19 +66,21 @@ def oracle(full: dict[str, Any], path: str) -> tuple[str, Any]:
 
 def interview_count(screener: Screener, questions: Any, full: dict[str, Any], day: dt.date,
                     times: list[float], target: dict[str, str],
-                    trace: list[tuple[str, list[str]]] | None = None) -> tuple[int, int, dict[str, str]]:
+                    trace: list[tuple[str, list[str]]] | None = None,
+                    silent: list[int] | None = None) -> tuple[int, int, dict[str, str]]:
     """Questions the interview asks with the oracle answering: until the statuses are the full
     case's (and stay so), and until it stops; and the statuses it ends with."""
     base = {"case_id": full["case_id"], "assessment_date": day.isoformat()}
     with tempfile.TemporaryDirectory() as tmp:
         journal = Journal(Path(tmp) / "j.jsonl")
         interview = Interview(screener, journal, questions, base, day, "en")
-        asked, reached = 0, 0
+        asked, reached, ops = 0, 0, []
         found = interview.next_question()
         while found is not None and asked < 200:
             path, _ = found
             op, value = oracle(full, path)
             asked += 1
+            ops.append(op)
             before = statuses(interview.verdict)
             t = time.perf_counter()
             interview.record(path, op, value)
@@ -90,6 +92,8 @@ def interview_count(screener: Screener, questions: Any, full: dict[str, Any], da
             if statuses(interview.verdict) != target:
                 reached = asked + 1
         assert interview.verdict is not None
+        if silent is not None:  # of the questions until the full statuses, those the file is silent on
+            silent.append(ops[:min(reached, asked)].count(DONT_KNOW))
         return min(reached, asked), asked, statuses(interview.verdict)
 
 
@@ -146,13 +150,14 @@ def main() -> None:
     rng = random.Random(12)
     fulls += [hidden(rng.choice(fulls[:]), rng) for _ in range(args.generated)]
     counts, totals, baselines, same, times = [], [], [], 0, []
+    silent: list[int] = []
     asked_any: dict[str, int] = {}
     changed_any: dict[str, int] = {}
     for full in fulls:
         day = dt.date.fromisoformat(full.get("assessment_date") or "2026-12-01")
         target = statuses(screener.screen(Case.model_validate(full), as_of=day))
         trace: list[tuple[str, list[str]]] | None = [] if args.trace else None
-        n, total, ended = interview_count(screener, questions, full, day, times, target, trace)
+        n, total, ended = interview_count(screener, questions, full, day, times, target, trace, silent)
         if trace is not None:
             print(f"{full['case_id']}: {n} questions to the full statuses, {total} in all")
             for i, (path, changed) in enumerate(trace, 1):
@@ -174,6 +179,7 @@ def main() -> None:
     print(f"schema questions: {len(questions)}")
     print(f"interview questions until the statuses are the full case's: mean {statistics.mean(counts):.1f}, "
           f"max {max(counts)}")
+    print(f"  of which the full case is silent on (answered don't know): mean {statistics.mean(silent):.1f}")
     print(f"interview questions until it stops (nothing left to ask): mean {statistics.mean(totals):.1f}, "
           f"max {max(totals)}")
     print(f"schema-order form (stopping as soon as every status is final): mean {statistics.mean(baselines):.1f}, "
