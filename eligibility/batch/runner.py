@@ -59,7 +59,7 @@ def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str,
     read); the receipt only with ``receipts="full"``, compressed here, in the worker. Never raises."""
     try:
         case = data if isinstance(data, Case) else Case.model_validate(data)
-        screening = screener.screening(case, as_of=as_of, lang=lang)
+        screening = screener.screening(case, as_of=as_of, lang=lang, trace=receipts == "full")
         outline = screening.outline  # the verdict without its trace
         provisions = [(p.provision, p.title, p.status, p.kind) for p in outline.provisions]
         missing = [[p.provision, list(dict.fromkeys(m.path for m in p.missing))] for p in outline.provisions

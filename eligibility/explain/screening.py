@@ -116,18 +116,21 @@ class Screener:
     def screen(self, case: Case, as_of: dt.date | None = None, lang: str = "en") -> Verdict:
         return self._screen(case, as_of, lang, encode=False).verdict
 
-    def screening(self, case: Case, as_of: dt.date | None = None, lang: str = "en") -> Screening:
+    def screening(self, case: Case, as_of: dt.date | None = None, lang: str = "en",
+                  trace: bool = True) -> Screening:
         """`screen`, for storing: `Screening.verdict_json` and `audit.receipt_json` give the
         verdict's JSON and its receipt byte for byte as serialising the verdict does, at a
-        fraction of the cost; `Screening.verdict` builds the whole verdict only if asked."""
-        return self._screen(case, as_of, lang, encode=True)
+        fraction of the cost; `Screening.verdict` builds the whole verdict only if asked. With
+        ``trace=False`` the trace is not encoded (a batch that stores no receipt, ADR 0013):
+        `Screening.outline` is whole, the trace is rebuilt only if `Screening.verdict` is asked."""
+        return self._screen(case, as_of, lang, encode=True, trace=trace)
 
-    def _screen(self, case: Case, as_of: dt.date | None, lang: str, encode: bool) -> Screening:
+    def _screen(self, case: Case, as_of: dt.date | None, lang: str, encode: bool, trace: bool = True) -> Screening:
         day = as_of or case.assessment_date or dt.date.today()
         compiled = self.compiled(day)
         facts = case_facts(case, day)
         run = self.engine.run(compiled, facts)
-        return _Explainer(self.explanations(compiled, day, lang), run, facts).explain(case, day, encode)
+        return _Explainer(self.explanations(compiled, day, lang), run, facts).explain(case, day, encode, trace)
 
 
 class Screening:
@@ -730,7 +733,7 @@ class _Explainer:
                        for rule in self.ex.trace.order])
         return None if None in texts else texts  # type: ignore[return-value]
 
-    def explain(self, case: Case, day: dt.date, encode: bool = False) -> Screening:
+    def explain(self, case: Case, day: dt.date, encode: bool = False, trace: bool = True) -> Screening:
         self.case = case
         permit = current_permit(case.permits, day)
         notice = self.ex.notice_months
@@ -768,5 +771,5 @@ class _Explainer:
         )
         if not encode:
             return Screening(build(**outline, trace=self.trace()))
-        trace_json = self.trace_json()
+        trace_json = self.trace_json() if trace else None
         return Screening(build(**outline, trace=[]), trace_json, case_json, self.trace, self.ex.json_memo)
