@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from .. import __version__
 from .readers import _count, _Raw, _read_all, _resolve_inputs, check_targets
 from .store import CASE_ZLIB_LEVEL, RECEIPT_ZLIB_LEVEL, _lock_results, _now, _Writer, open_results, remove_gone
+from ..explain.outcome import Outcome, summary_notes  # noqa: F401 - summary_notes: what the store keeps (ADR 0013)
 from ..model.case import Case, law_date
 from ..model.identifiers import KIND_TEXT, MAX_MESSAGE, guard_message, identifier_kinds, redact, scan_case
 from ..model.loader import InputError, closest_field, validate_case
@@ -55,28 +56,28 @@ def screen_document(screener: Any, data: Any, as_of: dt.date | None, lang: str,
                     receipts: str = "none") -> tuple[Any, ...]:
     """Screen one validated document: ("ok", case_zlib, provisions, referrals, missing_json,
     assessment_date, apply_by, notes_json, receipt_zlib, receipt_sha256) or ("failed", None,
-    message). No verdict JSON (ADR 0013: the stored case is screened again when a verdict is
-    read); the receipt only with ``receipts="full"``, compressed here, in the worker. Never raises."""
+    message). No verdict (ADR 0013: the stored case is screened again when a verdict is read):
+    `Screener.outcome` gives what is stored; the verdict and its receipt are built only with
+    ``receipts="full"``, compressed here, in the worker. Never raises."""
     try:
         case = data if isinstance(data, Case) else Case.model_validate(data)
-        screening = screener.screening(case, as_of=as_of, lang=lang, trace=receipts == "full")
-        outline = screening.outline  # the verdict without its trace
-        provisions = [(p.provision, p.title, p.status, p.kind) for p in outline.provisions]
-        missing = [[p.provision, list(dict.fromkeys(m.path for m in p.missing))] for p in outline.provisions
-                   if p.missing]
-        referrals = [(r.service, r.name, r.urgency) for r in outline.referrals]
-        text = screening.case_json if screening.case_json is not None else case_json(case)
-        notes = summary_notes(outline)
         receipt_zlib = receipt_sha256 = None
         if receipts == "full":
             from ..audit import receipt_json  # lazily: the parent process does not screen
 
+            screening = screener.screening(case, as_of=as_of, lang=lang)
+            outcome = Outcome.of(screening.outline)  # the verdict without its trace
             receipt = receipt_json(screener.book, case, screening).encode()
             receipt_zlib = zlib.compress(receipt, RECEIPT_ZLIB_LEVEL)
             receipt_sha256 = hashlib.sha256(receipt).hexdigest()
-        return ("ok", zlib.compress(text.encode(), CASE_ZLIB_LEVEL), provisions, referrals,
+        else:
+            outcome = screener.outcome(case, as_of=as_of, lang=lang)
+        text = case_json(case)
+        missing, notes = outcome.missing, outcome.notes
+        return ("ok", zlib.compress(text.encode(), CASE_ZLIB_LEVEL), list(outcome.provisions),
+                list(outcome.referrals),
                 json.dumps(missing, ensure_ascii=False, separators=(",", ":")) if missing else None,
-                outline.assessment_date, outline.apply_by,
+                outcome.assessment_date, outcome.apply_by,
                 json.dumps(notes, sort_keys=True, ensure_ascii=False, separators=(",", ":")) if notes else None,
                 receipt_zlib, receipt_sha256)
     except Exception as exc:  # noqa: BLE001 - one case must never stop the run
@@ -87,22 +88,6 @@ def case_json(case: Case) -> str:
     """The case's canonical JSON, whose sha256 is its case digest (`screening.case_digest`)."""
     return json.dumps(case.model_dump(mode="json", exclude_unset=True), sort_keys=True, ensure_ascii=False,
                       separators=(",", ":"))
-
-
-def summary_notes(verdict: Any) -> dict[str, Any]:
-    """What `eligibility summary` shows of a verdict's case-dependent texts: ``not_yet`` (provision
-    -> {headline, rules}: not met only on what the applicant can change herself) and ``reasons``
-    (provision -> why it needs assessment: its first note, else its first reason needing
-    assessment, else its explanation). Empty members are left out."""
-    not_yet: dict[str, Any] = {}
-    reasons: dict[str, str] = {}
-    for p in verdict.provisions:
-        if p.status == "not_met" and p.becomes_met_when:
-            not_yet[p.provision] = {"headline": p.headline, "rules": [r.split("@")[0] for r in p.becomes_met_when]}
-        elif p.status == "needs_assessment":
-            judged = [r.text for r in p.reasons if r.status == "needs_assessment"]
-            reasons[p.provision] = (p.notes or judged or [p.explanation or p.headline])[0]
-    return {name: value for name, value in (("not_yet", not_yet), ("reasons", reasons)) if value}
 
 
 def _started() -> None:

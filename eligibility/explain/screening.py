@@ -36,6 +36,7 @@ from ..law.compiler import STATUS, Compiled, RuleMeta
 from ..law.epochcache import compiled_epoch
 from ..engine.engine_api import Run
 from ..model.facts import FACT_SPECS, ITEM_FACT, add_months, case_facts, current_permit, source_paths
+from .outcome import Outcome, notes_of
 from .outlook import becomes_met_when, not_yet_headline
 from ..law.rulebook import DATE_PLACEHOLDERS, PLACEHOLDER, Node, ResolvedParameter, Rulebook, load_rulebook
 from ..model.texts import long_date
@@ -125,12 +126,23 @@ class Screener:
         `Screening.outline` is whole, the trace is rebuilt only if `Screening.verdict` is asked."""
         return self._screen(case, as_of, lang, encode=True, trace=trace)
 
-    def _screen(self, case: Case, as_of: dt.date | None, lang: str, encode: bool, trace: bool = True) -> Screening:
+    def outcome(self, case: Case, as_of: dt.date | None = None, lang: str = "en") -> Outcome:
+        """What a batch stores of the screening (ADR 0013): equal to ``Outcome.of(screen(...))``,
+        computed from the engine's run without building the verdict or its texts (only the few
+        notes the summary shows are worded)."""
         day = as_of or case.assessment_date or dt.date.today()
+        return self._explainer(case, day, lang).outcome(case, day)
+
+    def _explainer(self, case: Case, day: dt.date, lang: str) -> _Explainer:
+        """The case's facts run through the law in force on ``day``, ready to be explained."""
         compiled = self.compiled(day)
         facts = case_facts(case, day)
         run = self.engine.run(compiled, facts)
-        return _Explainer(self.explanations(compiled, day, lang), run, facts).explain(case, day, encode, trace)
+        return _Explainer(self.explanations(compiled, day, lang), run, facts)
+
+    def _screen(self, case: Case, as_of: dt.date | None, lang: str, encode: bool, trace: bool = True) -> Screening:
+        day = as_of or case.assessment_date or dt.date.today()
+        return self._explainer(case, day, lang).explain(case, day, encode, trace)
 
 
 class Screening:
@@ -251,15 +263,22 @@ def missing_order(provisions: list[ProvisionResult], questions: dict[str, Questi
     then `questions.rank` over the undetermined provisions that list it (gates, § 53, the most open
     provisions, statute order, the question file). One order for `screen`, its renderers and the
     interview."""
-    order = {p.provision: i for i, p in enumerate(provisions)}
-    open_: dict[str, list[str]] = {}
-    for p in provisions:
-        if p.status == "undetermined":
-            for m in p.missing:
-                open_.setdefault(m.path, []).append(p.provision)
+    by_path = path_order([(p.provision, p.status, [m.path for m in p.missing]) for p in provisions], questions)
+    return lambda m, provision: by_path(m.path, provision)
 
-    def key(m: MissingFact, provision: str) -> tuple:
-        return (not m.path.startswith("safety."), rank(m.path, open_.get(m.path) or [provision], questions, order))
+
+def path_order(provisions: list[tuple[str, str, list[str]]], questions: dict[str, Question]) -> Callable[[str, str], tuple]:
+    """`missing_order` on (provision, status, missing fact paths): the key of a path missing for
+    a provision."""
+    order = {provision: i for i, (provision, _, _) in enumerate(provisions)}
+    open_: dict[str, list[str]] = {}
+    for provision, status, paths in provisions:
+        if status == "undetermined":
+            for path in paths:
+                open_.setdefault(path, []).append(provision)
+
+    def key(path: str, provision: str) -> tuple:
+        return (not path.startswith("safety."), rank(path, open_.get(path) or [provision], questions, order))
     return key
 
 
@@ -533,13 +552,17 @@ class _Explanations:
         template = self.template(node, status)
         return None if template is None else self.fill(template, dates)
 
+    def reason_text(self, node: Node, status: str, dates: dict[str, dt.date]) -> str:
+        """A reason's text: the rule's explanation, else its title and the status."""
+        return (self.text(node, status, dates)
+                or f"{node.title.get(self.lang)}: {headline(status, 'entitlement', self.lang).lower()}")
+
     def reason(self, node: Node, status: str, dates: dict[str, dt.date]) -> Reason:
         key = (node.key, status)
         found = self._reasons.get(key)
         if found is not None:
             return found
-        text = (self.text(node, status, dates)
-                or f"{node.title.get(self.lang)}: {headline(status, 'entitlement', self.lang).lower()}")
+        text = self.reason_text(node, status, dates)
         reason = Reason(rule=node.key, status=status, text=text, citation=self.citation(node))  # type: ignore[arg-type]
         if not isinstance(self.template(node, status), tuple):  # the same for every case
             self._reasons[key] = self._shared(reason)
@@ -733,7 +756,8 @@ class _Explainer:
                        for rule in self.ex.trace.order])
         return None if None in texts else texts  # type: ignore[return-value]
 
-    def explain(self, case: Case, day: dt.date, encode: bool = False, trace: bool = True) -> Screening:
+    def _read_dates(self, case: Case, day: dt.date) -> None:
+        """The case's dates the texts name: the current permit's expiry and the apply-by date."""
         self.case = case
         permit = current_permit(case.permits, day)
         notice = self.ex.notice_months
@@ -741,6 +765,9 @@ class _Explainer:
             self.dates["permit_expires"] = permit.valid_to
             if notice is not None:
                 self.dates["apply_by"] = add_months(permit.valid_to, -int(notice.value))
+
+    def explain(self, case: Case, day: dt.date, encode: bool = False, trace: bool = True) -> Screening:
+        self._read_dates(case, day)
         warnings = self.warnings() + future_dated(case, day, self.lang)
         warnings.sort(key=lambda w: WARNING_RANK[w.level])  # stable: safety first, then in schema order
         case_json = None
@@ -773,3 +800,58 @@ class _Explainer:
             return Screening(build(**outline, trace=self.trace()))
         trace_json = self.trace_json() if trace else None
         return Screening(build(**outline, trace=[]), trace_json, case_json, self.trace, self.ex.json_memo)
+
+    # -- what a batch stores (`Screener.outcome`) ---------------------------------------------------
+    def outcome(self, case: Case, day: dt.date) -> Outcome:
+        """`Outcome.of` the verdict, read from the run: the same walks as `provision`, `referrals`
+        and `rank_missing`, without their texts and objects."""
+        self._read_dates(case, day)
+        rows, opened, not_yet, reasons = [], [], {}, {}
+        for node in self.ex.roots:
+            status = self.status(node.id)
+            kind = node.provision.kind if node.provision else "entitlement"
+            collected: list[tuple[Node, str, str]] = []
+            self.walk(node.id, False, set(), collected)
+            collected = [c for c in collected if c[0] is not node]
+            paths = dict.fromkeys(path for child, own, _ in collected if own == "undetermined" and child.when is not None
+                                  for path in self.missing(child.id))
+            rows.append((node.id, node.title.get(self.lang), status, kind))
+            opened.append((node.id, status, sorted(paths, key=lambda p: not p.startswith("safety."))))
+            if status == "not_met" and (keys := becomes_met_when(self.compiled, self.status, node.id)):
+                not_yet[node.id] = {"headline": not_yet_headline(self.compiled, keys, kind, self.lang),
+                                    "rules": [k.split("@")[0] for k in keys]}
+            elif status == "needs_assessment":
+                reasons[node.id] = self._assessment_note(node, status, kind, collected)
+        key = path_order(opened, self.ex.questions)
+        missing = tuple((pid, tuple(sorted(paths, key=lambda p, pid=pid: key(p, pid)) if len(paths) > 1 else paths))
+                        for pid, _, paths in opened if paths)
+        return Outcome(assessment_date=day.isoformat(),
+                       apply_by=self.dates["apply_by"].isoformat() if "apply_by" in self.dates else None,
+                       provisions=tuple(rows), missing=missing, referrals=self.referral_rows(),
+                       notes=notes_of(not_yet, reasons))
+
+    def _assessment_note(self, node: Node, status: str, kind: str, collected: list[tuple[Node, str, str]]) -> str:
+        """Why a provision needs assessment (`outcome.summary_notes`): its first note, else its
+        first reason needing assessment, else its explanation, else its headline."""
+        ex = self.ex
+        for child, own, _ in collected:
+            if own == "needs_assessment" and child.id in self.compiled.uncertain and ex.notes(child.id):
+                return ex.notes(child.id)[0]
+        for child, own, effect in collected:
+            if own == "needs_assessment" and effect in ("met", "needs_assessment") and ex.template(child, own) is not None:
+                return ex.reason_text(child, own, self.dates)
+        return ex.text(node, status, self.dates) or headline(status, kind, self.lang)
+
+    def referral_rows(self) -> tuple[tuple[str, str | None, str], ...]:
+        """(service, name, urgency) of `referrals`, in its order."""
+        rank = URGENCY_RANK
+        merged: dict[str, str] = {}
+        for node in self.ex.referral_rules:
+            rule = node.referral
+            if rule is None or self.status(node.id) not in rule.show_when:
+                continue
+            if rule.service not in merged or rank[rule.urgency] < rank[merged[rule.service]]:
+                merged[rule.service] = rule.urgency
+        order = self.ex.service_order
+        ranked = sorted(merged.items(), key=lambda r: (rank[r[1]], order[r[0]], r[0]))
+        return tuple((sid, self.ex.service(sid)["name"], urgency) for sid, urgency in ranked)
