@@ -267,18 +267,25 @@ def missing_order(provisions: list[ProvisionResult], questions: dict[str, Questi
     return lambda m, provision: by_path(m.path, provision)
 
 
-def path_order(provisions: list[tuple[str, str, list[str]]], questions: dict[str, Question]) -> Callable[[str, str], tuple]:
+Ranked = Callable[[str, tuple[str, ...]], tuple]  # `questions.rank` of a path, given its open provisions
+
+
+def path_order(provisions: list[tuple[str, str, list[str]]], questions: dict[str, Question],
+               ranked: Ranked | None = None) -> Callable[[str, str], tuple]:
     """`missing_order` on (provision, status, missing fact paths): the key of a path missing for
-    a provision."""
-    order = {provision: i for i, (provision, _, _) in enumerate(provisions)}
-    open_: dict[str, list[str]] = {}
+    a provision. ``ranked``: `questions.rank` with these questions and this order of provisions,
+    remembered (`_Explanations.rank`)."""
+    if ranked is None:
+        order = {provision: i for i, (provision, _, _) in enumerate(provisions)}
+        ranked = lambda path, open_provisions: rank(path, list(open_provisions), questions, order)  # noqa: E731
+    open_: dict[str, tuple[str, ...]] = {}
     for provision, status, paths in provisions:
         if status == "undetermined":
             for path in paths:
-                open_.setdefault(path, []).append(provision)
+                open_[path] = open_.get(path, ()) + (provision,)
 
     def key(path: str, provision: str) -> tuple:
-        return (not path.startswith("safety."), rank(path, open_.get(path) or [provision], questions, order))
+        return (not path.startswith("safety."), ranked(path, open_.get(path) or (provision,)))
     return key
 
 
@@ -490,6 +497,8 @@ class _Explanations:
         self._notes: dict[str, list[str]] = {}
         self._questions: dict[str, str] = {}
         self._parts: dict[str, tuple[str, ...]] = {}
+        self._root_order = {node.id: i for i, node in enumerate(self.roots)}  # a verdict's provisions
+        self._ranks: dict[tuple[str, tuple[str, ...]], tuple] = {}
         self._services: dict[str, dict[str, Any]] = {}
 
     # -- texts -------------------------------------------------------------------------------------
@@ -579,6 +588,17 @@ class _Explanations:
         if not isinstance(self.template(node, status), tuple):
             self._warnings[key] = self._shared(warning)
         return warning
+
+    def rank(self, path: str, open_provisions: tuple[str, ...]) -> tuple:
+        """`questions.rank` of a missing fact among a verdict's provisions, remembered: it depends
+        on the case only through its arguments (`path_order`)."""
+        key = (path, open_provisions)
+        found = self._ranks.get(key)
+        if found is None:
+            if len(self._ranks) >= 4096:
+                self._ranks.clear()
+            found = self._ranks[key] = rank(path, list(open_provisions), self.questions, self._root_order)
+        return found
 
     def notes(self, node_id: str) -> list[str]:
         """The notes of an uncertain (UNVERIFIED) rule."""
@@ -822,7 +842,7 @@ class _Explainer:
                                     "rules": [k.split("@")[0] for k in keys]}
             elif status == "needs_assessment":
                 reasons[node.id] = self._assessment_note(node, status, kind, collected)
-        key = path_order(opened, self.ex.questions)
+        key = path_order(opened, self.ex.questions, self.ex.rank)
         missing = tuple((pid, tuple(sorted(paths, key=lambda p, pid=pid: key(p, pid)) if len(paths) > 1 else paths))
                         for pid, _, paths in opened if paths)
         return Outcome(assessment_date=day.isoformat(),
