@@ -49,16 +49,21 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 _decode = json.JSONDecoder().decode
 
 
-_PLAIN: dict[str, bool] = {}  # compiled epoch name -> whether no rule name needs escaping in JSON
+_BY_NAME: dict[str, dict[str, tuple[RuleMeta, bool]]] = {}  # compiled epoch name -> `_by_name`
 
 
-def _plain_names(compiled: Compiled) -> bool:
-    """Whether every rule name of ``compiled`` is written in JSON as itself (no quote, backslash
-    or control character), so that a name can be read from durable's message without decoding."""
-    found = _PLAIN.get(compiled.name)
+def _by_name(compiled: Compiled) -> dict[str, tuple[RuleMeta, bool]]:
+    """The rules whose firing is recorded from their name alone, with whether their node is
+    consumed by other rules: those whose conclusion does not depend on what they matched (all but
+    `NEEDS_MATCH`), when every rule name of ``compiled`` is written in JSON as itself (no quote,
+    backslash or control character), so that a name can be read from durable's message without
+    decoding; else none."""
+    found = _BY_NAME.get(compiled.name)
     if found is None:
-        found = _PLAIN[compiled.name] = all(
-            '"' not in name and "\\" not in name and name.isprintable() for name in compiled.rules)
+        plain = all('"' not in name and "\\" not in name and name.isprintable() for name in compiled.rules)
+        found = _BY_NAME[compiled.name] = {
+            name: (meta, meta.node in compiled.consumed) for name, meta in compiled.rules.items()
+            if plain and meta.derive not in NEEDS_MATCH}
     return found
 
 
@@ -166,23 +171,18 @@ class Engine:
         state = self._put(handle, session, fact)
         started = _core.start_action_for_state(handle, state)
         message = started[1] if started else None
-        rules, consumed = compiled.rules, compiled.consumed
-        by_name = self._on_fire is None and _plain_names(compiled)
+        consumed = compiled.consumed
+        by_name = _by_name(compiled) if self._on_fire is None else {}
         while message:
             session.acted = True
-            meta = None
-            if by_name:  # the rule's name alone, when it says what the rule concluded (`_fired`)
-                meta = rules.get(message[2:message.find('"', 2)])
-                if meta is not None and meta.derive in NEEDS_MATCH:
-                    meta = None
-            if meta is not None:
-                fired = [(meta, None)]
+            known = by_name.get(message[2:message.find('"', 2)])  # the rule's name says what it concluded
+            if known is not None:
+                record_firing(run, known[0], None, known[1])
             else:
-                fired = self._fired(compiled, message)
-            for meta, matched in fired:
-                if self._on_fire is not None:
-                    self._on_fire(meta, matched)
-                record_firing(run, meta, derived_index(meta, matched), meta.node in consumed)
+                for meta, matched in self._fired(compiled, message):
+                    if self._on_fire is not None:
+                        self._on_fire(meta, matched)
+                    record_firing(run, meta, derived_index(meta, matched), meta.node in consumed)
             message = _core.complete_and_start_action(handle, state)
 
     def _fired(self, compiled: Compiled, message: str) -> list[tuple[RuleMeta, dict[str, Any] | None]]:
@@ -191,7 +191,7 @@ class Engine:
         The message is ``{"<rule name>":{<alias>:<fact>,...}}``, one rule per action (durable runs
         one action per rule match; a missed firing would fail `check_complete` and the
         exactly-once test). `_assert` reads the name up to its closing quote instead, when the
-        compiler's rule names hold no quote or backslash (`_plain_names`) and the rule's
+        compiler's rule names hold no quote or backslash (`_by_name`) and the rule's
         conclusion does not depend on what it matched (all but `NEEDS_MATCH`): decoding every
         firing's facts was most of the engine's Python time (ADR 0010, adapter glue)."""
         out: list[tuple[RuleMeta, dict[str, Any] | None]] = []
