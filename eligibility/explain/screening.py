@@ -13,7 +13,8 @@ once per epoch and language. `_Explainer` reads one case's run through it.
 `Screener.screen` returns the `Verdict`. `Screener.screening`, for storing, encodes each trace
 entry as canonical JSON straight from the run instead of building `TraceEntry` objects, so that the verdict's JSON (`Screening.verdict_json`) and its
 receipt (`audit.receipt_json`) are written without serialising the trace again; both are
-byte-identical to serialising the verdict.
+byte-identical to serialising the verdict. `Screener.outcome`, for a batch that stores no receipt
+(ADR 0013), reads only what the batch stores from the run (`outcome.Outcome`), building no verdict.
 """
 
 from __future__ import annotations
