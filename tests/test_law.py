@@ -289,6 +289,19 @@ def pr_status(screener: Any, case: Any) -> Any:
     return provision(screener.screen(case), "utl-62")
 
 
+def test_a_permit_with_no_end_date_is_not_read_as_still_valid(screener: Any) -> None:
+    """Absent means unknown (principle 3): a permit given with its start and no end date made § 62
+    *met* (a valid permit today, three unbroken years) although it may have ended years ago. Its end
+    date is now asked for, and an end date settles § 62 both ways."""
+    permit = {"basis": "utl-40", "valid_from": "2016-07-01", "forms_basis_for_permanent": True}
+    open_ended = pr_status(screener, pr_case([permit]))
+    assert open_ended.status == "undetermined"
+    assert "permits[].valid_to" in [m.path for m in open_ended.missing]
+    assert not {"permits[].valid_from", "permits[].basis"} & {m.path for m in open_ended.missing}  # given
+    assert pr_status(screener, pr_case([{**permit, "valid_to": "2027-06-30"}])).status == "met"
+    assert pr_status(screener, pr_case([{**permit, "valid_to": "2019-06-30"}])).status == "not_met"
+
+
 def test_time_abroad_is_counted_per_window_three_year_rule(screener: Any) -> None:
     """§ 62(1)(a): at most seven months abroad in the last THREE years; months spent abroad four
     years ago count only towards the five-year window (§ 62(2))."""

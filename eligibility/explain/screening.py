@@ -298,8 +298,23 @@ def rank_missing(provisions: list[ProvisionResult], questions: dict[str, Questio
             for p in provisions]
 
 
-def _given(case: Case, path: str) -> bool:
-    """Whether the case states the field at ``path`` (``a.b``; list paths are never 'given')."""
+def _items(case: Any, path: str) -> list[Any] | None:
+    """The list at ``path`` (``permits``, ``abuse.incidents``), or None."""
+    node: Any = case
+    for part in path.split("."):
+        node = getattr(node, part, None)
+        if node is None:
+            return None
+    return node if isinstance(node, list) else None
+
+
+def _given(case: Any, path: str) -> bool:
+    """Whether the case states the field at ``path`` (``a.b``; ``permits[].valid_to``: in every
+    item of a list the case gives; a list itself, ``permits``, is never 'given')."""
+    if "[]." in path:
+        head, field = path.rsplit("[].", 1)
+        items = _items(case, head)
+        return bool(items) and "[" not in field and all(_given(item, field) for item in items)
     if "[" in path:
         return False
     node: Any = case
@@ -688,8 +703,15 @@ class _Explainer:
             for part in self.ex.parts(node_id):
                 if part in rules:
                     out.extend(rules[part].missing(self.run, self.facts))
-            found = self._missing[node_id] = [p for p in dict.fromkeys(out) if not _given(self.case, p)]
+            found = self._missing[node_id] = [p for p in dict.fromkeys(out) if not _given(self.case, p)
+                                              and not self._awaits_list(p, out)]
         return found
+
+    def _awaits_list(self, path: str, listed: list[str]) -> bool:
+        """An item's field of a list the case does not give waits for the list's own question
+        ("has she had a permit?" before "until when is the permit valid?")."""
+        head = path.split("[]")[0]
+        return "[]." in path and head in listed and _items(self.case, head) is None
 
     def provision(self, node: Node) -> ProvisionResult:
         ex = self.ex

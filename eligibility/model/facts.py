@@ -138,7 +138,7 @@ def _build_specs() -> dict[str, FactSpec]:
         # § 53(1)(a): the cohabitation ended because the reference person died (see `ended_by_death`).
         FactSpec("relationship.ended_by_death", "relationship", "ended_by_death", "bool",
                  ("relationship.cohabitation_ended", "relationship.end_reason")),
-        FactSpec("current_permit.basis", "current_permit", "basis", "enum", ("permits", "permits[].basis"),
+        FactSpec("current_permit.basis", "current_permit", "basis", "enum", ("permits", "permits[].basis", "permits[].valid_to"),
                  values=tuple(Permit.model_fields["basis"].annotation.__args__[0].__args__) + ("none",)),
         FactSpec("current_permit.forms_basis_for_permanent", "current_permit", "forms_basis_for_permanent",
                  "bool", ("permits[].forms_basis_for_permanent",)),
@@ -162,14 +162,14 @@ def _build_specs() -> dict[str, FactSpec]:
         # marriage or cohabitation began (it cannot predate them), with no upper bound.
         FactSpec("family_application.lodged_on", "family_application", "lodged_on", "interval",
                  ("family_application.documents_handed_in_on", "family_application.registered_on")),
-        FactSpec("application_permit.basis", "application_permit", "basis", "enum", ("permits",),
+        FactSpec("application_permit.basis", "application_permit", "basis", "enum", ("permits", "permits[].valid_to"),
                  values=tuple(Permit.model_fields["basis"].annotation.__args__[0].__args__) + ("none",)),
         FactSpec("permanent_residence.qualifying_years", "permanent_residence", "qualifying_years", "number",
-                 ("permits",)),
+                 ("permits", "permits[].valid_to")),
         # The same stretch counted up to 1 December 2020, when the five-year rule came in: those who
         # had three years by then and applied by 1 February 2021 kept the three-year rule.
         FactSpec("permanent_residence.qualifying_years_by_20201201", "permanent_residence",
-                 "qualifying_years_by_20201201", "number", ("permits",)),
+                 "qualifying_years_by_20201201", "number", ("permits", "permits[].valid_to")),
         FactSpec("forced_marriage_lawsuit.filed_in_time", "forced_marriage_lawsuit", "filed_in_time", "bool",
                  ("forced_marriage_lawsuit.filed_on", "forced_marriage_lawsuit.freed_from_coercion_on",
                   "relationship.married_on")),
@@ -375,6 +375,34 @@ def begun(permits: list[Permit] | None) -> list[Permit] | None:
     return [p for p in permits if not (p.valid_from is None and p.held is False)]
 
 
+def end_readings(permits: list[Permit] | None, as_of: dt.date) -> list[list[Permit] | None]:
+    """The permit list read each way an unknown end date allows (absent means unknown, ADR 0009):
+    as given (an unknown end is no end before ``as_of``), ended the day it began, and ended the
+    day before ``as_of`` (an application lodged before then may keep it, utl. § 61). A fact that
+    comes out the same in every reading is known; one that differs is unknown, so a permit with no
+    end date never makes her hold a valid permit today, or three unbroken years, by default."""
+    unsure = [i for i, p in enumerate(permits or ()) if p.valid_to is None and p.valid_from is not None
+              and p.valid_from <= as_of]
+    if permits is None or not unsure:
+        return [permits]
+    readings: list[list[Permit] | None] = [permits]
+    for end in ("start", "eve"):
+        reading = list(permits)
+        for i in unsure:
+            start = permits[i].valid_from
+            assert start is not None
+            day = start if end == "start" else max(start, as_of - dt.timedelta(days=1))
+            reading[i] = permits[i].model_copy(update={"valid_to": day})
+        readings.append(reading)
+    return readings
+
+
+def agreed(readings: list[dict[str, Any]]) -> dict[str, Any]:
+    """What every reading says alike (`end_readings`): the rest is unknown."""
+    first, rest = readings[0], readings[1:]
+    return {key: value for key, value in first.items() if all(key in r and r[key] == value for r in rest)}
+
+
 def pending_permit(permits: list[Permit] | None, applied: dt.date | None, as_of: dt.date) -> Permit | None:
     """The permit held when the application was lodged, if it has expired by ``as_of`` and no
     permit is valid then: while the application is decided the applicant may stay on its terms
@@ -446,6 +474,12 @@ def qualifying_years(permits: list[Permit] | None, as_of: dt.date, applied: dt.d
     if start is None or end is None or end < as_of:
         return 0
     return full_years(start, as_of)
+
+
+def _qualifying(permits: list[Permit] | None, as_of: dt.date, applied: dt.date | None) -> int | None:
+    """`qualifying_years` if every reading of the unknown end dates gives the same (`end_readings`)."""
+    found = {qualifying_years(reading, as_of, applied) for reading in end_readings(permits, as_of)}
+    return found.pop() if len(found) == 1 else None
 
 
 def _ymd(day: dt.date) -> int:
@@ -648,7 +682,8 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
                              "count": len(case.permits)}
     topics["permanent_residence"].update(_months_abroad(case))
     topics["reference_person"].update(_incomes(case))
-    topics["current_permit"] = _current_permit(case.permits, as_of, case.application_date)
+    topics["current_permit"] = agreed([_current_permit(reading, as_of, case.application_date)
+                                       for reading in end_readings(case.permits, as_of)])
     in_time = lawsuit_filed_in_time(case)
     if in_time is not None:
         topics["forced_marriage_lawsuit"]["filed_in_time"] = in_time
@@ -662,13 +697,15 @@ def case_facts(case: Case, as_of: dt.date) -> list[dict[str, Any]]:
         topics["family_application"]["lodged_on_lo"], topics["family_application"]["lodged_on_hi"] = family_lodged
     # The permit valid on the day she applied (the assessment date if she has not applied by then).
     applied = min(case.application_date, as_of) if case.application_date else as_of
-    topics["application_permit"] = {k: v for k, v in _current_permit(case.permits, applied).items() if k == "basis"}
-    qualifying = qualifying_years(case.permits, as_of, case.application_date)
+    topics["application_permit"] = {k: v for k, v in agreed([_current_permit(reading, applied) for reading in
+                                                              end_readings(case.permits, applied)]).items()
+                                    if k == "basis"}
+    qualifying = _qualifying(case.permits, as_of, case.application_date)
     if qualifying is not None:
         topics["permanent_residence"]["qualifying_years"] = qualifying
     five_year_rule = dt.date(2020, 12, 1)
     if as_of >= five_year_rule:
-        by_2020 = qualifying_years(case.permits, five_year_rule, case.application_date)
+        by_2020 = _qualifying(case.permits, five_year_rule, case.application_date)
         if by_2020 is not None:
             topics["permanent_residence"]["qualifying_years_by_20201201"] = by_2020
 
