@@ -39,7 +39,11 @@ _CACHE: list[tempfile.TemporaryDirectory[str]] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     """Compiled law epochs are cached in a folder of this run, never in the real home (ADR 0014).
-    Set here, before collection, so that subprocesses and batch workers inherit it too."""
+    Set here, before collection, so that subprocesses and batch workers inherit it too; a
+    pytest-xdist worker keeps the folder it inherited from the controller, so that an epoch one
+    worker compiled is read by the other (entries are written atomically)."""
+    if hasattr(config, "workerinput") and os.environ.get("ELIGIBILITY_CACHE_DIR"):
+        return
     _CACHE.append(tempfile.TemporaryDirectory(prefix="eligibility-cache-"))
     os.environ["ELIGIBILITY_CACHE_DIR"] = _CACHE[-1].name
 

@@ -41,11 +41,11 @@ DAYS = BOOK.change_dates()  # the first day of every law epoch
 def _sharing_a_definition(days: list[dt.date]) -> list[dt.date]:
     """The epochs whose engine definition is the same as another epoch's: where a cache keyed by
     the definition alone handed one epoch's meaning to the other."""
-    from eligibility.law.compiler import compile_rulebook
+    from eligibility.law.epochcache import compiled_epoch  # the run's cache (tests/conftest.py)
 
     groups: dict[str, list[dt.date]] = {}
     for day in days:
-        definition = json.dumps(compile_rulebook(BOOK, day).definition, sort_keys=True)
+        definition = json.dumps(compiled_epoch(BOOK, day).definition, sort_keys=True)
         groups.setdefault(definition, []).append(day)
     return sorted(d for group in groups.values() if len(group) > 1 for d in group)
 

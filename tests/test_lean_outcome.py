@@ -47,7 +47,7 @@ def test_the_outcome_of_every_example_equals_what_its_verdict_gives(screener: Sc
     assert seen_notes and seen_apply_by  # compared on cases that have them
 
 
-@settings(max_examples=examples(300))
+@settings(max_examples=examples(150))  # 1,500 in the exhaustive profile
 @given(data=case_dicts())
 def test_the_outcome_of_any_case_equals_what_its_verdict_gives(screener: Screener, data: dict[str, Any]) -> None:
     case = Case.model_validate(data)
