@@ -117,6 +117,20 @@ def test_gates_before_details_and_sensitive_details_last(screener: Screener, tmp
                                               q.path.startswith("abuse.") and not q.path.startswith("abuse.incidents"))
 
 
+def test_the_abuse_details_come_before_section_40_and_62_details(screener: Screener, tmp_path: Path) -> None:
+    """§ 53(1)(b) is what can free her: the details of the abuse (sensitive, late within § 53) were
+    asked only after every § 62 and § 40 fact (the Norwegian test level, his income), so § 53(1)(b)
+    stayed undetermined through 30 questions."""
+    facts = {"permits": True, "abuse.incidents": True, "relationship.cohabitation_ended": "2026-10-01",
+             "relationship.end_reason": "separation", "forced_marriage_lawsuit.filed": False,
+             "reference_person.status": "norwegian_citizen", "relationship.type": "marriage"}
+    paths = answer_all(interview(screener, tmp_path), facts)
+    kind = paths.index("abuse.incidents[0].kind")
+    others = [i for i, p in enumerate(paths) if p.startswith(("permanent_residence.", "reference_person.expected_income",
+                                                              "reference_person.previous_year_income"))]
+    assert others and kind < min(others), paths
+
+
 def test_once_they_live_apart_it_asks_whether_he_died(screener: Screener, tmp_path: Path) -> None:
     """The screening reads an end with no death recorded as a separation (ADR 0009), so it cannot
     list the death as missing: the interview asks right after the end date (§ 53(1)(a))."""

@@ -154,10 +154,12 @@ def choice_label(value: str, lang: str, rules_dir: Path | None = None) -> str:
 
 
 def rank(path: str, provisions: list[str], questions: dict[str, Question], order: dict[str, int]) -> tuple:
-    """The sort key of a missing fact (ADR 0011): not sensitive before sensitive, gates first, then
-    facts a § 53 provision needs, then the number of open ``provisions`` it can change; ties by
-    statute order (``order``: provision -> its place in the verdict) and the question file."""
+    """The sort key of a missing fact (ADR 0011): gates first, then facts a § 53 provision needs,
+    the sensitive ones (details of the abuse) last among them, then the others; then the number
+    of open ``provisions`` it can change; ties by statute order (``order``: provision -> its place
+    in the verdict) and the question file. § 53(1)(b) is what can free her: its details come
+    before § 40 income or § 62 test levels, late within § 53 and always skippable."""
     q = questions.get(template(path))
-    return (q is not None and q.sensitive, not (q is not None and q.gate),
-            not any(p.startswith(KEY_PROVISION) for p in provisions), -len(provisions),
+    return (not (q is not None and q.gate), not any(p.startswith(KEY_PROVISION) for p in provisions),
+            q is not None and q.sensitive, -len(provisions),
             min((order.get(p, 99) for p in provisions), default=99), q.position if q else 10_000, path)
