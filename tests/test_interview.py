@@ -267,6 +267,18 @@ def test_an_identifier_as_an_answer_is_refused(screener: Screener, tmp_path: Pat
     assert iv.check("reference_person.expected_income", 450000) is None
 
 
+def test_the_guard_speaks_the_interview_s_language(screener: Screener, tmp_path: Path, home: Path) -> None:
+    """Under --lang nb the anonymisation guard said 'looks like a phone number' in English."""
+    base = {"case_id": "t", "assessment_date": DAY.isoformat()}
+    iv = Interview(screener, Journal(tmp_path / "nb.jsonl"), QUESTIONS, base, DAY, "nb")
+    assert iv.check("reference_person.expected_income", 91234567) == "ser ut som et telefonnummer"
+    case = home / "c.yaml"
+    case.write_text("case_id: t\nreference_person: {expected_income: 91234567}\n", encoding="utf-8")
+    result = run([str(case), "--as-of", "2026-12-01"], ["q"])
+    assert result.exit_code == 2 and "saker skal være anonymisert" in result.output, result.output
+    assert "looks like" not in result.output and "cases must be" not in result.output
+
+
 def test_forget_deletes_the_journal(home: Path) -> None:
     run(["--id", "w7", "--as-of", "2026-12-01"], ["2", "q"])
     path = journal_dir() / "w7.jsonl"

@@ -29,7 +29,8 @@ from .readers import _count, _Raw, _read_all, _resolve_inputs, check_targets
 from .store import CASE_ZLIB_LEVEL, RECEIPT_ZLIB_LEVEL, _lock_results, _now, _Writer, open_results, remove_gone
 from ..explain.outcome import Outcome, summary_notes  # noqa: F401 - summary_notes: what the store keeps (ADR 0013)
 from ..model.case import Case, law_date
-from ..model.identifiers import KIND_TEXT, MAX_MESSAGE, guard_message, identifier_kinds, redact, scan_case
+from ..model.identifiers import MAX_MESSAGE, guard_refusal, identifier_kinds, redact, scan_case
+from ..model.texts import GUARD_KINDS
 from ..model.loader import InputError, closest_field, validate_case
 
 ENGINES = ("durable", "python")
@@ -237,15 +238,15 @@ def _refused(data: Any, source: str, clinic_ids: re.Pattern[str] | None) -> tupl
     findings = scan_case(data, clinic_ids)
     if not findings:
         return None
-    path, message = guard_message(findings)
+    path, values = guard_refusal(findings)
     typo = next(((f.path, fix) for f in findings if f.kind == "free_text" and (fix := closest_field(f.path))), None)
-    if typo:  # a misspelt field first: "switch the guard off" is not the fix
-        path, message = typo[0], f"unknown field; did you mean `{typo[1]}`?"
     case_id = None
     if isinstance(data, dict) and not any(f.path == "case_id" for f in findings):
         cid = data.get("case_id")
         case_id = cid if isinstance(cid, str) and _CASE_ID.fullmatch(cid) else None
-    return InputError(source, "worded", path, text=message), case_id
+    if typo:  # a misspelt field first: "switch the guard off" is not the fix
+        return InputError(source, "unknown_field_did_you_mean", typo[0], fix=typo[1]), case_id
+    return InputError(source, "identifier_refused", path, **values), case_id
 
 
 def _check_options(engine: str, lang: str, workers: int, as_of: dt.date | None,
@@ -345,7 +346,8 @@ def run_batch(inputs: list[Path], out: Path, *, workers: int = 1, as_of: dt.date
         src_findings = [] if allow_identifiers else identifier_kinds(raw.source)
         if src_findings:  # never store the identifying file name; key the case by position
             raw.source = safe(raw.source)
-            item.error = InputError(raw.source, "path_identifies", kind=KIND_TEXT[src_findings[0]])
+            kind = GUARD_KINDS[src_findings[0]]
+            item.error = InputError(raw.source, "path_identifies", kind_en=kind["en"], kind_nb=kind["nb"])
             item.key = f"{raw.source}@{seq}"
             return item
         position_key = where(raw)

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Any, Callable, Iterator
 
-from ..model.identifiers import guard_message, scan_case
+from ..model.identifiers import guard_refusal, scan_case
 from ..model.texts import word
 from .interview import Interview, Question, choice_label, template
 from .journal import ANSWER, DECLINED, DONT_KNOW
@@ -319,7 +319,8 @@ def conduct(case: str | None, lang: str, interview_id: str | None, save: Any, an
         base = loaded.model_dump(mode="json", exclude_unset=True)
         findings = scan_case(base)
         if findings:
-            raise InputError(case, "worded", findings[0].path, text=guard_message(findings)[1])
+            path, values = guard_refusal(findings)
+            raise InputError(case, "identifier_refused", path, **values)
     iid = interview_id or base.get("case_id") or f"interview-{dt.datetime.now():%Y%m%d-%H%M%S}"
     path = where(iid)
     journal = Journal.open(path)

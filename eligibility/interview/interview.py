@@ -436,7 +436,7 @@ class Interview:
             return "that question no longer applies"
         findings = scan_case(data)
         if findings:
-            return guard_message(findings)[1].split(";")[0]
+            return guard_message(findings, self.lang)[1].split(";")[0]
         try:
             Case.model_validate(data)
         except ValidationError as exc:

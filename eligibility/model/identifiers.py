@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .case import Case, _inner_model
+from .texts import GUARD_KINDS, INPUT
 
 MAX_MESSAGE = 400
 
@@ -222,14 +223,7 @@ def redact(text: str | None) -> str | None:
     return "".join(out)
 
 
-KIND_TEXT = {
-    "national_id": "looks like a Norwegian national identity number (fødselsnummer)",
-    "d_number": "looks like a D-number",
-    "phone": "looks like a phone number",
-    "email": "looks like an e-mail address",
-    "free_text": "is not a field of the case schema and may carry identifying free text (names, addresses, notes)",
-    "field_name": "is not a field of the case schema, and its name itself may identify someone",
-}
+KIND_TEXT = {kind: words["en"] for kind, words in GUARD_KINDS.items()}  # the kinds in English (results files)
 _SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 
 
@@ -240,8 +234,8 @@ class Finding:
     path: str  # dotted, as the loader names fields; identifying key names are replaced by <field>
     kind: str
 
-    def message(self) -> str:
-        return KIND_TEXT[self.kind]
+    def message(self, lang: str = "en") -> str:
+        return GUARD_KINDS[self.kind][lang]
 
 
 _FieldInfo = tuple[type[BaseModel] | None, str, list[str]]  # (model inside the field, path segment, key kinds)
@@ -322,13 +316,18 @@ def scan_case(data: Any, id_pattern: re.Pattern[str] | None = None) -> list[Find
     return list(dict.fromkeys(findings))
 
 
-def guard_message(findings: list[Finding]) -> tuple[str, str]:
-    """(path, message) refusing a case for its findings, naming the fields, never the values."""
+def guard_refusal(findings: list[Finding]) -> tuple[str, dict[str, str]]:
+    """(path, values of the catalogue's ``identifier_refused``) refusing a case for its findings,
+    naming the fields, never the values."""
     first = findings[0]
-    message = (f"{first.message()}; cases must be anonymised: remove it, or screen with "
-               f"--allow-identifiers to accept identifiers (recorded in the results)")
     others = list(dict.fromkeys(f.path for f in findings[1:] if f.path != first.path))
-    if others:
-        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
-        message += f" (also: {shown})"
-    return first.path, message
+    shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+    return first.path, {"kind_en": first.message("en"), "kind_nb": first.message("nb"),
+                        "also_en": f" (also: {shown})" if others else "", "also_nb": f" (også: {shown})" if others else ""}
+
+
+def guard_message(findings: list[Finding], lang: str = "en") -> tuple[str, str]:
+    """(path, message in ``lang``) refusing a case for its findings."""
+    path, values = guard_refusal(findings)
+    worded = {k[:-len(lang) - 1]: v for k, v in values.items() if k.endswith("_" + lang)}
+    return path, INPUT["identifier_refused"][lang].format(**worded)

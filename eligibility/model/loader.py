@@ -33,7 +33,8 @@ MAX_DIGITS = 40  # no case field holds a longer number (income is at most 10^12)
 
 class InputError(ValueError):
     """A case or option that cannot be used: where (``source``, and ``path`` inside the case), and
-    what, as a key of the catalogue's input errors (`texts.INPUT`) with the values to fill in.
+    what, as a key of the catalogue's input errors (`texts.INPUT`) with the values to fill in (a
+    value worded per language is given as ``name_nb`` and ``name_en`` and fills ``{name}``).
     ``message`` is the English text (stored in results files); `text` words it in a language."""
 
     def __init__(self, source: str, key: str, path: str | None = None, /, **fill: Any):
@@ -44,7 +45,11 @@ class InputError(ValueError):
     def text(self, lang: str) -> str:
         """The problem in ``lang`` (a key not in the catalogue is shown as it is: never a crash)."""
         words = INPUT.get(self.key)
-        return words[lang].format(**self.fill) if words else self.key
+        if not words:
+            return self.key
+        # a value given per language (``kind_nb``, ``kind_en``) fills ``{kind}`` in that language
+        worded = {k[:-len(lang) - 1]: v for k, v in self.fill.items() if k.endswith("_" + lang)}
+        return words[lang].format(**{**self.fill, **worded})
 
     def worded(self, lang: str) -> str:
         """'source: path: problem' in ``lang``: what the command line prints after 'feil:'/'error:'."""

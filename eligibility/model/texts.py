@@ -280,6 +280,18 @@ _REST_EN = ("; this row and the rest of this file were not read (the rows before
 _SAVE_NB = "lagre den som «CSV UTF-8» (i Excel: Fil > Lagre som > «CSV UTF-8 (kommadelt)») og kjør på nytt"
 _SAVE_EN = ('save it as "CSV UTF-8" (in Excel: Fil > Lagre som > "CSV UTF-8 (kommadelt)"; File > Save As > '
             '"CSV UTF-8 (Comma delimited)") and run again')
+# What the anonymisation guard found a field to look like (eligibility/model/identifiers.py).
+GUARD_KINDS: dict[str, dict[str, str]] = {
+    "national_id": {"nb": "ser ut som et norsk fødselsnummer", "en": "looks like a Norwegian national identity number (fødselsnummer)"},
+    "d_number": {"nb": "ser ut som et D-nummer", "en": "looks like a D-number"},
+    "phone": {"nb": "ser ut som et telefonnummer", "en": "looks like a phone number"},
+    "email": {"nb": "ser ut som en e-postadresse", "en": "looks like an e-mail address"},
+    "free_text": {"nb": "er ikke et felt i saksskjemaet og kan inneholde identifiserende fritekst (navn, adresser, notater)",
+                  "en": "is not a field of the case schema and may carry identifying free text (names, addresses, notes)"},
+    "field_name": {"nb": "er ikke et felt i saksskjemaet, og selve navnet kan identifisere noen",
+                   "en": "is not a field of the case schema, and its name itself may identify someone"},
+}
+
 INPUT: dict[str, dict[str, str]] = {
     # reading a case file (model/loader.py)
     "no_such_file": {"nb": "filen finnes ikke", "en": "no such file"},
@@ -387,6 +399,13 @@ INPUT: dict[str, dict[str, str]] = {
     "rest_unread_syntax": {"nb": "CSV-syntaksfeil ({why})" + _REST_NB, "en": "CSV syntax error ({why})" + _REST_EN},
     "path_identifies": {"nb": "filens sti {kind}; gi den nytt navn (saker skal være anonymisert)",
                         "en": "the file's path {kind}; rename it (cases must be anonymised)"},
+    "unknown_field_did_you_mean": {"nb": "ukjent felt; mente du `{fix}`?", "en": "unknown field; did you mean `{fix}`?"},
+    # the anonymisation guard (ADR 0005): what the field looks like (`GUARD_KINDS`), and the others
+    "identifier_refused": {"nb": "{kind}; saker skal være anonymisert: fjern det, eller kjør med "
+                                 "--allow-identifiers for å godta identifikatorer (det blir registrert i "
+                                 "resultatene){also}",
+                           "en": "{kind}; cases must be anonymised: remove it, or screen with "
+                                 "--allow-identifiers to accept identifiers (recorded in the results){also}"},
     "case_id_repeats": {"nb": "case_id gjentar saken på {first} (saks-id-er skal være unike i en fil)",
                         "en": "case_id repeats the case at {first} (case ids must be unique within a file)"},
     "is_an_input": {"nb": "er en av inndataene: oppgi en annen fil å skrive til",
