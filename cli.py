@@ -189,7 +189,7 @@ def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, only: tuple[st
 
     The output starts with what to do: safety warnings, then next steps by urgency, then the
     provisions (§ 53 first; the others that are not met in one line each unless named with --only)."""
-    from eligibility.model.loader import load_case_file
+    from eligibility.model.loader import InputError, load_case_file
     from eligibility.explain.render import RENDERERS, UnknownProvision, only as select
     from eligibility.explain.screening import Screener
 
@@ -203,8 +203,8 @@ def screen(case: str, as_of: dt.date | None, lang: str, fmt: str, only: tuple[st
     if only:
         try:
             verdict = select(verdict, only)
-        except UnknownProvision as exc:
-            raise click.BadParameter(str(exc), param_hint="--only") from None
+        except UnknownProvision as exc:  # in the command's --lang, like every input error
+            raise InputError("--only", "no_provision", unknown=", ".join(exc.unknown), known=", ".join(exc.known)) from None
         text = RENDERERS[fmt](verdict) if fmt in ("json", "brief") else RENDERERS[fmt](verdict, folded=False)
     else:
         text = RENDERERS[fmt](verdict)

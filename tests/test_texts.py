@@ -111,6 +111,8 @@ def test_every_input_error_has_its_words_in_nb_and_en() -> None:
     (["summary", "nowhere.sqlite"], "nowhere.sqlite: filen finnes ikke", "nowhere.sqlite: no such file"),
     (["screen", "-"], "<stdin>: ikke gyldig YAML: ", "<stdin>: not valid YAML: "),
     (["interview", "--id", "a/b"], "intervju-id «a/b» kan bare ha", "interview id 'a/b' must be"),
+    (["screen", CASE, "--only", "utl-99"], "--only: ingen bestemmelse utl-99 (velg blant utl-53-1-b",
+     "--only: no provision utl-99 (choose from utl-53-1-b"),
 ])
 def test_input_errors_are_worded_in_the_commands_language(args: list[str], nb: str, en: str) -> None:
     from click.testing import CliRunner

@@ -35,6 +35,10 @@ def to_json(verdict: Verdict) -> str:
 class UnknownProvision(ValueError):
     """``--only`` named a provision the screening does not have."""
 
+    def __init__(self, unknown: list[str], known: list[str]):
+        self.unknown, self.known = unknown, known
+        super().__init__(f"no provision {', '.join(unknown)} (choose from {', '.join(known)})")
+
 
 def only(verdict: Verdict, provisions: Iterable[str]) -> Verdict:
     """The verdict with just ``provisions`` (in the verdict's order); warnings and next steps stay:
@@ -43,7 +47,7 @@ def only(verdict: Verdict, provisions: Iterable[str]) -> Verdict:
     known = [p.provision for p in verdict.provisions]
     unknown = [p for p in wanted if p not in known]
     if unknown:
-        raise UnknownProvision(f"no provision {', '.join(unknown)} (choose from {', '.join(known)})")
+        raise UnknownProvision(unknown, known)
     return verdict.model_copy(update={"provisions": [p for p in verdict.provisions if p.provision in wanted]})
 
 

@@ -399,6 +399,8 @@ INPUT: dict[str, dict[str, str]] = {
     "rest_unread_syntax": {"nb": "CSV-syntaksfeil ({why})" + _REST_NB, "en": "CSV syntax error ({why})" + _REST_EN},
     "path_identifies": {"nb": "filens sti {kind}; gi den nytt navn (saker skal være anonymisert)",
                         "en": "the file's path {kind}; rename it (cases must be anonymised)"},
+    "no_provision": {"nb": "ingen bestemmelse {unknown} (velg blant {known})",
+                     "en": "no provision {unknown} (choose from {known})"},
     "unknown_field_did_you_mean": {"nb": "ukjent felt; mente du `{fix}`?", "en": "unknown field; did you mean `{fix}`?"},
     # the anonymisation guard (ADR 0005): what the field looks like (`GUARD_KINDS`), and the others
     "identifier_refused": {"nb": "{kind}; saker skal være anonymisert: fjern det, eller kjør med "
