@@ -223,7 +223,6 @@ def redact(text: str | None) -> str | None:
     return "".join(out)
 
 
-KIND_TEXT = {kind: words["en"] for kind, words in GUARD_KINDS.items()}  # the kinds in English (results files)
 _SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 
 
