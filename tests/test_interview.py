@@ -171,15 +171,24 @@ def test_the_question_that_settles_most_comes_first_within_its_tier(screener: Sc
                      "relationship.cohabitation_ended", "relationship.type"]
 
 
-def test_a_permit_date_the_screening_does_not_list_is_still_asked(screener: Screener, tmp_path: Path) -> None:
-    """ADR 0009 Limits: once a permit is known to count towards permanent residence, the screening no
-    longer lists its end date, yet a permit that ended in 2019 settles § 62. The interview probes
-    the item's unlisted fields at the rules' thresholds before it stops."""
+def test_a_permit_s_end_date_is_asked_when_it_settles_section_62(screener: Screener, tmp_path: Path) -> None:
+    """A permit given with no end date was read as still valid, so its end date was never asked
+    (ADR 0009: an unknown end is read every way it allows), yet one that ended in 2019 settles § 62."""
     base = {"permits": [{"basis": "utl-40", "valid_from": "2016-07-01", "forms_basis_for_permanent": True}]}
     iv = interview(screener, tmp_path, base)
     paths = answer_all(iv, {"permits[0].valid_to": "2019-06-30", "permits[1]": False})
     assert "permits[0].valid_to" in paths
     assert iv.verdict is not None and statuses(iv.verdict)["utl-62"] == "not_met"
+
+
+def test_a_permit_whose_dates_are_unknown_asks_whether_it_has_begun(screener: Screener) -> None:
+    """`started` is read from the start date, else from `held` (`facts._started`): with neither,
+    the screening must list `held` too, or a permit granted but not begun is never settled."""
+    from eligibility.model.case import Case
+
+    case = Case.model_validate({"case_id": "t", "assessment_date": DAY.isoformat(), "permits": [{"basis": "utl-40"}]})
+    missing = {m.path for p in screener.screen(case).provisions for m in p.missing}
+    assert {"permits[0].held", "permits[0].valid_from"} <= missing, sorted(missing)
 
 
 # --- whole interviews through --answers ----------------------------------------------------------------

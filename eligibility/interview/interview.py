@@ -312,30 +312,6 @@ class Interview:
             best = self._settles_most(ranked, found)
             if best is not None:
                 return best, found[best]
-        return self._unlisted_item_field()
-
-    def _unlisted_item_field(self) -> tuple[str, list[str]] | None:
-        """Last, a field of a permit or an incident the screening did not list although some answer
-        to it changes an open provision's status (ADR 0009 Limits: a permit's end date is not
-        listed once it is known to count towards permanent residence). Probed with the answer
-        classes, status changes only."""
-        assert self.verdict is not None
-        now = statuses(self.verdict)
-        open_now = [p for p, status in now.items() if status == "undetermined"]
-        unknown = set(self.state.dont_know) | set(self.state.declined)
-        for q in self.questions.values():
-            if "[]." not in q.path or q.answer not in ("yes_no", "choice", "date", "number", "amount") \
-                    or q.sensitive or q.needs in unknown:
-                continue
-            for path in _item_paths(q.path, self.data):
-                if self.state.settled(path) or path in self._irrelevant:
-                    continue
-                changed = [p for p in open_now if any(
-                    after is not None and after[p][0] != "undetermined"
-                    for after in (self._screen_with(path, v) for v in self._answer_classes(path, thresholds=True)))]
-                if changed:
-                    return path, changed
-                self._irrelevant.add(path)
         return None
 
     def _tier(self, path: str, provisions: list[str]) -> tuple[bool, bool]:
@@ -372,7 +348,7 @@ class Interview:
                 counts.append(sum(after[p][0] != "undetermined" for p in open_now))
         return sum(counts) / len(counts) if counts else 0.0
 
-    def _answer_classes(self, path: str, thresholds: bool = False) -> list[Any]:
+    def _answer_classes(self, path: str) -> list[Any]:
         """Values that stand for the answers to ``path``: yes and no, each choice, a list's yes (one
         item) and no (none). Dates and numbers: their two ends (coarse: the screening's ranges
         decide whether they matter at all, ADR 0009)."""
@@ -381,11 +357,6 @@ class Interview:
             return [True, False]
         if q.answer == "choice":
             return list(q.choices)
-        if q.answer == "date" and thresholds:  # the assessment day less each period in force in years
-            units = self.screener.book.parameters
-            years = {p.value for p in self.screener.compiled(self.as_of).params.values() if p is not None
-                     and 0 < p.value <= 30 and units[p.id].unit == "years"}
-            return [self.as_of] + [self.as_of - dt.timedelta(days=round(365.25 * y) + 1) for y in sorted(years)]
         if q.answer == "date":
             return [self.as_of.replace(year=self.as_of.year - 60), self.as_of]
         if q.answer in ("number", "amount"):

@@ -111,7 +111,8 @@ def _build_specs() -> dict[str, FactSpec]:
         for name, info in Permit.model_fields.items() if name not in _NOT_TESTABLE
     }
     # "started": begun by the assessment date, from valid_from, or `held` when the dates are unknown.
-    permit_items["started"] = FactSpec("permits[].started", "permits", "started", "bool", ("permits[].valid_from",))
+    permit_items["started"] = FactSpec("permits[].started", "permits", "started", "bool",
+                                       ("permits[].valid_from", "permits[].held"))  # see `_started`
     specs["permits"] = FactSpec("permits", "permits", "items", "list", ("permits",),
                                 item_specs={k: v for k, v in permit_items.items() if v}, count_attr="count")
     measured = [
