@@ -295,6 +295,11 @@ def _none(lang: str) -> list[str]:
     return [f"*{w('none', lang)}*"]
 
 
+def _md_table(head: str, rule: str, rows: list[str], lang: str) -> list[str]:
+    """A Markdown table (its header and alignment lines, then ``rows``), or "none" without rows."""
+    return [head, rule, *rows] if rows else _none(lang)
+
+
 def to_markdown(s: dict[str, Any], lang: str = "nb") -> str:
     """The batch summary as Markdown: what to do first, then the overview."""
     out = [f"# {w('title', lang)}", ""] + [f"{_md(line)}  " for line in _header_lines(s, lang)] + [""]
@@ -316,27 +321,18 @@ def to_markdown(s: dict[str, Any], lang: str = "nb") -> str:
         out.append(f"| `{p['provision']}` {_md(p['title'])} | "
                    + " | ".join(str(p["counts"][st]) for st in STATUSES) + f" | {p['not_yet']} | {p['total']} |")
     out += ["", f"### {w('top_missing', lang)}", ""]
-    if s["top_missing"]:
-        out += [f"| {w('question', lang)} | {w('fact', lang)} | {w('n_cases', lang)} |", "|---|---|---:|"]
-        out += [f"| {_md(m['question'])} ({_md(w('by_' + m['answered_by'], lang))}) | `{m['path']}` | {m['cases']} |"
-                for m in s["top_missing"]]
-    else:
-        out += _none(lang)
+    out += _md_table(f"| {w('question', lang)} | {w('fact', lang)} | {w('n_cases', lang)} |", "|---|---|---:|",
+                     [f"| {_md(m['question'])} ({_md(w('by_' + m['answered_by'], lang))}) | `{m['path']}` | "
+                      f"{m['cases']} |" for m in s["top_missing"]], lang)
     out += ["", f"### {w('referrals', lang)}", ""]
-    if s["referrals"]:
-        out += [f"| {w('service', lang)} | " + " | ".join(w(u, lang) for u in URGENCIES) + f" | {w('n_cases', lang)} |",
-                "|---|" + "---:|" * (len(URGENCIES) + 1)]
-        out += [f"| {_md(r['name'])} (`{r['service']}`) | " + " | ".join(str(r[u]) for u in URGENCIES)
-                + f" | {r['cases']} |" for r in s["referrals"]]
-    else:
-        out += _none(lang)
+    out += _md_table(f"| {w('service', lang)} | " + " | ".join(w(u, lang) for u in URGENCIES) + f" | {w('n_cases', lang)} |",
+                     "|---|" + "---:|" * (len(URGENCIES) + 1),
+                     [f"| {_md(r['name'])} (`{r['service']}`) | " + " | ".join(str(r[u]) for u in URGENCIES)
+                      + f" | {r['cases']} |" for r in s["referrals"]], lang)
     out += ["", f"### {w('failures', lang)} ({len(s['failures'])})", ""]
-    if s["failures"]:
-        out += [f"| {w('where', lang)} | case_id | {w('field', lang)} | {w('message', lang)} |", "|---|---|---|---|"]
-        out += [f"| {_md(e['where'])} | {_md(e['case_id'] or '')} | {_md(e['path'] or '')} | {_md(e['message'])} |"
-                for e in s["failures"]]
-    else:
-        out += _none(lang)
+    out += _md_table(f"| {w('where', lang)} | case_id | {w('field', lang)} | {w('message', lang)} |", "|---|---|---|---|",
+                     [f"| {_md(e['where'])} | {_md(e['case_id'] or '')} | {_md(e['path'] or '')} | {_md(e['message'])} |"
+                      for e in s["failures"]], lang)
     out += ["", f"*{w('disclaimer', lang)}*"]
     return "\n".join(out) + "\n"
 
