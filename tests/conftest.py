@@ -53,6 +53,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _CACHE.pop().cleanup()
 
 
+@pytest.fixture()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private per-user data folder and a working directory that must stay empty."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def screener() -> Screener:
     return Screener(ROOT / "rules")

@@ -23,16 +23,6 @@ DAY = dt.date(2026, 12, 1)
 QUESTIONS = load_questions()
 
 
-@pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private per-user data folder and a working directory that must stay empty."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return tmp_path
-
-
 def run(args: list[str], answers: list[str]) -> Any:
     return CliRunner().invoke(main, ["interview", *args], input="\n".join(answers) + "\n")
 

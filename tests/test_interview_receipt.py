@@ -14,15 +14,6 @@ from click.testing import CliRunner
 from cli import main
 
 
-@pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return tmp_path
-
-
 def _interview(home: Path, *args: str, answers: str = "q\n") -> tuple[Path, object]:
     base = home / "base.yaml"
     base.write_text("case_id: r1\nassessment_date: 2026-11-26\nsafety: {immediate_danger: false, "
