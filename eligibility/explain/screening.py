@@ -308,6 +308,18 @@ def _items(case: Any, path: str) -> list[Any] | None:
     return node if isinstance(node, list) else None
 
 
+def _in_items(case: Any, path: str) -> list[str]:
+    """``permits[].valid_to`` as the items of a known list that lack it (``permits[1].valid_to``):
+    one question per permit, never the same fact twice in two spellings; other paths as they are."""
+    if "[]." not in path:
+        return [path]
+    head, field = path.rsplit("[].", 1)
+    items = _items(case, head)
+    if items is None or "[" in field:
+        return [path]
+    return [f"{head}[{i}].{field}" for i, item in enumerate(items) if not _given(item, field)]
+
+
 def _given(case: Any, path: str) -> bool:
     """Whether the case states the field at ``path`` (``a.b``; ``permits[].valid_to``: in every
     item of a list the case gives; a list itself, ``permits``, is never 'given')."""
@@ -703,8 +715,9 @@ class _Explainer:
             for part in self.ex.parts(node_id):
                 if part in rules:
                     out.extend(rules[part].missing(self.run, self.facts))
-            found = self._missing[node_id] = [p for p in dict.fromkeys(out) if not _given(self.case, p)
-                                              and not self._awaits_list(p, out)]
+            found = self._missing[node_id] = list(dict.fromkeys(
+                item for p in dict.fromkeys(out) if not _given(self.case, p) and not self._awaits_list(p, out)
+                for item in _in_items(self.case, p)))
         return found
 
     def _awaits_list(self, path: str, listed: list[str]) -> bool:
